@@ -1,0 +1,22 @@
+package dev.mnv2.model;
+
+/**
+ * One layer of a network definition: architecture plus parameters, no execution state.
+ * Names follow torchvision's module paths ({@code features.3}, {@code classifier.1}) so that
+ * checkpoint formats can map parameters by name.
+ */
+public sealed interface Layer permits Conv2d, InvertedResidual, GlobalAveragePool, Dropout, Dense {
+    String name();
+
+    /** Output shape for one image of shape {@code input}; throws if the input does not fit. */
+    Shape outputShape(Shape input);
+
+    /** Learnable parameters, batch-norm gamma and beta included, running statistics excluded. */
+    long parameters();
+
+    /** Parameters without any batch-norm entries (weights and biases only). */
+    long parametersWithoutBatchNorm();
+
+    /** Multiply-accumulates for one image of shape {@code input}. */
+    long macs(Shape input);
+}

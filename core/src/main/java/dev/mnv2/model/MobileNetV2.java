@@ -1,0 +1,207 @@
+package dev.mnv2.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * MobileNetV2 as the paper's Table 2: every layer is expanded from one row of {@link #TABLE_2}.
+ *
+ * <pre>{@code
+ * Network net = MobileNetV2.builder().width(1.0).resolution(224).classes(1000).seed(7).build();
+ * }</pre>
+ */
+public final class MobileNetV2 {
+    private MobileNetV2() {}
+
+    /** Table 2 of the paper: operator, expansion t, output channels c, repeats n, first stride s. */
+    public static final List<ArchitectureRow> TABLE_2 = List.of(
+            new ArchitectureRow("conv2d", 0, 32, 1, 2),
+            new ArchitectureRow("bottleneck", 1, 16, 1, 1),
+            new ArchitectureRow("bottleneck", 6, 24, 2, 2),
+            new ArchitectureRow("bottleneck", 6, 32, 3, 2),
+            new ArchitectureRow("bottleneck", 6, 64, 4, 2),
+            new ArchitectureRow("bottleneck", 6, 96, 3, 1),
+            new ArchitectureRow("bottleneck", 6, 160, 3, 2),
+            new ArchitectureRow("bottleneck", 6, 320, 1, 1),
+            new ArchitectureRow("conv2d 1x1", 0, 1280, 1, 1),
+            new ArchitectureRow("avgpool", 0, 0, 1, 0),
+            new ArchitectureRow("conv2d 1x1", 0, 0, 0, 0));
+
+    /** Channel counts are rounded to multiples of this, as the reference implementation does. */
+    public static final int CHANNEL_DIVISOR = 8;
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The network of {@code config} with zero weights and identity batch norms, ready for a loader. */
+    public static Network create(MobileNetV2Config config) {
+        double alpha = config.width();
+        Padding pad = config.padding();
+        float eps = config.batchNormEpsilon();
+        List<Stage> stages = new ArrayList<>();
+        int in = 3;
+        int index = 0;
+        for (ArchitectureRow row : TABLE_2) {
+            List<Layer> layers = new ArrayList<>();
+            switch (row.operator()) {
+                case "conv2d" -> {
+                    int out = Channels.makeDivisible(row.c() * alpha, CHANNEL_DIVISOR);
+                    layers.add(bnConv("features." + index++ + ".0", in, out, 3, row.s(), 1, pad, Activation.RELU6, eps));
+                    in = out;
+                }
+                case "bottleneck" -> {
+                    int out = Channels.makeDivisible(row.c() * alpha, CHANNEL_DIVISOR);
+                    int t = row.t() > 1 && config.expansion() > 0 ? config.expansion() : row.t();
+                    for (int i = 0; i < row.n(); i++) {
+                        layers.add(block("features." + index++, in, out, t, i == 0 ? row.s() : 1, config));
+                        in = out;
+                    }
+                }
+                case "conv2d 1x1" -> {
+                    if (row.c() > 0) {
+                        int out = Channels.makeDivisible(row.c() * Math.max(1.0, alpha), CHANNEL_DIVISOR);
+                        layers.add(bnConv("features." + index++ + ".0", in, out, 1, 1, 1, pad, Activation.RELU6, eps));
+                        in = out;
+                    } else {
+                        layers.add(new Dropout("classifier.0", config.dropout()));
+                        layers.add(Dense.zeros("classifier.1", in, config.classes()));
+                    }
+                }
+                case "avgpool" -> layers.add(new GlobalAveragePool("pool"));
+                default -> throw new IllegalStateException("unknown Table 2 operator " + row.operator());
+            }
+            ArchitectureRow shown = row.c() == 0 && row.operator().startsWith("conv")
+                    ? new ArchitectureRow(row.operator(), 0, config.classes(), 0, 0) : row;
+            stages.add(new Stage(shown, layers));
+        }
+        return new Network(config, new Shape(config.inputHeight(), config.inputWidth(), 3), stages, List.of());
+    }
+
+    private static InvertedResidual block(String name, int in, int out, int t, int stride, MobileNetV2Config config) {
+        Padding pad = config.padding();
+        float eps = config.batchNormEpsilon();
+        int hidden = in * t;
+        Conv2d expand = null;
+        String prefix = name + ".conv.";
+        int part = 0;
+        if (t != 1) {
+            expand = bnConv(prefix + part++ + ".0", in, hidden, 1, 1, 1, pad, Activation.RELU6, eps);
+        }
+        Conv2d depthwise = bnConv(prefix + part++ + ".0", hidden, hidden, 3, stride, hidden, pad, Activation.RELU6, eps);
+        Conv2d project = bnConv(prefix + part, hidden, out, 1, 1, 1, pad, config.bottleneckActivation(), eps);
+        return new InvertedResidual(name, t, expand, depthwise, project, config.shortcut());
+    }
+
+    /** A convolution followed by batch norm (no conv bias), as torchvision and TF-slim build them. */
+    static Conv2d bnConv(String name, int in, int out, int kernel, int stride, int groups, Padding pad,
+                         Activation activation, float eps) {
+        return new Conv2d(name, in, out, kernel, stride, 1, groups, kernel == 1 ? Padding.valid() : pad, activation,
+                new float[kernel * kernel * (in / groups) * out], null, BatchNorm.identity(out, eps));
+    }
+
+    /** Builder of MobileNetV2 configurations and seeded random networks. */
+    public static final class Builder {
+        private double width = 1.0;
+        private int height = 224;
+        private int widthPixels = 224;
+        private int classes = 1000;
+        private int expansion = 0;
+        private Activation bottleneck = Activation.IDENTITY;
+        private Shortcut shortcut = Shortcut.BOTTLENECK;
+        private Padding padding = Padding.same();
+        private double dropout = 0.2;
+        private float epsilon = BatchNorm.DEFAULT_EPSILON;
+        private long seed = 0;
+
+        private Builder() {}
+
+        /** Width multiplier α (any value > 0; the paper uses 0.35 to 1.4). */
+        public Builder width(double alpha) {
+            this.width = alpha;
+            return this;
+        }
+
+        /** Square input resolution (at least 32). */
+        public Builder resolution(int size) {
+            return resolution(size, size);
+        }
+
+        public Builder resolution(int inputHeight, int inputWidth) {
+            this.height = inputHeight;
+            this.widthPixels = inputWidth;
+            return this;
+        }
+
+        public Builder classes(int count) {
+            this.classes = count;
+            return this;
+        }
+
+        /** Expansion factor for every block whose Table 2 t is 6; 0 restores Table 2. */
+        public Builder expansion(int t) {
+            this.expansion = t;
+            return this;
+        }
+
+        public Builder bottleneck(Activation activation) {
+            this.bottleneck = activation;
+            return this;
+        }
+
+        /** {@code linear} or {@code relu6}. */
+        public Builder bottleneck(String name) {
+            return bottleneck(switch (name.toLowerCase(Locale.ROOT)) {
+                case "linear" -> Activation.IDENTITY;
+                case "relu6" -> Activation.RELU6;
+                default -> throw new IllegalArgumentException("bottleneck must be linear or relu6, got " + name);
+            });
+        }
+
+        public Builder shortcut(Shortcut placement) {
+            this.shortcut = placement;
+            return this;
+        }
+
+        /** {@code bottleneck}, {@code expansion} or {@code none}. */
+        public Builder shortcut(String name) {
+            try {
+                return shortcut(Shortcut.valueOf(name.toUpperCase(Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("shortcut must be bottleneck, expansion or none, got " + name);
+            }
+        }
+
+        public Builder padding(Padding convention) {
+            this.padding = convention;
+            return this;
+        }
+
+        public Builder dropout(double rate) {
+            this.dropout = rate;
+            return this;
+        }
+
+        public Builder batchNormEpsilon(float eps) {
+            this.epsilon = eps;
+            return this;
+        }
+
+        /** Seed of the random weights {@link #build()} draws. */
+        public Builder seed(long value) {
+            this.seed = value;
+            return this;
+        }
+
+        public MobileNetV2Config config() {
+            return new MobileNetV2Config(width, height, widthPixels, classes, expansion, bottleneck, shortcut,
+                    padding, dropout, epsilon);
+        }
+
+        /** The network with seeded random weights and batch-norm statistics. */
+        public Network build() {
+            return Initializer.randomize(create(config()), seed);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.mnv2.model;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Knobs of a MobileNetV2 (see {@link MobileNetV2#builder()}).
+ *
+ * @param width width multiplier α applied to every layer but the last 1×1 conv (kept at 1280 for α ≤ 1)
+ * @param expansion expansion factor replacing Table 2's t = 6 in every block, or 0 to keep Table 2
+ * @param bottleneckActivation activation after each block's projection: IDENTITY is the paper's linear
+ *     bottleneck, RELU6 the Fig. 6a ablation
+ * @param padding SAME (TensorFlow, the published weights) or symmetric (torchvision)
+ * @param dropout dropout rate before the classifier (training only)
+ */
+public record MobileNetV2Config(
+        double width,
+        int inputHeight,
+        int inputWidth,
+        int classes,
+        int expansion,
+        Activation bottleneckActivation,
+        Shortcut shortcut,
+        Padding padding,
+        double dropout,
+        float batchNormEpsilon)
+        implements NetworkConfig {
+
+    public static final int MIN_RESOLUTION = 32;
+
+    public MobileNetV2Config {
+        Objects.requireNonNull(bottleneckActivation, "bottleneckActivation");
+        Objects.requireNonNull(shortcut, "shortcut");
+        Objects.requireNonNull(padding, "padding");
+        if (!(width > 0) || Double.isInfinite(width)) {
+            throw new IllegalArgumentException("width multiplier must be > 0, got " + width);
+        }
+        if (inputHeight < MIN_RESOLUTION || inputWidth < MIN_RESOLUTION) {
+            throw new IllegalArgumentException("resolution must be at least " + MIN_RESOLUTION + ", got "
+                    + inputHeight + "x" + inputWidth);
+        }
+        if (classes <= 0) {
+            throw new IllegalArgumentException("classes must be > 0, got " + classes);
+        }
+        if (expansion < 0) {
+            throw new IllegalArgumentException("expansion factor must be > 0 (or 0 for Table 2), got " + expansion);
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
+        }
+    }
+
+    @Override
+    public String architecture() {
+        return "mobilenet_v2";
+    }
+
+    @Override
+    public Network create() {
+        return MobileNetV2.create(this);
+    }
+
+    @Override
+    public Map<String, String> toMap() {
+        Map<String, String> map = new LinkedHashMap<>();
+        map.put("architecture", architecture());
+        map.put("width", Double.toString(width));
+        map.put("inputHeight", Integer.toString(inputHeight));
+        map.put("inputWidth", Integer.toString(inputWidth));
+        map.put("classes", Integer.toString(classes));
+        map.put("expansion", Integer.toString(expansion));
+        map.put("bottleneck", bottleneckActivation == Activation.IDENTITY ? "linear" : bottleneckActivation.name().toLowerCase());
+        map.put("shortcut", shortcut.name().toLowerCase());
+        map.put("padding", padding.tensorflowSame() ? "same" : "symmetric");
+        map.put("dropout", Double.toString(dropout));
+        map.put("batchNormEpsilon", Float.toString(batchNormEpsilon));
+        return map;
+    }
+
+    /** Inverse of {@link #toMap()}; throws IllegalArgumentException naming a missing or bad entry. */
+    public static MobileNetV2Config fromMap(Map<String, String> map) {
+        MobileNetV2.Builder b = MobileNetV2.builder()
+                .width(parseDouble(map, "width"))
+                .resolution(parseInt(map, "inputHeight"), parseInt(map, "inputWidth"))
+                .classes(parseInt(map, "classes"));
+        if (map.containsKey("expansion")) b.expansion(parseInt(map, "expansion"));
+        if (map.containsKey("bottleneck")) b.bottleneck(map.get("bottleneck"));
+        if (map.containsKey("shortcut")) b.shortcut(map.get("shortcut"));
+        if (map.containsKey("padding")) b.padding("same".equals(map.get("padding")) ? Padding.same() : Padding.symmetric(1));
+        if (map.containsKey("dropout")) b.dropout(parseDouble(map, "dropout"));
+        if (map.containsKey("batchNormEpsilon")) b.batchNormEpsilon((float) parseDouble(map, "batchNormEpsilon"));
+        return b.config();
+    }
+
+    static int parseInt(Map<String, String> map, String key) {
+        String v = map.get(key);
+        try {
+            return Integer.parseInt(Objects.requireNonNull(v));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("config entry '" + key + "' must be an integer, got " + v);
+        }
+    }
+
+    static double parseDouble(Map<String, String> map, String key) {
+        String v = map.get(key);
+        try {
+            return Double.parseDouble(Objects.requireNonNull(v));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("config entry '" + key + "' must be a number, got " + v);
+        }
+    }
+}

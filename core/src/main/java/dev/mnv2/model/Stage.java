@@ -1,0 +1,10 @@
+package dev.mnv2.model;
+
+import java.util.List;
+
+/** The layers that one architecture-table row expands into. */
+public record Stage(ArchitectureRow row, List<Layer> layers) {
+    public Stage {
+        layers = List.copyOf(layers);
+    }
+}
