@@ -276,8 +276,8 @@ final class MobileNetV2Importer {
             throw new TfliteFormatException(op.describe() + " has no options");
         }
         int[] in = op.inputs();
-        if (in.length < 2 || in[0] != input || op.outputs().length != 1) {
-            throw unsupported(op.describe() + " does not take tensor #" + input + " as its input");
+        if (in.length < 2 || in[0] != input || in[1] < 0 || op.outputs().length != 1) {
+            throw unsupported(op.describe() + " does not take tensor #" + input + " and weights as its inputs");
         }
         int[] x = shape4(input, op);
         int strideW = o.strideW();
@@ -349,8 +349,8 @@ final class MobileNetV2Importer {
     private ConvOp fullyConnected(TfliteGraph.Op op, int input) throws TfliteFormatException {
         checkOptions(op, Schema.FULLY_CONNECTED_OPTIONS);
         int[] in = op.inputs();
-        if (in.length < 2 || in[0] != input || op.outputs().length != 1) {
-            throw unsupported(op.describe() + " does not take tensor #" + input + " as its input");
+        if (in.length < 2 || in[0] != input || in[1] < 0 || op.outputs().length != 1) {
+            throw unsupported(op.describe() + " does not take tensor #" + input + " and weights as its inputs");
         }
         Schema.Options o = op.options();
         int activationCode = o == null ? Schema.ACT_NONE : o.firstFieldActivation();
@@ -591,7 +591,10 @@ final class MobileNetV2Importer {
         return s;
     }
 
-    private TfliteGraph.TensorInfo tensor(int index) {
+    private TfliteGraph.TensorInfo tensor(int index) throws TfliteFormatException {
+        if (index < 0) {
+            throw new TfliteFormatException("an operator input that MobileNetV2 needs is missing (tensor index -1)");
+        }
         return graph.tensors.get(index);
     }
 

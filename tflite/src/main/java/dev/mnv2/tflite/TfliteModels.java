@@ -31,6 +31,9 @@ public final class TfliteModels {
 
     private static final int MAX_LABELS_BYTES = 1 << 24;
 
+    /** Message prefix of a failure that no explicit check caught. */
+    static final String UNCHECKED = "malformed TFLite file: ";
+
     private TfliteModels() {}
 
     /** Reads the model at {@code path}; I/O problems and malformed files both end in an IOException. */
@@ -54,14 +57,13 @@ public final class TfliteModels {
     /** Reads a model from the bytes of a .tflite file. */
     public static TfliteModel load(byte[] file) throws TfliteFormatException {
         ByteBuffer bytes = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
-        TfliteGraph graph;
         try {
-            graph = TfliteGraph.parse(bytes);
+            return MobileNetV2Importer.importModel(TfliteGraph.parse(bytes), embeddedLabels(file));
         } catch (RuntimeException e) {
-            // The checks above every read should make this unreachable; never let a raw runtime error escape.
-            throw new TfliteFormatException("malformed TFLite file (" + e + ")");
+            // Every read is checked first, so this is unreachable by design (the fuzz tests assert it);
+            // should a gap remain, the caller still gets the one format exception, not a raw runtime error.
+            throw new TfliteFormatException(UNCHECKED + e);
         }
-        return MobileNetV2Importer.importModel(graph, embeddedLabels(file));
     }
 
     private static TfliteFormatException withFile(Path path, TfliteFormatException e) {
@@ -73,9 +75,9 @@ public final class TfliteModels {
     }
 
     /**
-     * The label file in the zip archive that TFLite metadata appends after the flatbuffer, or an empty list.
-     * When the archive holds several text files, every one is returned joined only if there is exactly one;
-     * the importer keeps the labels only when their count equals the class count.
+     * The label file in the zip archive that TFLite metadata appends after the flatbuffer, or an empty list:
+     * the only .txt entry, or else the first with more than one line. The importer keeps the labels only
+     * when their count equals the class count.
      */
     static List<String> embeddedLabels(byte[] file) {
         int start = zipStart(file);
