@@ -166,7 +166,7 @@ final class MobileNetV2Importer {
         }
         fileConvs.add(last);
         List<Conv2d> convs = network.convolutions();
-        String arch = String.format(Locale.ROOT, "MobileNetV2 width %s (%d blocks)", alpha, 17);
+        String arch = String.format(Locale.ROOT, "MobileNetV2 width %s", alpha);
         for (int i = 0; i < Math.min(convs.size(), fileConvs.size()); i++) {
             Conv2d expected = convs.get(i);
             ConvOp actual = fileConvs.get(i);
@@ -325,8 +325,9 @@ final class MobileNetV2Importer {
         } else if (paddingType != Schema.SAME && kernel != 1) {
             throw unsupported(op.describe() + " has VALID padding; MobileNetV2 uses SAME");
         }
-        int outH = (x[1] + strideW - 1) / strideW;
-        int outW = (x[2] + strideW - 1) / strideW;
+        // SAME: ceil(in / stride); after an explicit PAD the conv is VALID on the padded input.
+        int outH = padded ? (x[1] - kernel) / strideW + 1 : (x[1] + strideW - 1) / strideW;
+        int outW = padded ? (x[2] - kernel) / strideW + 1 : (x[2] + strideW - 1) / strideW;
         int output = op.outputs()[0];
         int[] y = shape4(output, op);
         if (y[1] != outH || y[2] != outW || y[3] != channelsOut) {
@@ -449,6 +450,12 @@ final class MobileNetV2Importer {
         int[] pads = intConstant(op.inputs()[1], op);
         if (pads.length != 8 || pads[0] != 0 || pads[1] != 0 || pads[6] != 0 || pads[7] != 0) {
             throw unsupported(op.describe() + " pads " + Arrays.toString(pads) + ", not only height and width");
+        }
+        int[] x = shape4(input, op);
+        int[] y = shape4(op.outputs()[0], op);
+        if (y[1] != x[1] + pads[2] + pads[3] || y[2] != x[2] + pads[4] + pads[5] || y[3] != x[3]) {
+            throw new TfliteFormatException(op.describe() + ": output " + Arrays.toString(y) + " is not its input "
+                    + Arrays.toString(x) + " padded by " + Arrays.toString(pads));
         }
         visited[op.index()] = true;
         return pads;
