@@ -83,6 +83,13 @@ class CorruptFileTest {
     }
 
     @Test
+    void cyclicGraphsEndInsteadOfLooping() {
+        for (int length = 1; length <= 3; length++) {
+            assertRejected(TfliteWriter.cyclic(length), "cycle of " + length);
+        }
+    }
+
+    @Test
     void truncatedRealModelIsAFormatError() throws Exception {
         byte[] real = Files.readAllBytes(SharedData.model("mobilenet_v2_1.0_224_quant.tflite"));
         // The flatbuffer ends where the metadata zip (labels) begins; cutting into the zip only loses labels.

@@ -14,9 +14,14 @@ import dev.mnv2.model.MobileNetV1;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.MobileNetV2Config;
 import dev.mnv2.model.Network;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 
 /** Models written by {@link TfliteWriter} from seeded random networks import back to the same network. */
@@ -86,6 +91,17 @@ class SyntheticModelTest {
     }
 
     @Test
+    void separateRelu6OperatorsAreFusedBack() throws Exception {
+        Network original = randomNetwork(MobileNetV2.builder().width(0.35).resolution(32).classes(3), 13);
+
+        TfliteModel model = TfliteModels.load(TfliteWriter.write(original, TfliteWriter.Graph.UNFUSED,
+                TfliteWriter.Weights.FLOAT32));
+
+        assertEquals(Activation.IDENTITY, model.config().bottleneckActivation());
+        assertSameLogits(original, model.network(), 1);
+    }
+
+    @Test
     void float16WeightsBehindDequantizeAreRoundedToHalfPrecisionOnly() throws Exception {
         Network original = randomNetwork(MobileNetV2.builder().width(0.35).resolution(48).classes(5), 4);
 
@@ -142,6 +158,33 @@ class SyntheticModelTest {
         assertEquals(Float.NEGATIVE_INFINITY, Dequantizer.halfToFloat((short) 0xFC00));
         assertTrue(Float.isNaN(Dequantizer.halfToFloat((short) 0x7E00)));
         assertEquals(Float.floatToIntBits(-0f), Float.floatToIntBits(Dequantizer.halfToFloat((short) 0x8000)));
+    }
+
+    @Test
+    void oversizedOrDamagedLabelArchivesCostOnlyTheLabels() throws Exception {
+        Network original = randomNetwork(MobileNetV2.builder().width(0.1).resolution(32).classes(2), 1);
+        byte[] model = TfliteWriter.write(original);
+        ByteArrayOutputStream zipped = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(zipped)) {
+            zip.putNextEntry(new ZipEntry("labels.txt"));
+            byte[] line = "again\n".getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < (20 << 20) / line.length; i++) { // 20 MB inflated, a few kB stored
+                zip.write(line);
+            }
+            zip.closeEntry();
+        }
+        byte[] bomb = concat(model, zipped.toByteArray());
+        assertTrue(TfliteModels.load(bomb).network().labels().isEmpty());
+
+        byte[] damaged = bomb.clone();
+        damaged[model.length + 40] ^= 0x55;
+        assertTrue(TfliteModels.load(damaged).network().labels().isEmpty());
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Test

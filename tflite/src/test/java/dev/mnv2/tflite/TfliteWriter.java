@@ -29,7 +29,8 @@ import java.util.zip.ZipOutputStream;
  * Weights are stored as float32, as float16 behind DEQUANTIZE ops, or as per-channel symmetric int8.
  */
 final class TfliteWriter {
-    enum Graph { TF1, KERAS }
+    /** TF1 and Keras fuse activations into convolutions; UNFUSED writes each as a separate RELU6 operator. */
+    enum Graph { TF1, KERAS, UNFUSED }
 
     enum Weights { FLOAT32, FLOAT16, INT8 }
 
@@ -128,7 +129,28 @@ final class TfliteWriter {
         int probabilities = tensor("probabilities", Schema.FLOAT32, new int[] {1, classes}, 0);
         operator(Schema.SOFTMAX, new int[] {flat}, probabilities, Schema.SOFTMAX_OPTIONS, softmaxOptions());
 
-        int subgraph = subgraph(input, probabilities);
+        return finish(input, probabilities);
+    }
+
+    /**
+     * A hostile file: the input feeds a chain of {@code length} QUANTIZE operators whose last one writes
+     * back into the input, a cycle no real converter produces.
+     */
+    static byte[] cyclic(int length) {
+        TfliteWriter w = new TfliteWriter(Graph.TF1, Weights.FLOAT32);
+        int[] shape = {1, 32, 32, 3};
+        int input = w.tensor("input", Schema.FLOAT32, shape, 0);
+        int current = input;
+        for (int i = 0; i < length; i++) {
+            int next = i == length - 1 ? input : w.tensor("q" + i, Schema.FLOAT32, shape, 0);
+            w.operator(Schema.QUANTIZE, new int[] {current}, next, 0, 0);
+            current = next;
+        }
+        return w.finish(input, input);
+    }
+
+    private byte[] finish(int input, int output) {
+        int subgraph = subgraph(input, output);
         int[] codes = opcodes.stream().mapToInt(this::operatorCode).toArray();
         int codesVector = fb.createVectorOfTables(codes);
         int subgraphs = fb.createVectorOfTables(new int[] {subgraph});
@@ -174,6 +196,11 @@ final class TfliteWriter {
         int biasTensor = constant(conv.name() + "/bias", Schema.FLOAT32, new int[] {conv.outChannels()}, floats(bias));
         int out = activation(conv.name(), outShape);
         int act = activationCode(conv.activation());
+        int activated = out;
+        if (graph == Graph.UNFUSED && act != Schema.ACT_NONE) {
+            activated = activation(conv.name() + "/relu6", outShape);
+            act = Schema.ACT_NONE;
+        }
         if (conv.isDepthwise()) {
             int padding = Schema.SAME;
             if (graph == Graph.KERAS && conv.stride() > 1) {
@@ -194,7 +221,10 @@ final class TfliteWriter {
             operator(Schema.CONV_2D, new int[] {input, weights, biasTensor}, out, Schema.CONV_2D_OPTIONS,
                     convOptions(conv.stride(), act));
         }
-        return out;
+        if (activated != out) {
+            operator(Schema.RELU6, new int[] {out}, activated, 0, 0);
+        }
+        return activated;
     }
 
     private int logits(Dense dense, int input) {
