@@ -23,9 +23,14 @@ import java.util.Locale;
  * QUANTIZE and DEQUANTIZE between activations are the identity in float execution.
  */
 final class MobileNetV2Importer {
-    /** One convolution as the file states it, weights already in mnv2's HWIO layout. */
+    /**
+     * One convolution as the file states it, weights already in mnv2's HWIO layout.
+     *
+     * @param clampFromRange the activation is not stated but implied by the output's quantisation range
+     */
     private record ConvOp(TfliteGraph.Op op, int kernel, int stride, int in, int out, boolean depthwise,
-                          Activation activation, float[] weight, float[] bias, int inputTensor, int outputTensor) {
+                          Activation activation, boolean clampFromRange, float[] weight, float[] bias,
+                          int inputTensor, int outputTensor) {
         String describe() {
             return op.describe() + " " + kernel + "x" + kernel + "/" + stride + " " + in + "->" + out
                     + (depthwise ? " depthwise" : "") + " " + activation;
@@ -100,7 +105,7 @@ final class MobileNetV2Importer {
         TfliteGraph.Op logitsOp = mainConsumer(current, "the logits layer");
         ConvOp logits = logitsOp.code() == Schema.FULLY_CONNECTED ? fullyConnected(logitsOp, current)
                 : conv(logitsOp, current, false);
-        if (logits.kernel() != 1 || logits.activation() != Activation.IDENTITY) {
+        if (logits.kernel() != 1 || logits.activation() != Activation.IDENTITY && !logits.clampFromRange()) {
             throw unsupported(logits.describe() + " is not a linear 1x1 logits layer");
         }
         current = logits.outputTensor();
@@ -138,7 +143,9 @@ final class MobileNetV2Importer {
                 expansion = hidden / in;
             }
         }
-        Activation bottleneck = blocks.get(0).project().activation();
+        // A linear layer may have a range starting at 0 by chance of calibration: only a stated activation counts.
+        ConvOp firstProjection = blocks.get(0).project();
+        Activation bottleneck = firstProjection.clampFromRange() ? Activation.IDENTITY : firstProjection.activation();
         boolean anyAdd = blocks.stream().anyMatch(b -> b.add() != null);
         MobileNetV2Config config;
         try {
@@ -176,7 +183,8 @@ final class MobileNetV2Importer {
                     || expected.isDepthwise() != actual.depthwise()) {
                 throw unsupported(actual.describe() + " does not fit " + arch + ", whose " + expected);
             }
-            if (expected.activation() != actual.activation()) {
+            boolean linearWithClippedRange = actual.clampFromRange() && expected.activation() == Activation.IDENTITY;
+            if (expected.activation() != actual.activation() && !linearWithClippedRange) {
                 throw unsupported(actual.describe() + " has fused activation " + actual.activation() + " where "
                         + arch + " has " + expected.activation() + " (" + expected.name() + ")");
             }
@@ -356,8 +364,13 @@ final class MobileNetV2Importer {
             activation = relu.code() == Schema.RELU6 ? Activation.RELU6 : Activation.RELU;
             output = relu.outputs()[0];
         }
-        return new ConvOp(op, kernel, strideW, channelsIn, channelsOut, depthwise, activation, weight, bias, input,
-                output);
+        boolean fromRange = false;
+        if (activation == Activation.IDENTITY) {
+            activation = clampOfQuantizedOutput(tensor(output));
+            fromRange = activation != Activation.IDENTITY;
+        }
+        return new ConvOp(op, kernel, strideW, channelsIn, channelsOut, depthwise, activation, fromRange, weight,
+                bias, input, output);
     }
 
     /** FULLY_CONNECTED logits (weights [out][in]) as the equivalent 1x1 convolution. */
@@ -389,7 +402,7 @@ final class MobileNetV2Importer {
                     + " outputs");
         }
         visit(op);
-        return new ConvOp(op, 1, 1, w[1], w[0], false, activation(op, activationCode),
+        return new ConvOp(op, 1, 1, w[1], w[0], false, activation(op, activationCode), false,
                 ohwiToHwio(raw, w[0], 1, w[1]), bias, input, op.outputs()[0]);
     }
 
@@ -583,6 +596,26 @@ final class MobileNetV2Importer {
             }
         }
         return hwio;
+    }
+
+    /**
+     * A quantised output clamps to the range its 8 bits can represent, and TOCO drops a fused RELU6 when that
+     * range already is [0, 6]. A range starting at 0 therefore is the activation: RELU6 when it ends at 6
+     * or below (a tighter calibrated clamp is within one quantisation step of ReLU6 in practice), else RELU.
+     */
+    private static Activation clampOfQuantizedOutput(TfliteGraph.TensorInfo out) {
+        TfliteGraph.Quantization q = out.quantization();
+        if (q == null || q.perChannel() || (out.type() != Schema.UINT8 && out.type() != Schema.INT8)) {
+            return Activation.IDENTITY;
+        }
+        float scale = q.scale()[0];
+        long lowest = out.type() == Schema.UINT8 ? 0 : -128;
+        double lo = scale * (double) (lowest - q.zeroPoint()[0]);
+        double hi = scale * (double) (lowest + 255 - q.zeroPoint()[0]);
+        if (!(scale > 0) || Math.abs(lo) > scale / 2) {
+            return Activation.IDENTITY;
+        }
+        return hi <= 6 + scale ? Activation.RELU6 : Activation.RELU;
     }
 
     private Activation activation(TfliteGraph.Op op, int code) throws TfliteFormatException {

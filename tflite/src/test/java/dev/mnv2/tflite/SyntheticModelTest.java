@@ -149,6 +149,38 @@ class SyntheticModelTest {
     }
 
     @Test
+    void tf1QuantisedModelRecoversRelu6FromOutputRangesAndDequantisesPerTensor() throws Exception {
+        Network original = randomNetwork(MobileNetV2.builder().width(0.35).resolution(32).classes(3), 17);
+
+        TfliteModel model = TfliteModels.load(TfliteWriter.write(original, TfliteWriter.Graph.TF1_QUANTIZED,
+                TfliteWriter.Weights.UINT8));
+
+        assertEquals("uint8", model.weightType());
+        assertEquals(new PixelScaling(128, 128), model.inputScaling());
+        List<Conv2d> want = original.convolutions();
+        List<Conv2d> got = model.network().convolutions();
+        for (int c = 0; c < want.size(); c++) {
+            Conv2d conv = want.get(c);
+            assertEquals(conv.activation(), got.get(c).activation(), conv.name());
+            float[] w = conv.weight();
+            float min = 0;
+            float max = 0;
+            for (float v : w) {
+                min = Math.min(min, v);
+                max = Math.max(max, v);
+            }
+            float halfStep = (max - min) / 255 / 2;
+            for (int i = 0; i < w.length; i++) {
+                assertEquals(w[i], got.get(c).weight()[i], halfStep * 1.001f + 1e-9f, conv.name() + " weight " + i);
+            }
+            float[] b = conv.bias();
+            for (int i = 0; i < b.length; i++) {
+                assertEquals(b[i], got.get(c).bias()[i], Math.abs(b[i]) * 1e-5 + 1e-6, conv.name() + " bias " + i);
+            }
+        }
+    }
+
+    @Test
     void halfPrecisionDecoding() {
         assertEquals(1f, Dequantizer.halfToFloat((short) 0x3C00));
         assertEquals(-2f, Dequantizer.halfToFloat((short) 0xC000));

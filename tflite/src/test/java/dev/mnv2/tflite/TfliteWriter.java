@@ -29,10 +29,15 @@ import java.util.zip.ZipOutputStream;
  * Weights are stored as float32, as float16 behind DEQUANTIZE ops, or as per-channel symmetric int8.
  */
 final class TfliteWriter {
-    /** TF1 and Keras fuse activations into convolutions; UNFUSED writes each as a separate RELU6 operator. */
-    enum Graph { TF1, KERAS, UNFUSED }
+    /**
+     * TF1 and Keras fuse activations into convolutions; UNFUSED writes each as a separate RELU6 operator;
+     * TF1_QUANTIZED declares uint8 activations (input (p - 128) / 128) and leaves every RELU6 to the
+     * [0, 6] range of its output's quantisation, as TOCO does when it drops a redundant activation.
+     */
+    enum Graph { TF1, KERAS, UNFUSED, TF1_QUANTIZED }
 
-    enum Weights { FLOAT32, FLOAT16, INT8 }
+    /** INT8: symmetric per output channel, as TF2; UINT8: asymmetric per tensor with int32 biases, as TF1. */
+    enum Weights { FLOAT32, FLOAT16, INT8, UINT8 }
 
     private final Graph graph;
     private final Weights weightFormat;
@@ -77,7 +82,8 @@ final class TfliteWriter {
 
     private byte[] model(Network network) {
         Shape shape = network.input();
-        int input = activation("input", shape);
+        int input = graph == Graph.TF1_QUANTIZED ? quantizedActivation("input", shape, 1f / 128, 128)
+                : activation("input", shape);
         int current = input;
         for (Layer layer : network.layers()) {
             if (layer instanceof Conv2d conv) {
@@ -193,9 +199,20 @@ final class TfliteWriter {
         }
         int weights = weights(conv.name() + "/weights", weightShape, stored, conv.isDepthwise() ? 3 : 0);
         float[] bias = conv.bias() == null ? new float[conv.outChannels()] : conv.bias();
-        int biasTensor = constant(conv.name() + "/bias", Schema.FLOAT32, new int[] {conv.outChannels()}, floats(bias));
-        int out = activation(conv.name(), outShape);
+        int biasTensor = bias(conv.name() + "/bias", bias);
         int act = activationCode(conv.activation());
+        int out;
+        if (graph == Graph.TF1_QUANTIZED) {
+            out = switch (conv.activation()) {
+                case RELU6 -> quantizedActivation(conv.name(), outShape, 6f / 255, 0);
+                case RELU -> quantizedActivation(conv.name(), outShape, 0.1f, 0);
+                // The first projection's calibrated range starts at 0, as a linear layer's may by chance.
+                case IDENTITY -> quantizedActivation(conv.name(), outShape, 0.2f, conv.name().equals("features.1.conv.1") ? 0 : 128);
+            };
+            act = Schema.ACT_NONE;
+        } else {
+            out = activation(conv.name(), outShape);
+        }
         int activated = out;
         if (graph == Graph.UNFUSED && act != Schema.ACT_NONE) {
             activated = activation(conv.name() + "/relu6", outShape);
@@ -236,7 +253,7 @@ final class TfliteWriter {
                 stored[o * in + i] = dense.weight()[i * out + o];
             }
         }
-        int bias = constant("logits/bias", Schema.FLOAT32, new int[] {out}, floats(dense.bias()));
+        int bias = bias("logits/bias", dense.bias());
         if (graph == Graph.KERAS) {
             int weights = weights("logits/weights", new int[] {out, in}, stored, 0);
             int result = tensor("logits", Schema.FLOAT32, new int[] {1, out}, 0);
@@ -370,6 +387,23 @@ final class TfliteWriter {
                 operator(Schema.DEQUANTIZE, new int[] {stored}, dequantized, 0, 0);
                 return dequantized;
             }
+            case UINT8 -> {
+                float min = 0;
+                float max = 0;
+                for (float v : values) {
+                    min = Math.min(min, v);
+                    max = Math.max(max, v);
+                }
+                float scale = max > min ? (max - min) / 255 : 1;
+                long zero = Math.round(-min / scale);
+                byte[] q = new byte[values.length];
+                for (int i = 0; i < values.length; i++) {
+                    q[i] = (byte) Math.max(0, Math.min(255, Math.round(values[i] / scale) + zero));
+                }
+                buffers.add(buffer(q));
+                return tensor(name, Schema.UINT8, shape, buffers.size() - 1,
+                        quantization(new float[] {scale}, new long[] {zero}, 0));
+            }
             default -> {
                 int channels = shape[channelAxis];
                 int inner = 1;
@@ -387,20 +421,45 @@ final class TfliteWriter {
                     q[i] = (byte) (s == 0 ? 0 : Math.round(values[i] / s));
                 }
                 buffers.add(buffer(q));
-                return tensor(name, Schema.INT8, shape, buffers.size() - 1, quantization(scale, channelAxis));
+                return tensor(name, Schema.INT8, shape, buffers.size() - 1,
+                        quantization(scale, new long[channels], channelAxis));
             }
         }
     }
 
-    private int quantization(float[] scale, int axis) {
+    /** Biases: float32, or int32 with their own scale when the weights are uint8 (as TF1 stores them). */
+    private int bias(String name, float[] values) {
+        if (weightFormat != Weights.UINT8) {
+            return constant(name, Schema.FLOAT32, new int[] {values.length}, floats(values));
+        }
+        float largest = 0;
+        for (float v : values) {
+            largest = Math.max(largest, Math.abs(v));
+        }
+        float scale = largest > 0 ? largest / (1 << 20) : 1e-6f;
+        int[] q = new int[values.length];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = Math.round(values[i] / scale);
+        }
+        buffers.add(buffer(ints(q)));
+        return tensor(name, Schema.INT32, new int[] {values.length}, buffers.size() - 1,
+                quantization(new float[] {scale}, new long[] {0}, 0));
+    }
+
+    private int quantizedActivation(String name, Shape shape, float scale, long zero) {
+        return tensor(name, Schema.UINT8, new int[] {1, shape.height(), shape.width(), shape.channels()}, 0,
+                quantization(new float[] {scale}, new long[] {zero}, 0));
+    }
+
+    private int quantization(float[] scale, long[] zeroPoint, int axis) {
         fb.startVector(4, scale.length, 4);
         for (int i = scale.length - 1; i >= 0; i--) {
             fb.addFloat(scale[i]);
         }
         int scales = fb.endVector();
-        fb.startVector(8, scale.length, 8);
-        for (int i = 0; i < scale.length; i++) {
-            fb.addLong(0);
+        fb.startVector(8, zeroPoint.length, 8);
+        for (int i = zeroPoint.length - 1; i >= 0; i--) {
+            fb.addLong(zeroPoint[i]);
         }
         int zeros = fb.endVector();
         fb.startTable(7);
