@@ -39,6 +39,9 @@ final class MobileNetV2Importer {
 
     private record Block(ConvOp expand, ConvOp depthwise, ConvOp project, TfliteGraph.Op add) {}
 
+    /** Widest model accepted: the paper stops at 1.4; 4 already means some 55 M parameters. */
+    static final double MAX_WIDTH = 4;
+
     private final TfliteGraph graph;
     private final int[] producer;
     private final List<List<TfliteGraph.Op>> consumers;
@@ -132,8 +135,6 @@ final class MobileNetV2Importer {
         if (blocks.isEmpty()) {
             throw unsupported("no inverted residual block follows the stem " + stem.describe());
         }
-        Block lastBlock = blocks.get(blocks.size() - 1);
-        double alpha = lastBlock.project().out() / 320.0;
         int expansion = 0;
         if (blocks.size() > 1 && blocks.get(1).expand() != null) {
             Block second = blocks.get(1);
@@ -147,21 +148,13 @@ final class MobileNetV2Importer {
         ConvOp firstProjection = blocks.get(0).project();
         Activation bottleneck = firstProjection.clampFromRange() ? Activation.IDENTITY : firstProjection.activation();
         boolean anyAdd = blocks.stream().anyMatch(b -> b.add() != null);
-        MobileNetV2Config config;
-        try {
-            config = MobileNetV2.builder()
-                    .width(alpha)
-                    .resolution(height, width)
-                    .classes(logits.out())
-                    .expansion(expansion)
-                    .bottleneck(bottleneck)
-                    .shortcut(anyAdd ? Shortcut.BOTTLENECK : Shortcut.NONE)
-                    .padding(Padding.same())
-                    .config();
-        } catch (IllegalArgumentException e) {
-            throw unsupported("the file's shapes give no valid MobileNetV2: " + e.getMessage());
-        }
-        Network network = MobileNetV2.create(config).foldBatchNorm();
+        MobileNetV2.Builder builder = MobileNetV2.builder()
+                .resolution(height, width)
+                .classes(logits.out())
+                .expansion(expansion)
+                .bottleneck(bottleneck)
+                .shortcut(anyAdd ? Shortcut.BOTTLENECK : Shortcut.NONE)
+                .padding(Padding.same());
 
         List<ConvOp> fileConvs = new ArrayList<>();
         fileConvs.add(stem);
@@ -173,16 +166,39 @@ final class MobileNetV2Importer {
             fileConvs.add(b.project());
         }
         fileConvs.add(last);
+
+        // The width multiplier is not stored; it is the one whose rounded channel counts are the file's. The
+        // last block (320 alpha) gives the standard widths exactly; other widths are bracketed by the ratios
+        // (and rounding boundaries) of every conv's channels to its base count at width 1.
+        long fileWeights = fileConvs.stream().mapToLong(c -> c.weight().length).sum();
+        List<String> mismatches = new ArrayList<>();
+        double primary = blocks.get(blocks.size() - 1).project().out() / 320.0;
+        Network network = fit(builder, fileConvs, List.of(primary), Long.MAX_VALUE, fileWeights, mismatches);
+        if (network == null) {
+            List<Conv2d> baseConvs = MobileNetV2.create(config(builder, 1.0)).convolutions();
+            List<Double> ratios = new ArrayList<>();
+            for (int i = 0; i < Math.min(baseConvs.size(), fileConvs.size()); i++) {
+                double unit = baseConvs.get(i).outChannels();
+                int channels = fileConvs.get(i).out();
+                ratios.add(channels / unit);
+                ratios.add((channels - MobileNetV2.CHANNEL_DIVISOR / 2.0 + 1e-9) / unit);
+            }
+            List<Double> candidates = new ArrayList<>();
+            ratios.forEach(r -> candidates.add(Math.round(r * 100) / 100.0)); // prefer the round width users name
+            candidates.addAll(ratios);
+            long baseWeights = baseConvs.stream().mapToLong(c -> c.weight().length).sum();
+            network = fit(builder, fileConvs, candidates, baseWeights, fileWeights, mismatches);
+        }
+        if (network == null) {
+            throw unsupported(mismatches.isEmpty() ? "no width multiplier gives its channel counts with "
+                    + fileWeights + " convolution weights" : mismatches.get(0));
+        }
+        double alpha = ((MobileNetV2Config) network.config()).width();
         List<Conv2d> convs = network.convolutions();
         String arch = String.format(Locale.ROOT, "MobileNetV2 width %s", alpha);
-        for (int i = 0; i < Math.min(convs.size(), fileConvs.size()); i++) {
+        for (int i = 0; i < convs.size(); i++) {
             Conv2d expected = convs.get(i);
             ConvOp actual = fileConvs.get(i);
-            if (expected.kernel() != actual.kernel() || expected.stride() != actual.stride()
-                    || expected.inChannels() != actual.in() || expected.outChannels() != actual.out()
-                    || expected.isDepthwise() != actual.depthwise()) {
-                throw unsupported(actual.describe() + " does not fit " + arch + ", whose " + expected);
-            }
             boolean linearWithClippedRange = actual.clampFromRange() && expected.activation() == Activation.IDENTITY;
             if (expected.activation() != actual.activation() && !linearWithClippedRange) {
                 throw unsupported(actual.describe() + " has fused activation " + actual.activation() + " where "
@@ -190,10 +206,6 @@ final class MobileNetV2Importer {
             }
             System.arraycopy(actual.weight(), 0, expected.weight(), 0, actual.weight().length);
             System.arraycopy(actual.bias(), 0, expected.bias(), 0, actual.bias().length);
-        }
-        if (convs.size() != fileConvs.size()) {
-            throw unsupported("the file has " + fileConvs.size() + " convolutions (" + blocks.size()
-                    + " blocks), " + arch + " has " + convs.size());
         }
         List<InvertedResidual> archBlocks = network.layers().stream()
                 .filter(l -> l instanceof InvertedResidual).map(l -> (InvertedResidual) l).toList();
@@ -215,6 +227,59 @@ final class MobileNetV2Importer {
         System.arraycopy(logits.weight(), 0, dense.weight(), 0, logits.weight().length);
         System.arraycopy(logits.bias(), 0, dense.bias(), 0, logits.bias().length);
         return network;
+    }
+
+    /**
+     * The first candidate width whose network has the file's convolution shapes (batch norms folded, ready to
+     * be filled), or null. A candidate's weights grow with its width squared; one needing far more weights
+     * than the file holds ({@code baseWeights} at width 1, when known) cannot fit, and trying it would let a
+     * hostile file make us allocate far more than it holds.
+     */
+    private static Network fit(MobileNetV2.Builder builder, List<ConvOp> fileConvs, List<Double> widths,
+                               long baseWeights, long fileWeights, List<String> mismatches)
+            throws TfliteFormatException {
+        for (double alpha : widths.stream().filter(a -> a > 0).distinct().toList()) {
+            if (alpha > MAX_WIDTH) {
+                mismatches.add("its channel counts suggest width " + alpha + ", above the " + MAX_WIDTH
+                        + " this importer accepts");
+                continue;
+            }
+            if (baseWeights != Long.MAX_VALUE && baseWeights * alpha * alpha > 2.0 * fileWeights + 4096) {
+                continue;
+            }
+            Network candidate = MobileNetV2.create(config(builder, alpha));
+            String mismatch = shapeMismatch(candidate.convolutions(), fileConvs, alpha);
+            if (mismatch == null) {
+                return candidate.foldBatchNorm();
+            }
+            mismatches.add(mismatch);
+        }
+        return null;
+    }
+
+    private static MobileNetV2Config config(MobileNetV2.Builder builder, double alpha) throws TfliteFormatException {
+        try {
+            return builder.width(alpha).config();
+        } catch (IllegalArgumentException e) {
+            throw unsupported("the file's shapes give no valid MobileNetV2: " + e.getMessage());
+        }
+    }
+
+    /** Why the file's convolutions do not have the shapes of {@code expected}, or null when they do. */
+    private static String shapeMismatch(List<Conv2d> expected, List<ConvOp> actual, double alpha) {
+        String arch = String.format(Locale.ROOT, "MobileNetV2 width %s", alpha);
+        for (int i = 0; i < Math.min(expected.size(), actual.size()); i++) {
+            Conv2d e = expected.get(i);
+            ConvOp a = actual.get(i);
+            if (e.kernel() != a.kernel() || e.stride() != a.stride() || e.inChannels() != a.in()
+                    || e.outChannels() != a.out() || e.isDepthwise() != a.depthwise()) {
+                return a.describe() + " does not fit " + arch + ", whose " + e;
+            }
+        }
+        if (expected.size() != actual.size()) {
+            return "the file has " + actual.size() + " convolutions, " + arch + " has " + expected.size();
+        }
+        return null;
     }
 
     private Block block(TfliteGraph.Op first, int blockInput) throws TfliteFormatException {

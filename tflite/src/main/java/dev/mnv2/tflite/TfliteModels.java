@@ -25,8 +25,8 @@ import java.util.zip.ZipInputStream;
  * }</pre>
  */
 public final class TfliteModels {
-    /** Files above this are not MobileNetV2 classifiers (1.4/224 float32 is about 25 MB). */
-    public static final long MAX_FILE_BYTES = 1L << 30;
+    /** Files above this are not MobileNetV2 classifiers (1.4/224 float32 is about 25 MB, width 4 about 220 MB). */
+    public static final long MAX_FILE_BYTES = 256L << 20;
 
     private static final int MAX_LABELS_BYTES = 1 << 24;
 

@@ -23,6 +23,8 @@ import java.util.stream.IntStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Models written by {@link TfliteWriter} from seeded random networks import back to the same network. */
 class SyntheticModelTest {
@@ -65,6 +67,18 @@ class SyntheticModelTest {
         assertEquals(4, config.expansion());
         assertEquals(Activation.RELU6, config.bottleneckActivation());
         assertTrue(model.network().labels().isEmpty());
+        assertSameLogits(original, model.network(), 1);
+    }
+
+    /** Widths whose channel rounding the last block alone does not pin down. */
+    @ParameterizedTest
+    @ValueSource(doubles = {1.02, 0.77, 1.33, 0.13})
+    void unusualWidthsAreRecovered(double width) throws Exception {
+        Network original = randomNetwork(MobileNetV2.builder().width(width).resolution(32).classes(2), 3);
+
+        TfliteModel model = TfliteModels.load(TfliteWriter.write(original));
+
+        assertEquals(original.parametersWithoutBatchNorm(), model.network().parametersWithoutBatchNorm());
         assertSameLogits(original, model.network(), 1);
     }
 
