@@ -45,7 +45,8 @@ final class ClassifyCommand implements Callable<Integer> {
     @Option(names = "--top", paramLabel = "K", defaultValue = "5", description = "Labels per image. Default: ${DEFAULT-VALUE}.")
     int top;
 
-    @Option(names = "--format", defaultValue = "text", description = "text or json. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
+            description = "Output format. Default: ${DEFAULT-VALUE}.")
     Format format;
 
     @Option(names = "--central-crop", paramLabel = "FRACTION", defaultValue = "0.875",
