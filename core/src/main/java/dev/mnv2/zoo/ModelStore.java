@@ -3,10 +3,12 @@ package dev.mnv2.zoo;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.HttpURLConnection;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.UnknownHostException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -155,9 +157,6 @@ public final class ModelStore {
                     + reason(e) + "); download it yourself and put " + m.fileName() + " into "
                     + (searchFolders.isEmpty() ? "" : searchFolders.get(0) + " or ") + cache
                     + " (or set MNV2_MODELS to its folder)", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ModelNotFoundException("download of model '" + m.name() + "' interrupted", e);
         } finally {
             if (temp != null) {
                 try {
@@ -169,20 +168,22 @@ public final class ModelStore {
         }
     }
 
-    private String fetch(URI url, Path target) throws IOException, InterruptedException {
-        HttpClient client = HttpClient.newBuilder()
-                .connectTimeout(timeout)
-                .followRedirects(HttpClient.Redirect.NORMAL)
-                .build();
-        HttpRequest request = HttpRequest.newBuilder(url).timeout(timeout).GET().build();
-        HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream body = response.body()) {
-            if (response.statusCode() != 200) {
-                throw new IOException("HTTP " + response.statusCode());
+    /** Streams {@code url} into {@code target}; returns the SHA-256 of what arrived. */
+    private String fetch(URI url, Path target) throws IOException {
+        // HttpURLConnection rather than java.net.http: it exists on every JVM, Android's included.
+        HttpURLConnection connection = (HttpURLConnection) url.toURL().openConnection();
+        connection.setConnectTimeout((int) timeout.toMillis());
+        connection.setReadTimeout((int) timeout.toMillis());
+        connection.setInstanceFollowRedirects(true);
+        try {
+            int status = connection.getResponseCode();
+            if (status != HttpURLConnection.HTTP_OK) {
+                throw new IOException("HTTP " + status);
             }
             MessageDigest sha = newSha256();
             long total = 0;
-            try (DigestInputStream in = new DigestInputStream(body, sha); OutputStream out = Files.newOutputStream(target)) {
+            try (InputStream in = new DigestInputStream(connection.getInputStream(), sha);
+                 OutputStream out = Files.newOutputStream(target)) {
                 byte[] chunk = new byte[1 << 16];
                 int n;
                 while ((n = in.read(chunk)) > 0) {
@@ -193,7 +194,13 @@ public final class ModelStore {
                     out.write(chunk, 0, n);
                 }
             }
+            long expected = connection.getContentLengthLong();
+            if (expected >= 0 && total != expected) {
+                throw new IOException("the transfer ended after " + total + " of " + expected + " bytes");
+            }
             return HexFormat.of().formatHex(sha.digest());
+        } finally {
+            connection.disconnect();
         }
     }
 
@@ -223,10 +230,10 @@ public final class ModelStore {
     private static String reason(IOException e) {
         String message = e.getMessage();
         boolean blank = message == null || message.isBlank();
-        if (e instanceof java.net.ConnectException || e instanceof java.net.http.HttpConnectTimeoutException) {
+        if (e instanceof ConnectException || e instanceof UnknownHostException || e instanceof NoRouteToHostException) {
             return "cannot connect, offline or host unreachable" + (blank ? "" : ": " + message);
         }
-        if (e instanceof java.net.http.HttpTimeoutException) {
+        if (e instanceof SocketTimeoutException) {
             return "timed out";
         }
         return blank ? e.getClass().getSimpleName() : message;

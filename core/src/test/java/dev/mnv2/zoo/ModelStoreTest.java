@@ -46,9 +46,10 @@ class ModelStoreTest {
             requests.incrementAndGet();
             byte[] body = served;
             if (dropConnection) {
-                exchange.sendResponseHeaders(200, body.length * 10L); // promise more than is sent, then hang up
-                exchange.getResponseBody().write(body);
-                exchange.close();
+                exchange.sendResponseHeaders(200, body.length); // promise the whole file, send half, hang up
+                exchange.getResponseBody().write(body, 0, body.length / 2);
+                exchange.getResponseBody().flush();
+                exchange.getHttpContext().getServer().stop(0);
                 return;
             }
             exchange.sendResponseHeaders(status, body.length);
@@ -125,7 +126,9 @@ class ModelStoreTest {
     void interruptedTransferLeavesNoPartialFile() throws Exception {
         dropConnection = true;
 
-        assertThrows(ModelNotFoundException.class, () -> store(local()).resolve("tiny_model"));
+        ModelNotFoundException e = assertThrows(ModelNotFoundException.class, () -> store(local()).resolve("tiny_model"));
+
+        assertTrue(e.getMessage().contains("cannot download model 'tiny_model'"), e.getMessage());
 
         assertEquals(List.of(), cacheFiles());
     }
