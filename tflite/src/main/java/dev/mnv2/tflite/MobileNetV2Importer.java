@@ -513,7 +513,9 @@ final class MobileNetV2Importer {
                 throw unsupported(op.describe() + " does not continue from tensor #" + current);
             }
             switch (op.code()) {
-                case Schema.RESHAPE, Schema.SQUEEZE, Schema.QUANTIZE, Schema.DEQUANTIZE -> { }
+                case Schema.RESHAPE -> checkOptions(op, Schema.RESHAPE_OPTIONS);
+                case Schema.SQUEEZE -> checkOptions(op, Schema.SQUEEZE_OPTIONS);
+                case Schema.QUANTIZE, Schema.DEQUANTIZE -> { }
                 case Schema.SOFTMAX -> {
                     checkOptions(op, Schema.SOFTMAX_OPTIONS);
                     float beta = op.options() == null ? 1f : op.options().softmaxBeta();
@@ -688,8 +690,11 @@ final class MobileNetV2Importer {
             case Schema.ACT_NONE -> Activation.IDENTITY;
             case Schema.ACT_RELU -> Activation.RELU;
             case Schema.ACT_RELU6 -> Activation.RELU6;
-            default -> throw unsupported(op.describe() + " has fused activation " + code
-                    + " (only NONE, RELU and RELU6 occur in MobileNetV2)");
+            default -> throw unsupported(op.describe() + " has fused activation " + switch (code) {
+                case Schema.ACT_RELU_N1_TO_1 -> "RELU_N1_TO_1";
+                case Schema.ACT_TANH -> "TANH";
+                default -> Integer.toString(code);
+            } + " (only NONE, RELU and RELU6 occur in MobileNetV2)");
         };
     }
 

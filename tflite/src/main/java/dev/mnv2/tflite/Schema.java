@@ -106,10 +106,6 @@ final class Schema {
             return tablePositions(2, 1 << 10, "subgraphs");
         }
 
-        String description() throws TfliteFormatException {
-            return string(3, "description");
-        }
-
         long[] buffers() throws TfliteFormatException {
             return tablePositions(4, MAX_TENSORS + 1, "buffers");
         }

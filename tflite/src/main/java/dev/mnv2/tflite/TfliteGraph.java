@@ -52,14 +52,12 @@ final class TfliteGraph {
         }
     }
 
-    final String description;
     final List<TensorInfo> tensors;
     final List<Op> ops;
     final int[] inputs;
     final int[] outputs;
 
-    private TfliteGraph(String description, List<TensorInfo> tensors, List<Op> ops, int[] inputs, int[] outputs) {
-        this.description = description;
+    private TfliteGraph(List<TensorInfo> tensors, List<Op> ops, int[] inputs, int[] outputs) {
         this.tensors = tensors;
         this.ops = ops;
         this.inputs = inputs;
@@ -88,7 +86,6 @@ final class TfliteGraph {
             throw new TfliteFormatException("TFLite schema version " + version + " is not supported (expected "
                     + SCHEMA_VERSION + ")");
         }
-        String description = model.description();
 
         long[] codePositions = model.operatorCodes();
         int[] codes = new int[codePositions.length];
@@ -134,7 +131,7 @@ final class TfliteGraph {
             checkIndices(out, tensors.size(), where + " outputs", false);
             ops.add(new Op(i, codes[(int) opcode], customCodes[(int) opcode], in, out, op.optionsType(), op.options()));
         }
-        return new TfliteGraph(description, List.copyOf(tensors), List.copyOf(ops), inputs, outputs);
+        return new TfliteGraph(List.copyOf(tensors), List.copyOf(ops), inputs, outputs);
     }
 
     private static TensorInfo tensor(int index, Schema.Tensor t, long[] bufferPositions, CheckedTable.Source source)
