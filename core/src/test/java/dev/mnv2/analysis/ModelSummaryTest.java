@@ -1,0 +1,133 @@
+package dev.mnv2.analysis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mnv2.model.Conv2d;
+import dev.mnv2.model.InvertedResidual;
+import dev.mnv2.model.Layer;
+import dev.mnv2.model.MobileNetV1;
+import dev.mnv2.model.MobileNetV2;
+import dev.mnv2.model.Network;
+import dev.mnv2.model.Shape;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ModelSummaryTest {
+    private static final Network V2 = MobileNetV2.create(MobileNetV2.builder().classes(1001).config());
+    private static final Network V1 = MobileNetV1.create(MobileNetV1.builder().classes(1001).config());
+
+    @Test
+    void perLayerRowsSumToTheTotals() {
+        for (Network net : List.of(V2, V1)) {
+            ModelSummary s = ModelSummary.of(net);
+            assertEquals(s.macs(), s.layers().stream().mapToLong(LayerCost::macs).sum());
+            assertEquals(s.params(), s.layers().stream().mapToLong(LayerCost::params).sum());
+            assertEquals(s.paramsWithoutBatchNorm(),
+                    s.layers().stream().mapToLong(LayerCost::paramsWithoutBatchNorm).sum());
+            assertEquals(net.layers().size(), s.layers().size());
+        }
+    }
+
+    /**
+     * Paper §3.4: a bottleneck block of size h×w, expansion t, kernel k, d' input and d'' output channels
+     * costs h·w·d'·t·(d' + k² + d'') multiply-adds. The formula is for stride 1; with stride s the
+     * depthwise and projection run on (h/s)·(w/s) positions, which the stride-2 case checks.
+     */
+    @Test
+    void everyBlockCostsWhatThePapersFormulaSays() {
+        Shape shape = V2.input();
+        long blocks = 0;
+        for (Layer layer : V2.layers()) {
+            if (layer instanceof InvertedResidual b) {
+                long h = shape.height();
+                long w = shape.width();
+                long d1 = b.inChannels();
+                long d2 = b.outChannels();
+                long t = b.expansion();
+                long k2 = 9;
+                Shape out = b.outputShape(shape);
+                long expected;
+                if (b.stride() == 1) {
+                    expected = t == 1 ? h * w * d1 * (k2 + d2) : h * w * d1 * t * (d1 + k2 + d2);
+                } else {
+                    long ho = out.height();
+                    long wo = out.width();
+                    expected = h * w * d1 * t * d1 + ho * wo * d1 * t * (k2 + d2);
+                }
+                assertEquals(expected, layer.macs(shape), b.name());
+                blocks++;
+            }
+            shape = layer.outputShape(shape);
+        }
+        assertEquals(17, blocks);
+    }
+
+    /** Paper Eq. 1: a depthwise separable conv costs h·w·d·(k² + d'), checked on MobileNetV1's pairs. */
+    @Test
+    void depthwiseSeparableConvolutionsCostEquationOne() {
+        List<Layer> layers = V1.layers();
+        Shape shape = V1.input();
+        int pairs = 0;
+        for (int i = 0; i < layers.size() - 1; i++) {
+            Shape next = layers.get(i).outputShape(shape);
+            if (layers.get(i) instanceof Conv2d dw && dw.isDepthwise() && layers.get(i + 1) instanceof Conv2d pw) {
+                long h = next.height(); // the formula's h×w is the output grid of the depthwise step
+                long w = next.width();
+                long expected = h * w * dw.inChannels() * (9 + pw.outChannels());
+                if (dw.stride() == 1) {
+                    assertEquals(shape.height(), next.height());
+                }
+                assertEquals(expected, dw.macs(shape) + pw.macs(next), dw.name());
+                pairs++;
+            }
+            shape = next;
+        }
+        assertEquals(13, pairs);
+    }
+
+    @Test
+    void table3MatchesThePaper() {
+        ModelSummary v2 = ModelSummary.of(V2);
+        ModelSummary v1 = ModelSummary.of(V1);
+        // Paper Table 3: max 400K for MobileNetV2, 1600K for MobileNetV1 (16-bit activations).
+        assertEquals(400, v2.table3MaxKb(), 5);
+        assertEquals(1600, v1.table3MaxKb(), 10);
+        assertEquals(new Table3Row("112x112", 16, 112 * 112 * 16 * 2 / 1000.0), v2.table3().get(0));
+        assertEquals(new Table3Row("112x112", 64, 112 * 112 * 64 * 2 / 1000.0), v1.table3().get(0));
+        assertEquals(new Table3Row("7x7", 320, 7 * 7 * 320 * 2 / 1000.0), find(v2, "7x7"));
+        assertEquals(new Table3Row("7x7", 1024, 7 * 7 * 1024 * 2 / 1000.0), find(v1, "7x7"));
+        assertEquals(1280, find(v2, "1x1").channels());
+        assertEquals(1024, find(v1, "1x1").channels());
+    }
+
+    private static Table3Row find(ModelSummary s, String resolution) {
+        return s.table3().stream().filter(r -> r.resolution().equals(resolution)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void peakActivationBytesCoverTheLargestTensorsAndGrowWithResolution() {
+        ModelSummary s = ModelSummary.of(V2);
+        long expandedAt112 = 112L * 112 * 96 * 4; // features.2 expansion: 16 * 6 channels at 112x112
+        assertTrue(s.peakActivationBytes() >= expandedAt112, "" + s.peakActivationBytes());
+        long small = ModelSummary.of(MobileNetV2.create(MobileNetV2.builder().resolution(96).config()))
+                .peakActivationBytes();
+        assertTrue(small < s.peakActivationBytes());
+    }
+
+    @Test
+    void rowsCarryTheTable2Columns() {
+        ModelSummary s = ModelSummary.of(V2);
+        LayerCost stem = s.layers().get(0);
+        assertEquals("conv2d 3x3", stem.operator());
+        assertEquals(new Shape(224, 224, 3), stem.input());
+        assertEquals(new Shape(112, 112, 32), stem.output());
+        assertEquals("2", stem.s());
+        LayerCost block = s.layers().get(2);
+        assertEquals("bottleneck", block.operator());
+        assertEquals("6", block.t());
+        assertEquals("24", block.c());
+        assertEquals("2", block.n());
+        assertEquals("2", block.s());
+    }
+}
