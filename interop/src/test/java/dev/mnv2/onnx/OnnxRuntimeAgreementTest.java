@@ -15,7 +15,6 @@ import dev.mnv2.model.Shape;
 import java.nio.FloatBuffer;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -25,13 +24,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class OnnxRuntimeAgreementTest {
     static final double TOLERANCE = 1e-4;
-    private static OrtEnvironment env;
-
-    @BeforeAll
-    static void start() {
-        env = OrtEnvironment.getEnvironment();
-    }
-
     @ParameterizedTest(name = "alpha {0} at {1}px")
     @CsvSource({"0.35, 96", "0.35, 160", "0.35, 224", "1.0, 96", "1.0, 160", "1.0, 224",
             "1.4, 96", "1.4, 160", "1.4, 224"})
@@ -55,6 +47,7 @@ class OnnxRuntimeAgreementTest {
     }
 
     static float[][] runOrt(byte[] model, Tensor images) throws OrtException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setIntraOpNumThreads(1);
             options.setInterOpNumThreads(1);
