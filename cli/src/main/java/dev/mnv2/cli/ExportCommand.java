@@ -6,6 +6,7 @@ import dev.mnv2.safetensors.Checkpoint;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -51,6 +52,10 @@ final class ExportCommand implements Callable<Integer> {
         }
         if (Files.isDirectory(out)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--out " + out + " is a directory");
+        }
+        Path folder = out.toAbsolutePath().getParent();
+        if (!Files.isDirectory(folder)) {
+            throw new NoSuchFileException(out.toString(), null, "cannot write: folder " + folder + " does not exist");
         }
         Network network = ModelFiles.load(model);
         switch (chosen) {

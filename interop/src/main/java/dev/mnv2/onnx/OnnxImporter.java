@@ -58,6 +58,24 @@ import java.util.Set;
  */
 public final class OnnxImporter {
     private static final int DEFAULT_RESOLUTION = 224;
+    /** The attributes each understood operator may carry (older opsets' ones included); others are an error. */
+    private static final Map<String, Set<String>> ATTRIBUTES = Map.ofEntries(
+            Map.entry("Constant", Set.of("value", "value_float", "value_floats", "value_int", "value_ints")),
+            Map.entry("Identity", Set.of()),
+            Map.entry("Dropout", Set.of("ratio", "seed", "is_test")),
+            Map.entry("Conv", Set.of("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides")),
+            Map.entry("BatchNormalization", Set.of("epsilon", "momentum", "training_mode", "spatial", "is_test",
+                    "consumed_inputs")),
+            Map.entry("Clip", Set.of("min", "max")),
+            Map.entry("Relu", Set.of()),
+            Map.entry("Add", Set.of()),
+            Map.entry("Gemm", Set.of("alpha", "beta", "transA", "transB")),
+            Map.entry("MatMul", Set.of()),
+            Map.entry("GlobalAveragePool", Set.of()),
+            Map.entry("ReduceMean", Set.of("axes", "keepdims", "noop_with_empty_axes")),
+            Map.entry("Flatten", Set.of("axis")),
+            Map.entry("Reshape", Set.of("allowzero")),
+            Map.entry("Softmax", Set.of("axis")));
     private static final float TORCH_EPSILON = 1e-5f;
 
     private OnnxImporter() {}
@@ -225,6 +243,14 @@ public final class OnnxImporter {
                 throw new OnnxFormatException(describe(node) + " has no output");
             }
             String out = node.getOutput(0);
+            Set<String> allowed = ATTRIBUTES.get(op);
+            if (allowed != null) {
+                for (AttributeProto a : node.getAttributeList()) {
+                    if (!allowed.contains(a.getName())) {
+                        throw new OnnxFormatException(describe(node) + " has unknown attribute '" + a.getName() + "'");
+                    }
+                }
+            }
             switch (op) {
                 case "Constant" -> constants.put(out, constantValue(node));
                 case "Identity", "Dropout" -> {

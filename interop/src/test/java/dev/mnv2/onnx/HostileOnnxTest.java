@@ -3,10 +3,12 @@ package dev.mnv2.onnx;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.Network;
 import dev.mnv2.onnx.proto.OnnxProto.GraphProto;
 import dev.mnv2.onnx.proto.OnnxProto.ModelProto;
+import dev.mnv2.onnx.proto.OnnxProto.NodeProto;
 import dev.mnv2.onnx.proto.OnnxProto.TensorProto;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -73,5 +75,40 @@ class HostileOnnxTest {
         System.out.println("ONNX fuzz: " + rejected + " of " + iterations + " corrupted files rejected, the rest "
                 + "changed only weight bytes, names or metadata and still formed a valid model");
         assertTrue(rejected > iterations / 4);
+    }
+
+    /** Byte flips inside single nodes and their attributes, where the structural checks are exercised. */
+    @Test
+    void fuzzedNodesEitherImportOrFailWithTheFormatException() {
+        SplittableRandom random = new SplittableRandom(99);
+        GraphProto graph = MODEL.getGraph();
+        int rejected = 0;
+        int parsed = 0;
+        for (int i = 0; i < 3000; i++) {
+            int index = random.nextInt(graph.getNodeCount());
+            byte[] node = graph.getNode(index).toByteArray();
+            int flips = 1 + random.nextInt(3);
+            for (int f = 0; f < flips; f++) {
+                node[random.nextInt(node.length)] ^= (byte) (1 + random.nextInt(255));
+            }
+            NodeProto mutated;
+            try {
+                mutated = NodeProto.parseFrom(node);
+            } catch (InvalidProtocolBufferException e) {
+                continue;
+            }
+            parsed++;
+            ModelProto model = MODEL.toBuilder().setGraph(graph.toBuilder().setNode(index, mutated)).build();
+            try {
+                OnnxImporter.fromModel(model);
+            } catch (OnnxFormatException e) {
+                rejected++;
+            } catch (RuntimeException | Error e) {
+                throw new AssertionError("iteration " + i + " (node " + graph.getNode(index).getName() + ") ended in " + e, e);
+            }
+        }
+        System.out.println("ONNX node fuzz: " + rejected + " of " + parsed + " mutated nodes rejected, the rest changed "
+                + "only names or doc strings");
+        assertTrue(rejected > parsed / 2);
     }
 }

@@ -9,12 +9,15 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.mnv2.exec.Predictor;
 import dev.mnv2.exec.Tensor;
+import dev.mnv2.model.MobileNetV1;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.Network;
 import dev.mnv2.model.Shape;
+import dev.mnv2.model.Shortcut;
 import java.nio.FloatBuffer;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -44,6 +47,34 @@ class OnnxRuntimeAgreementTest {
                 width, resolution, maxAbs(expected), diff1, diff4);
         assertTrue(diff4 <= TOLERANCE, "batch 4 max abs diff " + diff4 + " > " + TOLERANCE);
         assertTrue(diff1 <= TOLERANCE, "batch 1 max abs diff " + diff1 + " > " + TOLERANCE);
+    }
+
+    @Test
+    void unfoldedBatchNormsAblationsSoftmaxAndNonSquareInputAgreeToo() throws OrtException {
+        Network network = MobileNetV2.builder().width(0.75).resolution(128, 96).classes(20).seed(12)
+                .bottleneck("relu6").shortcut(Shortcut.EXPANSION).expansion(4).build();
+        Tensor images = randomImages(2, network.input(), 9);
+        float[][] expected;
+        try (Predictor predictor = Predictor.create(network)) {
+            expected = predictor.probabilities(images);
+        }
+        byte[] onnx = OnnxExporter.builder().foldBatchNorm(false).softmax(true).build().toBytes(network);
+        double diff = maxAbsDiff(expected, runOrt(onnx, images), 2);
+        System.out.printf("ORT vs mnv2 unfolded BN + ablations + softmax 128x96: max abs diff of probabilities %.3g%n", diff);
+        assertTrue(diff <= TOLERANCE, "max abs diff " + diff);
+    }
+
+    @Test
+    void mobileNetV1ExportAgrees() throws OrtException {
+        Network network = MobileNetV1.builder().width(0.5).resolution(128).classes(10).seed(3).build();
+        Tensor images = randomImages(1, network.input(), 10);
+        float[][] expected;
+        try (Predictor predictor = Predictor.create(network)) {
+            expected = predictor.logits(images);
+        }
+        double diff = maxAbsDiff(expected, runOrt(OnnxExporter.builder().build().toBytes(network), images), 1);
+        System.out.printf("ORT vs mnv2 MobileNetV1 0.5/128: max abs diff %.3g%n", diff);
+        assertTrue(diff <= TOLERANCE, "max abs diff " + diff);
     }
 
     static float[][] runOrt(byte[] model, Tensor images) throws OrtException {
