@@ -30,11 +30,12 @@ public final class ArchitectureInference {
      * @param base the builder with everything but the width set (resolution, classes, padding, ...)
      * @param stemChannels output channels of the first convolution
      * @param lastChannels output channels of the last 1×1 convolution (the classifier's input)
+     * @param storedValues how many parameter values the file holds; bigger candidates are never built
      * @param mismatch describes how a candidate network differs from the stored one, or null if it fits
      * @throws IllegalArgumentException naming the mismatch of the closest candidate when none fits
      */
     public static MobileNetV2Config width(MobileNetV2.Builder base, int stemChannels, int lastChannels,
-                                          Function<Network, String> mismatch) {
+                                          long storedValues, Function<Network, String> mismatch) {
         Set<Double> candidates = new LinkedHashSet<>();
         for (double w : STANDARD_WIDTHS) {
             candidates.add(w);
@@ -49,7 +50,10 @@ public final class ArchitectureInference {
                 continue;
             }
             MobileNetV2Config config = base.width(width).config();
-            String problem = mismatch.apply(MobileNetV2.create(config));
+            String problem = sizeProblem(config, storedValues);
+            if (problem == null) {
+                problem = mismatch.apply(MobileNetV2.create(config));
+            }
             if (problem == null) {
                 return config;
             }
@@ -83,5 +87,56 @@ public final class ArchitectureInference {
                     + stemChannels + "/" + expandedChannels + "/" + lastChannels + "/" + classes;
         }
         return null;
+    }
+
+    /**
+     * Weights and biases (batch norms excluded) of the network {@link MobileNetV2#create} builds for
+     * {@code config}, computed from Table 2 without allocating it. A test keeps it equal to
+     * {@code create(config).parametersWithoutBatchNorm()}.
+     */
+    public static long weightCount(MobileNetV2Config config) {
+        double w = config.width();
+        long in = 3;
+        long total = 0;
+        for (ArchitectureRow row : MobileNetV2.TABLE_2) {
+            switch (row.operator()) {
+                case "conv2d" -> {
+                    long out = Channels.makeDivisible(row.c() * w, MobileNetV2.CHANNEL_DIVISOR);
+                    total += 9 * in * out;
+                    in = out;
+                }
+                case "bottleneck" -> {
+                    long out = Channels.makeDivisible(row.c() * w, MobileNetV2.CHANNEL_DIVISOR);
+                    long t = row.t() > 1 && config.expansion() > 0 ? config.expansion() : row.t();
+                    for (int i = 0; i < row.n(); i++) {
+                        long hidden = in * t;
+                        total += (t != 1 ? in * hidden : 0) + 9 * hidden + hidden * out;
+                        in = out;
+                    }
+                }
+                case "conv2d 1x1" -> {
+                    if (row.c() > 0) {
+                        long out = Channels.makeDivisible(row.c() * Math.max(1.0, w), MobileNetV2.CHANNEL_DIVISOR);
+                        total += in * out;
+                        in = out;
+                    } else {
+                        total += in * config.classes() + config.classes();
+                    }
+                }
+                default -> { }
+            }
+        }
+        return total;
+    }
+
+    /**
+     * Null when a network of {@code config} has no more weights than the {@code storedValues} a file holds,
+     * else the problem: checked before {@link MobileNetV2#create} so that a small hostile file cannot make
+     * it allocate gigabytes.
+     */
+    public static String sizeProblem(MobileNetV2Config config, long storedValues) {
+        long needed = weightCount(config);
+        return needed <= storedValues ? null
+                : "configuration needs " + needed + " weights but the file holds only " + storedValues + " values";
     }
 }

@@ -488,6 +488,9 @@ public final class OnnxImporter {
                     throw new OnnxFormatException("bad configuration in metadata: " + e.getMessage());
                 }
                 String problem = ArchitectureInference.sizeMismatch(config, stem, expanded, lastChannels, classes);
+                if (problem == null) {
+                    problem = ArchitectureInference.sizeProblem(config, storedValues());
+                }
                 if (problem != null) {
                     throw new OnnxFormatException("metadata does not match the graph: " + problem);
                 }
@@ -510,10 +513,20 @@ public final class OnnxImporter {
             int t = (int) (expanded / expandIn);
             base.expansion(t == MobileNetV2.TABLE_2.get(2).t() ? 0 : t);
             try {
-                return ArchitectureInference.width(base, (int) stem, (int) lastChannels, this::shapeMismatch);
+                return ArchitectureInference.width(base, (int) stem, (int) lastChannels, storedValues(),
+                        this::shapeMismatch);
             } catch (IllegalArgumentException e) {
                 throw new OnnxFormatException(e.getMessage());
             }
+        }
+
+        /** Float values the initializers really hold (not what their dims claim). */
+        private long storedValues() {
+            long values = 0;
+            for (TensorProto t : graph.getInitializerList()) {
+                values += t.getRawData().size() / Float.BYTES + t.getFloatDataCount();
+            }
+            return values;
         }
 
         private String shapeMismatch(Network network) {

@@ -189,6 +189,9 @@ public final class Checkpoint {
             String problem = ArchitectureInference.sizeMismatch(config, firstDim(contents, "features.0.0.weight"),
                     firstDim(contents, "features.2.conv.0.0.weight"), dim(contents, "classifier.1.weight", 1),
                     firstDim(contents, "classifier.1.weight"));
+            if (problem == null) {
+                problem = ArchitectureInference.sizeProblem(config, storedValues(contents));
+            }
             if (problem != null) {
                 throw new SafetensorsFormatException("metadata does not match the tensors: " + problem);
             }
@@ -207,7 +210,7 @@ public final class Checkpoint {
                 .padding(Padding.symmetric(1))
                 .batchNormEpsilon(TORCHVISION_EPSILON);
         try {
-            return ArchitectureInference.width(base, (int) stem[0], (int) classifier[1], network -> {
+            return ArchitectureInference.width(base, (int) stem[0], (int) classifier[1], storedValues(contents), network -> {
                 for (Conv2d conv : network.convolutions()) {
                     TensorInfo t = contents.tensors().get(conv.name() + ".weight");
                     long[] expected = TorchLayout.convWeightShape(conv);
@@ -221,6 +224,11 @@ public final class Checkpoint {
         } catch (IllegalArgumentException e) {
             throw new SafetensorsFormatException(e.getMessage());
         }
+    }
+
+    private static long storedValues(Contents contents) {
+        return contents.tensors().values().stream()
+                .filter(t -> t.dtype().isFloatingPoint()).mapToLong(TensorInfo::elements).sum();
     }
 
     private static long firstDim(Contents contents, String name) throws SafetensorsFormatException {

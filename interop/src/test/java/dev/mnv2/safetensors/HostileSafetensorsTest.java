@@ -80,6 +80,21 @@ class HostileSafetensorsTest {
                 .contains("too many"));
     }
 
+    /** A few MB whose metadata and layer shapes agree on width 20: building it would take 1.4 G weights. */
+    @Test
+    void smallFileClaimingAHugeNetworkIsRefusedBeforeAllocation() {
+        var config = MobileNetV2.builder().width(20).classes(1).config();
+        var metadata = new java.util.LinkedHashMap<>(config.toMap());
+        var entries = java.util.List.of(
+                Safetensors.Entry.floats("features.0.0.weight", new long[] {640, 3, 3, 3}, new float[640 * 27]),
+                Safetensors.Entry.floats("features.2.conv.0.0.weight", new long[] {1920, 320, 1, 1}, new float[1920 * 320]),
+                Safetensors.Entry.floats("classifier.1.weight", new long[] {1, 25600}, new float[25600]));
+        byte[] bytes = Safetensors.toBytes(metadata, entries);
+        String e = assertThrows(SafetensorsFormatException.class,
+                () -> Checkpoint.fromContents(Safetensors.parse(ByteBuffer.wrap(bytes)))).getMessage();
+        assertTrue(e.contains("needs") && e.contains("holds only"), e);
+    }
+
     @Test
     void fuzzedCheckpointsEitherLoadOrFailWithTheFormatException() {
         Network network = MobileNetV2.builder().width(0.1).resolution(32).classes(3).seed(8).build();
