@@ -92,41 +92,50 @@ class OnnxImportTest {
     }
 
     /**
-     * What torch.onnx.export writes for torchvision's mobilenet_v2: no mnv2 metadata, fixed batch 1, folded
-     * weights under generated names, Clip bounds as Constant nodes, and (with opset 9) Clip bounds as
-     * attributes.
+     * What torch.onnx.export writes for torchvision's mobilenet_v2: no mnv2 metadata, fixed batch 1, values
+     * and nodes named by module path ({@code /features/features.3/Add_output_0}), folded weights under
+     * generated names ({@code onnx::Conv_0}), Clip bounds as Constant nodes (as attributes with opset 9),
+     * Gemm with explicit alpha, beta and transB, and the input listed again among the initializers' inputs
+     * as old exporters did ({@code keep_initializers_as_inputs}).
      */
     static ModelProto torchvisionStyle(ModelProto exported, int opset, boolean fixedBatch) {
-        GraphProto.Builder g = exported.getGraph().toBuilder();
-        GraphProto.Builder out = g.clone().clearNode().clearInitializer();
-        int counter = 0;
+        GraphProto g = exported.getGraph();
+        GraphProto.Builder out = g.toBuilder().clearNode().clearInitializer();
         java.util.Map<String, String> renamed = new java.util.HashMap<>();
+        int counter = 0;
         for (TensorProto t : g.getInitializerList()) {
             if (t.getName().startsWith("relu6")) {
                 continue;
             }
-            String name = "onnx::Conv_" + (counter++);
+            String name = t.getName().startsWith("classifier") ? t.getName() : "onnx::Conv_" + counter++;
             renamed.put(t.getName(), name);
             out.addInitializer(t.toBuilder().setName(name));
+            out.addInput(dev.mnv2.onnx.proto.OnnxProto.ValueInfoProto.newBuilder().setName(name)
+                    .setType(OnnxExporter.valueInfo("x", 1).getType()));
         }
         for (NodeProto n : g.getNodeList()) {
-            NodeProto.Builder b = n.toBuilder().setName("/" + n.getName().replace('.', '/') + "/" + n.getOpType());
+            String path = "/" + n.getName().replace('.', '/') + "/" + n.getOpType();
+            String output = n.getOutput(0).equals(OnnxExporter.LOGITS) ? n.getOutput(0) : path + "_output_0";
+            renamed.put(n.getOutput(0), output);
+            NodeProto.Builder b = n.toBuilder().setName(path).setOutput(0, output).clearInput();
             if (n.getOpType().equals("Clip")) {
-                b.clearInput().addInput(n.getInput(0));
+                b.addInput(renamed.get(n.getInput(0)));
                 if (opset < 11) {
                     b.addAttribute(AttributeProto.newBuilder().setName("min").setType(AttributeProto.AttributeType.FLOAT).setF(0));
                     b.addAttribute(AttributeProto.newBuilder().setName("max").setType(AttributeProto.AttributeType.FLOAT).setF(6));
                 } else {
-                    String min = n.getName() + "/min";
-                    String max = n.getName() + "/max";
-                    out.addNode(constant(min, 0f));
-                    out.addNode(constant(max, 6f));
-                    b.addInput(min).addInput(max);
+                    out.addNode(constant(path + "/Constant_output_0", 0f));
+                    out.addNode(constant(path + "/Constant_1_output_0", 6f));
+                    b.addInput(path + "/Constant_output_0").addInput(path + "/Constant_1_output_0");
                 }
             } else {
-                for (int i = 0; i < n.getInputCount(); i++) {
-                    b.setInput(i, renamed.getOrDefault(n.getInput(i), n.getInput(i)));
+                for (String input : n.getInputList()) {
+                    b.addInput(renamed.getOrDefault(input, input));
                 }
+            }
+            if (n.getOpType().equals("Gemm")) {
+                b.addAttribute(AttributeProto.newBuilder().setName("alpha").setType(AttributeProto.AttributeType.FLOAT).setF(1));
+                b.addAttribute(AttributeProto.newBuilder().setName("beta").setType(AttributeProto.AttributeType.FLOAT).setF(1));
             }
             out.addNode(b);
         }
@@ -136,7 +145,7 @@ class OnnxImportTest {
                     .setDim(0, TensorShapeProto.Dimension.newBuilder().setDimValue(1));
             out.setInput(0, input);
         }
-        return exported.toBuilder().clearMetadataProps().setGraph(out)
+        return exported.toBuilder().clearMetadataProps().setProducerName("pytorch").setGraph(out)
                 .setOpsetImport(0, exported.getOpsetImport(0).toBuilder().setVersion(opset)).build();
     }
 

@@ -43,6 +43,25 @@ class HostileSafetensorsTest {
     }
 
     @Test
+    void halfPrecisionAndBfloat16AreWidenedExactly() throws Exception {
+        short[] halves = {0x3c00, (short) 0xc000, 0x7bff, 0x0001, (short) 0x8400, 0x7c00, 0x3555};
+        float[] expected = {1f, -2f, 65504f, 0x1p-24f, -0x1p-14f, Float.POSITIVE_INFINITY, 0.333251953125f};
+        ByteBuffer data = ByteBuffer.allocate(halves.length * 2 + 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (short h : halves) {
+            data.putShort(h);
+        }
+        data.putShort((short) 0x3f80).putShort((short) 0xc0a0);
+        String header = "{\"h\":{\"dtype\":\"F16\",\"shape\":[7],\"data_offsets\":[0,14]},"
+                + "\"b\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[14,18]}}";
+        byte[] bytes = file(header, 0);
+        ByteBuffer whole = ByteBuffer.allocate(bytes.length + 18).put(bytes).put(data.array());
+        var c = Safetensors.parse(whole.flip());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected, c.floats("h"));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {1f, -5f}, c.floats("b"));
+        assertTrue(Float.isNaN(Safetensors.halfToFloat((short) 0x7e00)));
+    }
+
+    @Test
     void headerLengthsThatDoNotFitAreRejected() {
         assertTrue(error(new byte[5]).contains("too short"));
         assertTrue(error(file(new byte[16], Long.MAX_VALUE, 0)).contains("header length"));
