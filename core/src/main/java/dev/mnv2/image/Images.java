@@ -1,5 +1,6 @@
 package dev.mnv2.image;
 
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
 import java.io.IOException;
@@ -14,11 +15,14 @@ import javax.imageio.stream.ImageInputStream;
 
 /** Decodes JPEG, PNG, BMP and GIF files (whatever javax.imageio reads) into 8-bit RGB images. */
 public final class Images {
+    /** Larger images are refused before decoding (a tiny file can claim a huge size). */
+    public static final long MAX_PIXELS = 100_000_000;
+
     private Images() {}
 
     /**
-     * Reads {@code path} as an sRGB {@link BufferedImage#TYPE_INT_RGB} image: grayscale is expanded, alpha is
-     * composited over white, CMYK and YCCK JPEGs (which ImageIO cannot colour-convert) are converted here.
+     * Reads {@code path} as an 8-bit {@link BufferedImage#TYPE_INT_RGB} image: grayscale is expanded, alpha is
+     * composited over white, and CMYK JPEGs are colour-converted by ImageIO's CMYK colour space.
      */
     public static BufferedImage read(Path path) throws ImageReadException {
         if (!Files.exists(path)) {
@@ -35,21 +39,12 @@ public final class Images {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(stream, true, true);
-                String format = reader.getFormatName();
-                BufferedImage image;
-                try {
-                    image = reader.read(0);
-                } catch (javax.imageio.IIOException e) {
-                    // ImageIO refuses CMYK/YCCK JPEGs ("Unsupported Image Type"); their raw raster still decodes.
-                    if (!format.equalsIgnoreCase("jpeg")) {
-                        throw e;
-                    }
-                    Raster raster = reader.readRaster(0, null);
-                    if (raster.getNumBands() != 4) {
-                        throw e;
-                    }
-                    return cmykToRgb(raster);
+                long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+                if (pixels > MAX_PIXELS) {
+                    throw new ImageReadException(path + ": " + reader.getWidth(0) + "x" + reader.getHeight(0)
+                            + " pixels is more than the " + MAX_PIXELS / 1_000_000 + " megapixels this reader decodes");
                 }
+                BufferedImage image = reader.read(0);
                 return toRgb(image);
             } finally {
                 reader.dispose();
@@ -73,8 +68,13 @@ public final class Images {
         int h = image.getHeight();
         BufferedImage rgb = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         int[] row = new int[w];
+        boolean gray = image.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_GRAY;
         for (int y = 0; y < h; y++) {
-            image.getRGB(0, y, w, 1, row, 0, w);
+            if (gray) {
+                grayRow(image.getRaster(), y, row);
+            } else {
+                image.getRGB(0, y, w, 1, row, 0, w);
+            }
             for (int x = 0; x < w; x++) {
                 int argb = row[x];
                 int a = argb >>> 24;
@@ -91,26 +91,21 @@ public final class Images {
         return rgb;
     }
 
-    private static int blendOverWhite(int c, int alpha) {
-        return (c * alpha + 255 * (255 - alpha) + 127) / 255;
+    /**
+     * Java treats gray images as linear light and brightens them in getRGB (gray 200 becomes 229), but
+     * grayscale JPEG and PNG files hold gamma-encoded values like any RGB photo: copy the samples instead.
+     */
+    private static void grayRow(Raster raster, int y, int[] argb) {
+        int bands = raster.getNumBands();
+        int shift = Math.max(0, raster.getSampleModel().getSampleSize(0) - 8);
+        for (int x = 0; x < argb.length; x++) {
+            int v = raster.getSample(x, y, 0) >> shift;
+            int a = bands > 1 ? raster.getSample(x, y, 1) >> shift : 255;
+            argb[x] = (a << 24) | (v << 16) | (v << 8) | v;
+        }
     }
 
-    /** Adobe CMYK JPEGs store inverted CMYK; convert naively (no ICC profile), good enough to classify. */
-    private static BufferedImage cmykToRgb(Raster raster) {
-        int w = raster.getWidth();
-        int h = raster.getHeight();
-        BufferedImage rgb = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        int[] px = new int[4];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                raster.getPixel(raster.getMinX() + x, raster.getMinY() + y, px);
-                int k = px[3];
-                int r = px[0] * k / 255;
-                int g = px[1] * k / 255;
-                int b = px[2] * k / 255;
-                rgb.setRGB(x, y, (r << 16) | (g << 8) | b);
-            }
-        }
-        return rgb;
+    private static int blendOverWhite(int c, int alpha) {
+        return (c * alpha + 255 * (255 - alpha) + 127) / 255;
     }
 }

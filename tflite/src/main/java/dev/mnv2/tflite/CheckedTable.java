@@ -71,10 +71,6 @@ class CheckedTable extends Table {
         return source;
     }
 
-    final String what() {
-        return what;
-    }
-
     final TfliteFormatException fail(String problem) {
         return new TfliteFormatException(what + ": " + problem);
     }

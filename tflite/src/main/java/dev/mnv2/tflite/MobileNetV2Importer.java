@@ -166,7 +166,7 @@ final class MobileNetV2Importer {
         }
         fileConvs.add(last);
         List<Conv2d> convs = network.convolutions();
-        String arch = String.format(Locale.ROOT, "MobileNetV2 width %s (%d blocks)", alpha, 17);
+        String arch = String.format(Locale.ROOT, "MobileNetV2 width %s", alpha);
         for (int i = 0; i < Math.min(convs.size(), fileConvs.size()); i++) {
             Conv2d expected = convs.get(i);
             ConvOp actual = fileConvs.get(i);
@@ -259,7 +259,7 @@ final class MobileNetV2Importer {
                 throw unsupported(add.describe() + " has a fused activation; MobileNetV2's residual add is linear");
             }
             checkSameShape(add, blockInput, add.outputs()[0]);
-            visited[add.index()] = true;
+            visit(add);
         }
         return new Block(expand, depthwise, project, add);
     }
@@ -325,8 +325,9 @@ final class MobileNetV2Importer {
         } else if (paddingType != Schema.SAME && kernel != 1) {
             throw unsupported(op.describe() + " has VALID padding; MobileNetV2 uses SAME");
         }
-        int outH = (x[1] + strideW - 1) / strideW;
-        int outW = (x[2] + strideW - 1) / strideW;
+        // SAME: ceil(in / stride); after an explicit PAD the conv is VALID on the padded input.
+        int outH = padded ? (x[1] - kernel) / strideW + 1 : (x[1] + strideW - 1) / strideW;
+        int outW = padded ? (x[2] - kernel) / strideW + 1 : (x[2] + strideW - 1) / strideW;
         int output = op.outputs()[0];
         int[] y = shape4(output, op);
         if (y[1] != outH || y[2] != outW || y[3] != channelsOut) {
@@ -340,9 +341,23 @@ final class MobileNetV2Importer {
             throw new TfliteFormatException(op.describe() + ": bias has " + bias.length + " values for "
                     + channelsOut + " output channels");
         }
-        visited[op.index()] = true;
-        return new ConvOp(op, kernel, strideW, channelsIn, channelsOut, depthwise, activation(op, activationCode),
-                weight, bias, input, output);
+        visit(op);
+        Activation activation = activation(op, activationCode);
+        // Some converters leave the activation as its own RELU6 / RELU operator: fuse it back.
+        List<TfliteGraph.Op> next = consumers.get(output);
+        if (activation == Activation.IDENTITY && next.size() == 1 && output != graph.outputs[0]
+                && (next.get(0).code() == Schema.RELU6 || next.get(0).code() == Schema.RELU)) {
+            TfliteGraph.Op relu = next.get(0);
+            if (relu.inputs().length != 1 || relu.outputs().length != 1) {
+                throw new TfliteFormatException(relu.describe() + " must have one input and one output");
+            }
+            checkSameShape(relu, output, relu.outputs()[0]);
+            visit(relu);
+            activation = relu.code() == Schema.RELU6 ? Activation.RELU6 : Activation.RELU;
+            output = relu.outputs()[0];
+        }
+        return new ConvOp(op, kernel, strideW, channelsIn, channelsOut, depthwise, activation, weight, bias, input,
+                output);
     }
 
     /** FULLY_CONNECTED logits (weights [out][in]) as the equivalent 1x1 convolution. */
@@ -373,7 +388,7 @@ final class MobileNetV2Importer {
             throw new TfliteFormatException(op.describe() + ": bias has " + bias.length + " values for " + w[0]
                     + " outputs");
         }
-        visited[op.index()] = true;
+        visit(op);
         return new ConvOp(op, 1, 1, w[1], w[0], false, activation(op, activationCode),
                 ohwiToHwio(raw, w[0], 1, w[1]), bias, input, op.outputs()[0]);
     }
@@ -406,7 +421,7 @@ final class MobileNetV2Importer {
         if (tensor(op.outputs()[0]).elements() != x[3]) {
             throw new TfliteFormatException(op.describe() + ": output does not have " + x[3] + " values");
         }
-        visited[op.index()] = true;
+        visit(op);
         return op.outputs()[0];
     }
 
@@ -437,7 +452,7 @@ final class MobileNetV2Importer {
                 throw unsupported(op.describe() + " changes the " + classes + " class scores to "
                         + tensor(current).describe());
             }
-            visited[op.index()] = true;
+            visit(op);
         }
         return current;
     }
@@ -450,7 +465,13 @@ final class MobileNetV2Importer {
         if (pads.length != 8 || pads[0] != 0 || pads[1] != 0 || pads[6] != 0 || pads[7] != 0) {
             throw unsupported(op.describe() + " pads " + Arrays.toString(pads) + ", not only height and width");
         }
-        visited[op.index()] = true;
+        int[] x = shape4(input, op);
+        int[] y = shape4(op.outputs()[0], op);
+        if (y[1] != x[1] + pads[2] + pads[3] || y[2] != x[2] + pads[4] + pads[5] || y[3] != x[3]) {
+            throw new TfliteFormatException(op.describe() + ": output " + Arrays.toString(y) + " is not its input "
+                    + Arrays.toString(x) + " padded by " + Arrays.toString(pads));
+        }
+        visit(op);
         return pads;
     }
 
@@ -472,6 +493,11 @@ final class MobileNetV2Importer {
             return false;
         }
         List<TfliteGraph.Op> next = consumers.get(conv.outputs()[0]);
+        for (int steps = 0; steps < graph.ops.size() && next.size() == 1 && next.get(0).outputs().length == 1
+                && (next.get(0).code() == Schema.RELU6 || next.get(0).code() == Schema.RELU
+                || next.get(0).code() == Schema.QUANTIZE || next.get(0).code() == Schema.DEQUANTIZE); steps++) {
+            next = consumers.get(next.get(0).outputs()[0]);
+        }
         return next.size() == 1 && (next.get(0).code() == Schema.DEPTHWISE_CONV_2D || next.get(0).code() == Schema.PAD);
     }
 
@@ -486,7 +512,7 @@ final class MobileNetV2Importer {
                 throw new TfliteFormatException(op.describe() + " must have one output");
             }
             checkSameShape(op, tensor, op.outputs()[0]);
-            visited[op.index()] = true;
+            visit(op);
             tensor = op.outputs()[0];
         }
     }
@@ -522,7 +548,7 @@ final class MobileNetV2Importer {
                 if (stored.elements() != t.elements()) {
                     throw new TfliteFormatException(source.describe() + " changes the size of " + stored.describe());
                 }
-                visited[source.index()] = true;
+                visit(source);
                 t = stored;
             }
         }
@@ -589,6 +615,14 @@ final class MobileNetV2Importer {
             throw unsupported(op.describe() + ": " + tensor(index).describe() + " is not one [1, h, w, c] image");
         }
         return s;
+    }
+
+    /** Marks {@code op} as mapped; reaching an operator twice means the file's graph has a cycle. */
+    private void visit(TfliteGraph.Op op) throws TfliteFormatException {
+        if (visited[op.index()]) {
+            throw new TfliteFormatException(op.describe() + " is reached twice: the graph has a cycle");
+        }
+        visited[op.index()] = true;
     }
 
     private TfliteGraph.TensorInfo tensor(int index) throws TfliteFormatException {

@@ -51,7 +51,7 @@ final class Schema {
 
     /** BuiltinOperator codes used by MobileNetV2 classifiers. */
     static final int ADD = 0, AVERAGE_POOL_2D = 1, CONV_2D = 3, DEPTHWISE_CONV_2D = 4, DEQUANTIZE = 6,
-            FULLY_CONNECTED = 9, RELU6 = 21, RESHAPE = 22, SOFTMAX = 25, PAD = 34, MEAN = 40, SQUEEZE = 43,
+            FULLY_CONNECTED = 9, RELU = 19, RELU6 = 21, RESHAPE = 22, SOFTMAX = 25, PAD = 34, MEAN = 40, SQUEEZE = 43,
             QUANTIZE = 114, CUSTOM = 32;
 
     static String operatorName(int code) {
@@ -66,7 +66,7 @@ final class Schema {
             case 14 -> "LOGISTIC";
             case 17 -> "MAX_POOL_2D";
             case 18 -> "MUL";
-            case 19 -> "RELU";
+            case RELU -> "RELU";
             case RELU6 -> "RELU6";
             case RESHAPE -> "RESHAPE";
             case 23 -> "RESIZE_BILINEAR";

@@ -2,7 +2,6 @@ package dev.mnv2.tflite;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -11,8 +10,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.zip.ZipEntry;
-import java.util.zip.ZipException;
 import java.util.zip.ZipInputStream;
 
 /**
@@ -88,9 +87,15 @@ public final class TfliteModels {
         try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(file, start, file.length - start),
                 StandardCharsets.UTF_8)) {
             ZipEntry entry;
+            long budget = MAX_LABELS_BYTES; // all label files together: a zip bomb must not fill the heap
             while ((entry = zip.getNextEntry()) != null) {
-                if (!entry.isDirectory() && entry.getName().toLowerCase().endsWith(".txt")) {
-                    candidates.add(lines(zip));
+                if (!entry.isDirectory() && entry.getName().toLowerCase(Locale.ROOT).endsWith(".txt")) {
+                    byte[] content = zip.readNBytes((int) budget + 1);
+                    budget -= content.length;
+                    if (budget < 0) {
+                        return List.of();
+                    }
+                    candidates.add(lines(content));
                 }
             }
         } catch (IOException | IllegalArgumentException e) {
@@ -100,11 +105,7 @@ public final class TfliteModels {
                 .filter(c -> c.size() > 1).findFirst().orElse(List.of());
     }
 
-    private static List<String> lines(InputStream in) throws IOException {
-        byte[] content = in.readNBytes(MAX_LABELS_BYTES + 1);
-        if (content.length > MAX_LABELS_BYTES) {
-            throw new ZipException("label file too large");
-        }
+    private static List<String> lines(byte[] content) {
         List<String> labels = new ArrayList<>();
         for (String line : new String(content, StandardCharsets.UTF_8).split("\r?\n")) {
             if (!line.isBlank()) {

@@ -13,9 +13,12 @@ import java.nio.file.Files;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeAll;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Damaged files end in {@link TfliteFormatException} every time, caught by an explicit check (never the
@@ -24,38 +27,41 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class CorruptFileTest {
-    private static byte[] model;
-
-    @BeforeAll
-    static void writeSmallModel() {
+    /** Small models in both layouts, so the PAD, MEAN, FULLY_CONNECTED and int8 quantisation paths are fuzzed too. */
+    static Stream<Arguments> models() {
         Network network = MobileNetV2.builder().width(0.1).resolution(32).classes(2).seed(3).build().foldBatchNorm();
-        model = TfliteWriter.write(network);
+        return Stream.of(
+                Arguments.of("TF1 float32", TfliteWriter.write(network)),
+                Arguments.of("Keras int8", TfliteWriter.write(network, TfliteWriter.Graph.KERAS, TfliteWriter.Weights.INT8)));
     }
 
-    @Test
-    void truncationAtAnyOffsetIsAFormatError() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void truncationAtAnyOffsetIsAFormatError(String name, byte[] model) {
         for (int length = 0; length < model.length; length += length < 4096 ? 1 : 97) {
             assertRejected(Arrays.copyOf(model, length), "truncated to " + length + " bytes");
         }
         assertRejected(Arrays.copyOf(model, model.length - 1), "one byte short");
     }
 
-    @Test
-    void flippedBytesAreRejectedOrHarmless() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void flippedBytesAreRejectedOrHarmless(String name, byte[] model) {
         SplittableRandom random = new SplittableRandom(1);
         int structure = Math.min(model.length, 64 * 1024);
-        for (int i = 0; i < 1500; i++) {
+        for (int i = 0; i < 1000; i++) {
             byte[] damaged = model.clone();
-            int at = i < 1000 ? random.nextInt(structure) : random.nextInt(model.length);
+            int at = i < 700 ? random.nextInt(structure) : random.nextInt(model.length);
             damaged[at] ^= (byte) (1 + random.nextInt(255));
             assertRejectedOrLoads(damaged, "byte " + at + " flipped");
         }
     }
 
-    @Test
-    void absurdLengthsAndOffsetsAreFormatErrors() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void absurdLengthsAndOffsetsAreFormatErrors(String name, byte[] model) {
         int[] absurd = {0x7FFFFFFF, 0xFFFFFFFF, 0x80000000};
-        for (int at = 0; at + 4 <= Math.min(model.length, 6 * 1024); at += 4) {
+        for (int at = 0; at + 4 <= Math.min(model.length, 4 * 1024); at += 4) {
             for (int value : absurd) {
                 byte[] damaged = model.clone();
                 ByteBuffer.wrap(damaged).order(ByteOrder.LITTLE_ENDIAN).putInt(at, value);
@@ -66,6 +72,7 @@ class CorruptFileTest {
 
     @Test
     void notAFlatbufferAtAll() {
+        byte[] model = (byte[]) models().findFirst().orElseThrow().get()[1];
         assertRejected(new byte[0], "empty");
         assertRejected("hello, this is not a model".getBytes(), "text");
         byte[] zeros = new byte[1024];
@@ -73,6 +80,13 @@ class CorruptFileTest {
         byte[] wrongIdentifier = model.clone();
         wrongIdentifier[4] = 'X';
         assertRejected(wrongIdentifier, "wrong identifier");
+    }
+
+    @Test
+    void cyclicGraphsEndInsteadOfLooping() {
+        for (int length = 1; length <= 3; length++) {
+            assertRejected(TfliteWriter.cyclic(length), "cycle of " + length);
+        }
     }
 
     @Test

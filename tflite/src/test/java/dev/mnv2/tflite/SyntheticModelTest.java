@@ -9,13 +9,19 @@ import dev.mnv2.exec.Predictor;
 import dev.mnv2.exec.Tensor;
 import dev.mnv2.image.PixelScaling;
 import dev.mnv2.model.Activation;
+import dev.mnv2.model.Conv2d;
 import dev.mnv2.model.MobileNetV1;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.MobileNetV2Config;
 import dev.mnv2.model.Network;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 
 /** Models written by {@link TfliteWriter} from seeded random networks import back to the same network. */
@@ -71,6 +77,114 @@ class SyntheticModelTest {
         assertEquals(1.4, model.config().width(), 1e-12);
         assertEquals(1792, model.network().classifier().inFeatures());
         assertSameLogits(original, model.network(), 1);
+    }
+
+    @Test
+    void kerasLayoutWithPadMeanAndFullyConnectedImportsToIdenticalLogits() throws Exception {
+        Network original = randomNetwork(MobileNetV2.builder().width(0.5).resolution(75).classes(4), 21);
+
+        TfliteModel model = TfliteModels.load(TfliteWriter.write(original, TfliteWriter.Graph.KERAS,
+                TfliteWriter.Weights.FLOAT32));
+
+        assertEquals(75, model.config().inputHeight());
+        assertSameLogits(original, model.network(), 1);
+    }
+
+    @Test
+    void separateRelu6OperatorsAreFusedBack() throws Exception {
+        Network original = randomNetwork(MobileNetV2.builder().width(0.35).resolution(32).classes(3), 13);
+
+        TfliteModel model = TfliteModels.load(TfliteWriter.write(original, TfliteWriter.Graph.UNFUSED,
+                TfliteWriter.Weights.FLOAT32));
+
+        assertEquals(Activation.IDENTITY, model.config().bottleneckActivation());
+        assertSameLogits(original, model.network(), 1);
+    }
+
+    @Test
+    void float16WeightsBehindDequantizeAreRoundedToHalfPrecisionOnly() throws Exception {
+        Network original = randomNetwork(MobileNetV2.builder().width(0.35).resolution(48).classes(5), 4);
+
+        TfliteModel model = TfliteModels.load(TfliteWriter.write(original, TfliteWriter.Graph.TF1,
+                TfliteWriter.Weights.FLOAT16));
+
+        assertEquals("float16", model.weightType());
+        List<Conv2d> want = original.convolutions();
+        List<Conv2d> got = model.network().convolutions();
+        for (int c = 0; c < want.size(); c++) {
+            float[] w = want.get(c).weight();
+            float[] g = got.get(c).weight();
+            for (int i = 0; i < w.length; i++) {
+                assertEquals(Dequantizer.halfToFloat(TfliteWriter.floatToHalf(w[i])), g[i], want.get(c).name());
+                assertEquals(w[i], g[i], Math.abs(w[i]) / 1024 + 1e-7f, want.get(c).name());
+            }
+            assertArrayEquals(want.get(c).bias(), got.get(c).bias(), want.get(c).name());
+        }
+    }
+
+    @Test
+    void perChannelInt8WeightsAreDequantisedAlongTheirOwnAxis() throws Exception {
+        Network original = randomNetwork(MobileNetV2.builder().width(0.35).resolution(40).classes(3), 9);
+
+        TfliteModel model = TfliteModels.load(TfliteWriter.write(original, TfliteWriter.Graph.KERAS,
+                TfliteWriter.Weights.INT8));
+
+        assertEquals("int8", model.weightType());
+        List<Conv2d> want = original.convolutions();
+        List<Conv2d> got = model.network().convolutions();
+        for (int c = 0; c < want.size(); c++) {
+            Conv2d conv = want.get(c);
+            float[] w = conv.weight();
+            float[] g = got.get(c).weight();
+            int out = conv.outChannels();
+            float[] maxAbs = new float[out];
+            for (int i = 0; i < w.length; i++) {
+                maxAbs[i % out] = Math.max(maxAbs[i % out], Math.abs(w[i])); // HWIO: output channel is i % out
+            }
+            for (int i = 0; i < w.length; i++) {
+                float halfStep = maxAbs[i % out] / 127 / 2;
+                assertEquals(w[i], g[i], halfStep * 1.001f + 1e-9f, conv.name() + " weight " + i);
+            }
+        }
+    }
+
+    @Test
+    void halfPrecisionDecoding() {
+        assertEquals(1f, Dequantizer.halfToFloat((short) 0x3C00));
+        assertEquals(-2f, Dequantizer.halfToFloat((short) 0xC000));
+        assertEquals(65504f, Dequantizer.halfToFloat((short) 0x7BFF));
+        assertEquals(0x1p-24f, Dequantizer.halfToFloat((short) 0x0001));
+        assertEquals(0x1p-14f, Dequantizer.halfToFloat((short) 0x0400));
+        assertEquals(Float.NEGATIVE_INFINITY, Dequantizer.halfToFloat((short) 0xFC00));
+        assertTrue(Float.isNaN(Dequantizer.halfToFloat((short) 0x7E00)));
+        assertEquals(Float.floatToIntBits(-0f), Float.floatToIntBits(Dequantizer.halfToFloat((short) 0x8000)));
+    }
+
+    @Test
+    void oversizedOrDamagedLabelArchivesCostOnlyTheLabels() throws Exception {
+        Network original = randomNetwork(MobileNetV2.builder().width(0.1).resolution(32).classes(2), 1);
+        byte[] model = TfliteWriter.write(original);
+        ByteArrayOutputStream zipped = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(zipped)) {
+            zip.putNextEntry(new ZipEntry("labels.txt"));
+            byte[] line = "again\n".getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < (20 << 20) / line.length; i++) { // 20 MB inflated, a few kB stored
+                zip.write(line);
+            }
+            zip.closeEntry();
+        }
+        byte[] bomb = concat(model, zipped.toByteArray());
+        assertTrue(TfliteModels.load(bomb).network().labels().isEmpty());
+
+        byte[] damaged = bomb.clone();
+        damaged[model.length + 40] ^= 0x55;
+        assertTrue(TfliteModels.load(damaged).network().labels().isEmpty());
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Test

@@ -8,6 +8,7 @@ import dev.mnv2.model.GlobalAveragePool;
 import dev.mnv2.model.InvertedResidual;
 import dev.mnv2.model.Layer;
 import dev.mnv2.model.Network;
+import dev.mnv2.model.Padding;
 import dev.mnv2.model.Shape;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -21,11 +22,20 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
- * Writes a batch-norm-folded mnv2 network as a float32 TFLite flatbuffer laid out the way the TF1 converter
- * writes MobileNetV2 (CONV_2D / DEPTHWISE_CONV_2D with fused activations, ADD, AVERAGE_POOL_2D, 1x1 logits
- * conv, RESHAPE, SOFTMAX), so tests can make models of any width, resolution and class count.
+ * Writes a batch-norm-folded mnv2 network as a TFLite flatbuffer, so tests can make models of any width,
+ * resolution and class count. {@link Graph#TF1} lays it out as the TF1 converter does (SAME convolutions
+ * with fused activations, ADD, AVERAGE_POOL_2D, 1x1 logits conv, RESHAPE, SOFTMAX); {@link Graph#KERAS} as
+ * Keras does (explicit PAD before VALID stride-2 depthwise convolutions, MEAN, FULLY_CONNECTED, SOFTMAX).
+ * Weights are stored as float32, as float16 behind DEQUANTIZE ops, or as per-channel symmetric int8.
  */
 final class TfliteWriter {
+    /** TF1 and Keras fuse activations into convolutions; UNFUSED writes each as a separate RELU6 operator. */
+    enum Graph { TF1, KERAS, UNFUSED }
+
+    enum Weights { FLOAT32, FLOAT16, INT8 }
+
+    private final Graph graph;
+    private final Weights weightFormat;
     private final FlatBufferBuilder fb = new FlatBufferBuilder(1 << 16);
     private final List<Integer> buffers = new ArrayList<>();
     private final List<Integer> tensors = new ArrayList<>();
@@ -33,13 +43,19 @@ final class TfliteWriter {
     private final List<Integer> opcodes = new ArrayList<>();
     private final List<Integer> opcodeIndex = new ArrayList<>();
 
-    private TfliteWriter() {
+    private TfliteWriter(Graph graph, Weights weightFormat) {
+        this.graph = graph;
+        this.weightFormat = weightFormat;
         buffers.add(buffer(new byte[0])); // buffer 0 is the empty sentinel, as TFLite writes it
     }
 
     /** The flatbuffer of {@code network} (its batch norms must be folded), with labels appended as a zip. */
     static byte[] write(Network network) {
-        byte[] flat = new TfliteWriter().model(network);
+        return write(network, Graph.TF1, Weights.FLOAT32);
+    }
+
+    static byte[] write(Network network, Graph graph, Weights weights) {
+        byte[] flat = new TfliteWriter(graph, weights).model(network);
         if (network.labels().isEmpty()) {
             return flat;
         }
@@ -86,6 +102,12 @@ final class TfliteWriter {
                 if (!blockShape.equals(shape) && block.hasBottleneckResidual()) {
                     throw new IllegalStateException("residual over a shape change");
                 }
+            } else if (layer instanceof GlobalAveragePool && graph == Graph.KERAS) {
+                int axes = constant("pool/axes", Schema.INT32, new int[] {2}, ints(1, 2));
+                int out = tensor("pool", Schema.FLOAT32, new int[] {1, shape.channels()}, 0);
+                operator(Schema.MEAN, new int[] {current, axes}, out, Schema.REDUCER_OPTIONS, reducerOptions());
+                current = out;
+                shape = new Shape(1, 1, shape.channels());
             } else if (layer instanceof GlobalAveragePool) {
                 Shape pooled = new Shape(1, 1, shape.channels());
                 int out = activation("pool", pooled);
@@ -98,13 +120,37 @@ final class TfliteWriter {
             }
         }
         int classes = network.classes();
-        int newShape = constant("logits/shape", Schema.INT32, new int[] {2}, ints(1, classes));
-        int flat = tensor("logits/flat", Schema.FLOAT32, new int[] {1, classes}, 0);
-        operator(Schema.RESHAPE, new int[] {current, newShape}, flat, 0, 0);
+        int flat = current;
+        if (graph == Graph.TF1) {
+            int newShape = constant("logits/shape", Schema.INT32, new int[] {2}, ints(1, classes));
+            flat = tensor("logits/flat", Schema.FLOAT32, new int[] {1, classes}, 0);
+            operator(Schema.RESHAPE, new int[] {current, newShape}, flat, 0, 0);
+        }
         int probabilities = tensor("probabilities", Schema.FLOAT32, new int[] {1, classes}, 0);
         operator(Schema.SOFTMAX, new int[] {flat}, probabilities, Schema.SOFTMAX_OPTIONS, softmaxOptions());
 
-        int subgraph = subgraph(input, probabilities);
+        return finish(input, probabilities);
+    }
+
+    /**
+     * A hostile file: the input feeds a chain of {@code length} QUANTIZE operators whose last one writes
+     * back into the input, a cycle no real converter produces.
+     */
+    static byte[] cyclic(int length) {
+        TfliteWriter w = new TfliteWriter(Graph.TF1, Weights.FLOAT32);
+        int[] shape = {1, 32, 32, 3};
+        int input = w.tensor("input", Schema.FLOAT32, shape, 0);
+        int current = input;
+        for (int i = 0; i < length; i++) {
+            int next = i == length - 1 ? input : w.tensor("q" + i, Schema.FLOAT32, shape, 0);
+            w.operator(Schema.QUANTIZE, new int[] {current}, next, 0, 0);
+            current = next;
+        }
+        return w.finish(input, input);
+    }
+
+    private byte[] finish(int input, int output) {
+        int subgraph = subgraph(input, output);
         int[] codes = opcodes.stream().mapToInt(this::operatorCode).toArray();
         int codesVector = fb.createVectorOfTables(codes);
         int subgraphs = fb.createVectorOfTables(new int[] {subgraph});
@@ -145,19 +191,40 @@ final class TfliteWriter {
             }
             weightShape = new int[] {o, k, k, i};
         }
-        int weights = constant(conv.name() + "/weights", Schema.FLOAT32, weightShape, floats(stored));
+        int weights = weights(conv.name() + "/weights", weightShape, stored, conv.isDepthwise() ? 3 : 0);
         float[] bias = conv.bias() == null ? new float[conv.outChannels()] : conv.bias();
         int biasTensor = constant(conv.name() + "/bias", Schema.FLOAT32, new int[] {conv.outChannels()}, floats(bias));
         int out = activation(conv.name(), outShape);
         int act = activationCode(conv.activation());
+        int activated = out;
+        if (graph == Graph.UNFUSED && act != Schema.ACT_NONE) {
+            activated = activation(conv.name() + "/relu6", outShape);
+            act = Schema.ACT_NONE;
+        }
         if (conv.isDepthwise()) {
+            int padding = Schema.SAME;
+            if (graph == Graph.KERAS && conv.stride() > 1) {
+                // Keras: ZeroPadding2D with the SAME amounts, then a VALID depthwise convolution.
+                Padding.Axis rows = conv.resolve(in.height());
+                Padding.Axis cols = conv.resolve(in.width());
+                int pads = constant(conv.name() + "/pads", Schema.INT32, new int[] {4, 2},
+                        ints(0, 0, rows.before(), rows.after(), cols.before(), cols.after(), 0, 0));
+                int padded = activation(conv.name() + "/padded", new Shape(in.height() + rows.before() + rows.after(),
+                        in.width() + cols.before() + cols.after(), in.channels()));
+                operator(Schema.PAD, new int[] {input, pads}, padded, 0, 0);
+                input = padded;
+                padding = Schema.VALID;
+            }
             operator(Schema.DEPTHWISE_CONV_2D, new int[] {input, weights, biasTensor}, out,
-                    Schema.DEPTHWISE_CONV_2D_OPTIONS, depthwiseOptions(conv.stride(), act));
+                    Schema.DEPTHWISE_CONV_2D_OPTIONS, depthwiseOptions(conv.stride(), act, padding));
         } else {
             operator(Schema.CONV_2D, new int[] {input, weights, biasTensor}, out, Schema.CONV_2D_OPTIONS,
                     convOptions(conv.stride(), act));
         }
-        return out;
+        if (activated != out) {
+            operator(Schema.RELU6, new int[] {out}, activated, 0, 0);
+        }
+        return activated;
     }
 
     private int logits(Dense dense, int input) {
@@ -169,8 +236,15 @@ final class TfliteWriter {
                 stored[o * in + i] = dense.weight()[i * out + o];
             }
         }
-        int weights = constant("logits/weights", Schema.FLOAT32, new int[] {out, 1, 1, in}, floats(stored));
         int bias = constant("logits/bias", Schema.FLOAT32, new int[] {out}, floats(dense.bias()));
+        if (graph == Graph.KERAS) {
+            int weights = weights("logits/weights", new int[] {out, in}, stored, 0);
+            int result = tensor("logits", Schema.FLOAT32, new int[] {1, out}, 0);
+            operator(Schema.FULLY_CONNECTED, new int[] {input, weights, bias}, result, Schema.FULLY_CONNECTED_OPTIONS,
+                    fullyConnectedOptions());
+            return result;
+        }
+        int weights = weights("logits/weights", new int[] {out, 1, 1, in}, stored, 0);
         int result = activation("logits", new Shape(1, 1, out));
         operator(Schema.CONV_2D, new int[] {input, weights, bias}, result, Schema.CONV_2D_OPTIONS,
                 convOptions(1, Schema.ACT_NONE));
@@ -193,8 +267,9 @@ final class TfliteWriter {
         return fb.endTable();
     }
 
-    private int depthwiseOptions(int stride, int activation) {
+    private int depthwiseOptions(int stride, int activation, int padding) {
         fb.startTable(5);
+        fb.addByte(0, (byte) padding, Schema.SAME);
         fb.addInt(1, stride, 0);
         fb.addInt(2, stride, 0);
         fb.addInt(3, 1, 0);
@@ -209,6 +284,16 @@ final class TfliteWriter {
         fb.addInt(2, 1, 0);
         fb.addInt(3, w, 0);
         fb.addInt(4, h, 0);
+        return fb.endTable();
+    }
+
+    private int reducerOptions() {
+        fb.startTable(1);
+        return fb.endTable();
+    }
+
+    private int fullyConnectedOptions() {
+        fb.startTable(1);
         return fb.endTable();
     }
 
@@ -269,12 +354,89 @@ final class TfliteWriter {
         return tensor(name, Schema.FLOAT32, new int[] {1, shape.height(), shape.width(), shape.channels()}, 0);
     }
 
+    /** A weight tensor in the writer's weight format; {@code channelAxis} is the per-channel int8 axis. */
+    private int weights(String name, int[] shape, float[] values, int channelAxis) {
+        switch (weightFormat) {
+            case FLOAT32 -> {
+                return constant(name, Schema.FLOAT32, shape, floats(values));
+            }
+            case FLOAT16 -> {
+                ByteBuffer b = ByteBuffer.allocate(2 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+                for (float v : values) {
+                    b.putShort(floatToHalf(v));
+                }
+                int stored = constant(name + "/fp16", Schema.FLOAT16, shape, b.array());
+                int dequantized = tensor(name, Schema.FLOAT32, shape, 0);
+                operator(Schema.DEQUANTIZE, new int[] {stored}, dequantized, 0, 0);
+                return dequantized;
+            }
+            default -> {
+                int channels = shape[channelAxis];
+                int inner = 1;
+                for (int d = channelAxis + 1; d < shape.length; d++) {
+                    inner *= shape[d];
+                }
+                float[] scale = new float[channels];
+                for (int i = 0; i < values.length; i++) {
+                    int c = (i / inner) % channels;
+                    scale[c] = Math.max(scale[c], Math.abs(values[i]) / 127f);
+                }
+                byte[] q = new byte[values.length];
+                for (int i = 0; i < values.length; i++) {
+                    float s = scale[(i / inner) % channels];
+                    q[i] = (byte) (s == 0 ? 0 : Math.round(values[i] / s));
+                }
+                buffers.add(buffer(q));
+                return tensor(name, Schema.INT8, shape, buffers.size() - 1, quantization(scale, channelAxis));
+            }
+        }
+    }
+
+    private int quantization(float[] scale, int axis) {
+        fb.startVector(4, scale.length, 4);
+        for (int i = scale.length - 1; i >= 0; i--) {
+            fb.addFloat(scale[i]);
+        }
+        int scales = fb.endVector();
+        fb.startVector(8, scale.length, 8);
+        for (int i = 0; i < scale.length; i++) {
+            fb.addLong(0);
+        }
+        int zeros = fb.endVector();
+        fb.startTable(7);
+        fb.addOffset(2, scales, 0);
+        fb.addOffset(3, zeros, 0);
+        fb.addInt(6, axis, 0);
+        return fb.endTable();
+    }
+
+    /** IEEE 754 binary16 nearest to {@code value} (normal range; the test weights are nowhere near overflow). */
+    static short floatToHalf(float value) {
+        int bits = Float.floatToIntBits(value);
+        int sign = (bits >>> 16) & 0x8000;
+        float magnitude = Math.abs(value);
+        if (magnitude < 0x1p-14f) { // subnormal half: multiples of 2^-24
+            return (short) (sign | Math.round(magnitude * 0x1p24f));
+        }
+        int exponent = Math.getExponent(magnitude);
+        int mantissa = Math.round((magnitude / (float) Math.scalb(1.0, exponent) - 1f) * 1024f);
+        if (mantissa == 1024) {
+            mantissa = 0;
+            exponent++;
+        }
+        return (short) (sign | ((exponent + 15) << 10) | mantissa);
+    }
+
     private int constant(String name, int type, int[] shape, byte[] data) {
         buffers.add(buffer(data));
         return tensor(name, type, shape, buffers.size() - 1);
     }
 
     private int tensor(String name, int type, int[] shape, int buffer) {
+        return tensor(name, type, shape, buffer, 0);
+    }
+
+    private int tensor(String name, int type, int[] shape, int buffer, int quantization) {
         int shapeVector = intVector(shape);
         int nameString = fb.createString(name);
         fb.startTable(5);
@@ -282,6 +444,9 @@ final class TfliteWriter {
         fb.addByte(1, (byte) type, 0);
         fb.addInt(2, buffer, 0);
         fb.addOffset(3, nameString, 0);
+        if (quantization != 0) {
+            fb.addOffset(4, quantization, 0);
+        }
         tensors.add(fb.endTable());
         return tensors.size() - 1;
     }

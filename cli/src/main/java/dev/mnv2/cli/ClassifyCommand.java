@@ -1,0 +1,149 @@
+package dev.mnv2.cli;
+
+import dev.mnv2.image.Classification;
+import dev.mnv2.image.ImageClassifier;
+import dev.mnv2.image.ImagePreprocessor;
+import dev.mnv2.image.ImageReadException;
+import dev.mnv2.image.Images;
+import dev.mnv2.model.Network;
+import dev.mnv2.tflite.TfliteModel;
+import dev.mnv2.tflite.TfliteModels;
+import dev.mnv2.util.Json;
+import dev.mnv2.zoo.ModelStore;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code mnv2 classify}: top-K ImageNet labels of photos with a pretrained TFLite MobileNetV2. */
+@Command(name = "classify", mixinStandardHelpOptions = true,
+        description = "Classify images (JPEG, PNG, BMP) with a pretrained MobileNetV2 TFLite model and print the "
+                + "top K labels with their probabilities. The model is loaded once for all images.")
+final class ClassifyCommand implements Callable<Integer> {
+    enum Format { text, json }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "NAME|PATH", defaultValue = ModelStore.DEFAULT_MODEL,
+            description = "A .tflite file, or a known model name looked up in $MNV2_MODELS, then ~/.cache/mnv2, "
+                    + "then downloaded (SHA-256 checked): mobilenet_v2_1.0_224_quant, tf2_mobilenet_v2_1.0_224_ptq. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String model;
+
+    @Option(names = "--top", paramLabel = "K", defaultValue = "5", description = "Labels per image. Default: ${DEFAULT-VALUE}.")
+    int top;
+
+    @Option(names = "--format", defaultValue = "text", description = "text or json. Default: ${DEFAULT-VALUE}.")
+    Format format;
+
+    @Option(names = "--central-crop", paramLabel = "FRACTION", defaultValue = "0.875",
+            description = "Fraction of each side kept around the centre before resizing, as the reference "
+                    + "evaluation does; 1 keeps the whole image. Default: ${DEFAULT-VALUE}.")
+    double centralCrop;
+
+    @Option(names = "--labels", paramLabel = "FILE",
+            description = "Label file (one label per line, line i = output i) for models that embed none.")
+    Path labels;
+
+    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Image files to classify.")
+    List<Path> images;
+
+    @Override
+    public Integer call() throws IOException {
+        if (top < 1) {
+            throw usage("--top must be at least 1, got " + top);
+        }
+        if (!(centralCrop > 0 && centralCrop <= 1)) {
+            throw usage("--central-crop must be in (0, 1], got " + centralCrop);
+        }
+        TfliteModel loaded = TfliteModels.load(ModelStore.defaults().resolve(model));
+        Network network = withLabels(loaded.network());
+        ImagePreprocessor preprocessor = ImagePreprocessor.builder(network.input().height(), network.input().width())
+                .centralCrop(centralCrop).scaling(loaded.inputScaling()).build();
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        List<Object> results = new ArrayList<>();
+        int failures = 0;
+        try (ImageClassifier classifier = ImageClassifier.create(network, preprocessor)) {
+            for (Path image : images) {
+                try {
+                    List<Classification> best = classifier.classify(Images.read(image), top);
+                    if (format == Format.json) {
+                        results.add(jsonResult(image, best));
+                    } else {
+                        printText(out, image, best);
+                    }
+                } catch (ImageReadException e) {
+                    failures++;
+                    err.println("mnv2: " + Mnv2.describe(e));
+                    if (format == Format.json) {
+                        Map<String, Object> failed = new LinkedHashMap<>();
+                        failed.put("image", image.toString());
+                        failed.put("error", Mnv2.describe(e));
+                        results.add(failed);
+                    }
+                }
+            }
+        }
+        if (format == Format.json) {
+            out.println(Json.write(Map.of("results", results)));
+        }
+        out.flush();
+        err.flush();
+        return failures == 0 ? 0 : 1;
+    }
+
+    private Network withLabels(Network network) throws IOException {
+        if (labels == null) {
+            return network;
+        }
+        if (!Files.isRegularFile(labels)) {
+            throw new IOException("label file not found: " + labels);
+        }
+        List<String> lines = Files.readAllLines(labels, StandardCharsets.UTF_8).stream()
+                .map(String::strip).filter(s -> !s.isEmpty()).toList();
+        if (lines.size() != network.classes()) {
+            throw new IOException(labels + " has " + lines.size() + " labels but the model has " + network.classes()
+                    + " classes");
+        }
+        return network.withLabels(lines);
+    }
+
+    private static void printText(PrintWriter out, Path image, List<Classification> best) {
+        out.println(image);
+        for (Classification c : best) {
+            out.printf(Locale.ROOT, "  %6.2f%%  %4d  %s%n", 100 * c.score(), c.index(), c.label());
+        }
+    }
+
+    private static Map<String, Object> jsonResult(Path image, List<Classification> best) {
+        List<Object> top = new ArrayList<>();
+        for (Classification c : best) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("index", c.index());
+            entry.put("label", c.label());
+            entry.put("score", Math.round(c.score() * 1e6) / 1e6);
+            top.add(entry);
+        }
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("image", image.toString());
+        result.put("top", top);
+        return result;
+    }
+
+    private CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+}

@@ -1,0 +1,135 @@
+package dev.mnv2.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mnv2.testing.SharedData;
+import dev.mnv2.util.Json;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ClassifyCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void defaultModelFindsTheCatsInOneRunAsJson() {
+        SharedData.model("mobilenet_v2_1.0_224_quant.tflite"); // the default name resolves through $MNV2_MODELS
+        String cat = SharedData.data("images/cat.bmp").toString();
+        String cat720 = SharedData.data("images/cat_720p.jpg").toString();
+
+        CliRun run = CliRun.of("classify", "--top", "3", "--format", "json", cat, cat720);
+
+        assertEquals(0, run.exitCode(), run.err());
+        List<Map<String, Object>> results = (List<Map<String, Object>>) ((Map<String, Object>) Json.parse(run.out()))
+                .get("results");
+        assertEquals(2, results.size());
+        assertEquals(cat, results.get(0).get("image"));
+        for (Map<String, Object> result : results) {
+            List<Map<String, Object>> top = (List<Map<String, Object>>) result.get("top");
+            assertEquals(3, top.size());
+            assertEquals(286L, top.get(0).get("index"));
+            assertEquals("Egyptian cat", top.get(0).get("label"));
+            assertTrue(((Number) top.get(0).get("score")).doubleValue() >= 0.7, result.toString());
+        }
+    }
+
+    @Test
+    void modelGivenAsAPathPrintsText() {
+        Path model = SharedData.model("tf2_mobilenet_v2_1.0_224_ptq.tflite");
+        String cat = SharedData.data("images/cat.bmp").toString();
+
+        CliRun run = CliRun.of("classify", "--model", model.toString(), "--top", "2", cat);
+
+        assertEquals(0, run.exitCode(), run.err());
+        String[] lines = run.out().split("\n");
+        assertEquals(3, lines.length, run.out());
+        assertEquals(cat, lines[0]);
+        assertTrue(lines[1].matches("\\s+\\d+\\.\\d\\d%\\s+286\\s+Egyptian cat"), lines[1]);
+    }
+
+    @Test
+    void missingAndUnreadableImagesFailWithOneLine() throws Exception {
+        SharedData.model("mobilenet_v2_1.0_224_quant.tflite");
+        Path notAnImage = Files.writeString(dir.resolve("notes.jpg"), "not a JPEG");
+        String cat = SharedData.data("images/cat.bmp").toString();
+
+        CliRun run = CliRun.of("classify", dir.resolve("absent.png").toString(), notAnImage.toString(), cat);
+
+        assertEquals(1, run.exitCode());
+        List<String> errors = run.err().lines().toList();
+        assertEquals(2, errors.size(), run.err());
+        assertTrue(errors.get(0).contains("absent.png: image file not found"), errors.get(0));
+        assertTrue(errors.get(1).contains("notes.jpg: not an image"), errors.get(1));
+        assertTrue(run.out().contains("Egyptian cat"), "the readable image is still classified");
+    }
+
+    @Test
+    void unknownModelNameAndBadModelFile() throws Exception {
+        CliRun unknown = CliRun.of("classify", "--model", "mobilenet_v2_0.5_160", "cat.jpg");
+        assertEquals(1, unknown.exitCode());
+        assertTrue(unknown.err().startsWith("mnv2: unknown model 'mobilenet_v2_0.5_160'"), unknown.err());
+        assertTrue(unknown.err().contains("mobilenet_v2_1.0_224_quant"), unknown.err());
+
+        Path garbage = Files.write(dir.resolve("garbage.tflite"), new byte[4096]);
+        CliRun bad = CliRun.of("classify", "--model", garbage.toString(), "cat.jpg");
+        assertEquals(1, bad.exitCode());
+        assertTrue(bad.err().startsWith("mnv2: " + garbage + ": not a TFLite model"), bad.err());
+        assertEquals(1, bad.err().lines().count());
+
+        CliRun missing = CliRun.of("classify", "--model", dir.resolve("gone.tflite").toString(), "cat.jpg");
+        assertEquals(1, missing.exitCode());
+        assertTrue(missing.err().contains("model file not found"), missing.err());
+    }
+
+    @Test
+    void usageErrors() {
+        assertEquals(2, CliRun.of("classify").exitCode());
+        assertEquals(2, CliRun.of("classify", "--top", "0", "cat.jpg").exitCode());
+        assertEquals(2, CliRun.of("classify", "--format", "xml", "cat.jpg").exitCode());
+        assertEquals(2, CliRun.of("classify", "--central-crop", "1.5", "cat.jpg").exitCode());
+    }
+
+    /** As a user without network or local copy: a separate JVM, empty cache, download URL on a closed port. */
+    @Test
+    void offlineDownloadSaysWhereToPutTheFile() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Duser.home=" + dir, "-Dmnv2.models.url=http://127.0.0.1:" + closedPort + "/",
+                "-cp", System.getProperty("java.class.path"), Mnv2.class.getName(),
+                "classify", "cat.jpg"));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(dir.resolve("out.txt").toFile())
+                .redirectError(dir.resolve("err.txt").toFile());
+        builder.environment().remove("MNV2_MODELS");
+        builder.environment().remove("XDG_CACHE_HOME");
+        Process process = builder.start();
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "classify hung");
+
+        String err = Files.readString(dir.resolve("err.txt"), StandardCharsets.UTF_8);
+        assertEquals(1, process.exitValue(), err);
+        assertEquals(1, err.lines().count(), err);
+        assertTrue(err.startsWith("mnv2: cannot download model 'mobilenet_v2_1.0_224_quant'"), err);
+        assertTrue(err.contains("offline"), err);
+        Path cache = dir.resolve(".cache").resolve("mnv2");
+        assertTrue(err.contains("put mobilenet_v2_1.0_224_quant.tflite into " + cache), err);
+        assertFalse(Files.exists(cache.resolve("mobilenet_v2_1.0_224_quant.tflite")));
+        try (var left = Files.list(cache)) {
+            assertEquals(0, left.count(), "no partial download left in " + cache);
+        }
+    }
+}
