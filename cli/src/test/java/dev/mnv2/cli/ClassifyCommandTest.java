@@ -94,6 +94,26 @@ class ClassifyCommandTest {
     }
 
     @Test
+    void labelFileReplacesTheEmbeddedLabels() throws Exception {
+        SharedData.model("mobilenet_v2_1.0_224_quant.tflite");
+        String cat = SharedData.data("images/cat.bmp").toString();
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < 1001; i++) {
+            names.add("class number " + i);
+        }
+        Path labels = Files.write(dir.resolve("labels.txt"), names);
+
+        CliRun run = CliRun.of("classify", "--labels", labels.toString(), "--top", "1", cat);
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("286  class number 286"), run.out());
+
+        Path tooFew = Files.write(dir.resolve("few.txt"), names.subList(0, 10));
+        CliRun wrong = CliRun.of("classify", "--labels", tooFew.toString(), cat);
+        assertEquals(1, wrong.exitCode());
+        assertTrue(wrong.err().contains("has 10 labels but the model has 1001 classes"), wrong.err());
+    }
+
+    @Test
     void usageErrors() {
         assertEquals(2, CliRun.of("classify").exitCode());
         assertEquals(2, CliRun.of("classify", "--top", "0", "cat.jpg").exitCode());

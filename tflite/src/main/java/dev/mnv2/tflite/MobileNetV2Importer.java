@@ -4,6 +4,7 @@ import dev.mnv2.image.PixelScaling;
 import dev.mnv2.model.Activation;
 import dev.mnv2.model.Conv2d;
 import dev.mnv2.model.Dense;
+import dev.mnv2.model.InvertedResidual;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.MobileNetV2Config;
 import dev.mnv2.model.Network;
@@ -186,16 +187,11 @@ final class MobileNetV2Importer {
             throw unsupported("the file has " + fileConvs.size() + " convolutions (" + blocks.size()
                     + " blocks), " + arch + " has " + convs.size());
         }
-        List<dev.mnv2.model.InvertedResidual> archBlocks = network.layers().stream()
-                .filter(l -> l instanceof dev.mnv2.model.InvertedResidual)
-                .map(l -> (dev.mnv2.model.InvertedResidual) l).toList();
+        List<InvertedResidual> archBlocks = network.layers().stream()
+                .filter(l -> l instanceof InvertedResidual).map(l -> (InvertedResidual) l).toList();
         for (int i = 0; i < blocks.size(); i++) {
             Block b = blocks.get(i);
-            dev.mnv2.model.InvertedResidual expected = archBlocks.get(i);
-            if (b.project().activation() != bottleneck) {
-                throw unsupported(b.project().describe() + ": projections mix " + bottleneck + " and "
-                        + b.project().activation());
-            }
+            InvertedResidual expected = archBlocks.get(i);
             boolean residual = expected.hasBottleneckResidual();
             if (residual != (b.add() != null)) {
                 throw unsupported(expected.name() + " (" + b.project().op().describe() + ") "
@@ -203,6 +199,10 @@ final class MobileNetV2Importer {
             }
         }
         Dense dense = network.classifier();
+        if (logits.in() != dense.inFeatures() || logits.out() != dense.outFeatures()) {
+            throw unsupported(logits.describe() + " does not map " + dense.inFeatures() + " pooled features to "
+                    + dense.outFeatures() + " classes");
+        }
         // The 1x1 logits conv's weights are [in][out] in HWIO order already, which is Dense's layout.
         System.arraycopy(logits.weight(), 0, dense.weight(), 0, logits.weight().length);
         System.arraycopy(logits.bias(), 0, dense.bias(), 0, logits.bias().length);
