@@ -1,0 +1,79 @@
+package dev.mnv2.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mnv2.model.MobileNetV2;
+import dev.mnv2.model.Network;
+import dev.mnv2.onnx.OnnxImporter;
+import dev.mnv2.safetensors.Checkpoint;
+import dev.mnv2.testing.SharedData;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ExportCommandTest {
+    @TempDir
+    Path dir;
+
+    private Path checkpoint(Network network) throws Exception {
+        Path file = dir.resolve("model.safetensors");
+        Checkpoint.save(network, file);
+        return file;
+    }
+
+    private static void assertOneLineError(CliRun run, int code, String fragment) {
+        assertEquals(code, run.exitCode(), run.err());
+        assertTrue(run.err().contains(fragment), run.err());
+        assertEquals(1, run.err().strip().lines().count(), run.err());
+        assertFalse(run.err().contains("\tat "), run.err());
+    }
+
+    @Test
+    void exportsACheckpointToOnnxAndBack() throws Exception {
+        Network network = MobileNetV2.builder().width(0.35).resolution(64).classes(4).seed(3).build();
+        Path onnx = dir.resolve("out.onnx");
+        CliRun run = CliRun.of("export", "--model", checkpoint(network).toString(), "--out", onnx.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().startsWith("wrote " + onnx + " (onnx, mobilenet_v2 0.35/64, 4 classes"), run.out());
+        Network imported = OnnxImporter.read(onnx);
+        assertArrayEquals(network.foldBatchNorm().convolutions().get(7).weight(), imported.convolutions().get(7).weight());
+
+        Path back = dir.resolve("back.bin");
+        run = CliRun.of("export", "--model", onnx.toString(), "--format", "safetensors", "--out", back.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertArrayEquals(imported.classifier().weight(), Checkpoint.load(back).classifier().weight());
+    }
+
+    @Test
+    void exportsThePublishedModelByName() throws Exception {
+        SharedData.model("mobilenet_v2_1.0_224_quant.tflite");
+        Path out = dir.resolve("mnv2.safetensors");
+        CliRun run = CliRun.of("export", "--model", "mobilenet_v2_1.0_224_quant", "--out", out.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        Network loaded = Checkpoint.load(out);
+        assertEquals(1001, loaded.classes());
+        assertEquals("background", loaded.labels().get(0));
+    }
+
+    @Test
+    void errorsAreOneLineWithTheRightExitCode() throws Exception {
+        Path out = dir.resolve("x.onnx");
+        assertOneLineError(CliRun.of("export", "--model", dir.resolve("missing.onnx").toString(), "--out", out.toString()),
+                1, "missing.onnx");
+        Path junk = dir.resolve("junk.safetensors");
+        Files.write(junk, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
+        assertOneLineError(CliRun.of("export", "--model", junk.toString(), "--out", out.toString()), 1, "junk.safetensors");
+        assertOneLineError(CliRun.of("export", "--model", junk.toString(), "--format", "pt", "--out", out.toString()),
+                2, "--format");
+        assertOneLineError(CliRun.of("export", "--model", junk.toString(), "--out", dir.resolve("x.bin").toString()),
+                2, "--format");
+        assertOneLineError(CliRun.of("export", "--model", junk.toString()), 2, "--out");
+        assertOneLineError(CliRun.of("export", "--model", junk.toString(), "--out", out.toString(), "--format",
+                "safetensors", "--softmax"), 2, "--softmax");
+        assertFalse(Files.exists(out), "nothing is written on failure");
+    }
+}
