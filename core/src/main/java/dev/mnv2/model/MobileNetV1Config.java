@@ -1,6 +1,5 @@
 package dev.mnv2.model;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 
@@ -27,15 +26,6 @@ public record MobileNetV1Config(
 
     @Override
     public Map<String, String> toMap() {
-        Map<String, String> map = new LinkedHashMap<>();
-        map.put("architecture", architecture());
-        map.put("width", Double.toString(width));
-        map.put("inputHeight", Integer.toString(inputHeight));
-        map.put("inputWidth", Integer.toString(inputWidth));
-        map.put("classes", Integer.toString(classes));
-        map.put("padding", padding.tensorflowSame() ? "same" : "symmetric");
-        map.put("dropout", Double.toString(dropout));
-        map.put("batchNormEpsilon", Float.toString(batchNormEpsilon));
-        return map;
+        return NetworkConfig.commonEntries(this);
     }
 }

@@ -1,6 +1,6 @@
 package dev.mnv2.model;
 
-import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -49,18 +49,11 @@ public record MobileNetV2Config(
 
     @Override
     public Map<String, String> toMap() {
-        Map<String, String> map = new LinkedHashMap<>();
-        map.put("architecture", architecture());
-        map.put("width", Double.toString(width));
-        map.put("inputHeight", Integer.toString(inputHeight));
-        map.put("inputWidth", Integer.toString(inputWidth));
-        map.put("classes", Integer.toString(classes));
+        Map<String, String> map = NetworkConfig.commonEntries(this);
         map.put("expansion", Integer.toString(expansion));
-        map.put("bottleneck", bottleneckActivation == Activation.IDENTITY ? "linear" : bottleneckActivation.name().toLowerCase());
-        map.put("shortcut", shortcut.name().toLowerCase());
-        map.put("padding", padding.tensorflowSame() ? "same" : "symmetric");
-        map.put("dropout", Double.toString(dropout));
-        map.put("batchNormEpsilon", Float.toString(batchNormEpsilon));
+        map.put("bottleneck", bottleneckActivation == Activation.IDENTITY
+                ? "linear" : bottleneckActivation.name().toLowerCase(Locale.ROOT));
+        map.put("shortcut", shortcut.name().toLowerCase(Locale.ROOT));
         return map;
     }
 

@@ -1,5 +1,6 @@
 package dev.mnv2.model;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** The knobs a network was built from; enough to rebuild its architecture. */
@@ -15,11 +16,32 @@ public sealed interface NetworkConfig permits MobileNetV2Config, MobileNetV1Conf
 
     int classes();
 
+    /** TensorFlow SAME or PyTorch's symmetric padding of the 3×3 convolutions. */
+    Padding padding();
+
+    double dropout();
+
+    float batchNormEpsilon();
+
     /** The architecture built from this configuration, with zero weights and identity batch norms. */
     Network create();
 
     /** Every knob as a string, for checkpoint metadata. */
     Map<String, String> toMap();
+
+    /** The entries of {@link #toMap()} that every MobileNet has, in their standard order. */
+    static Map<String, String> commonEntries(NetworkConfig config) {
+        Map<String, String> map = new LinkedHashMap<>();
+        map.put("architecture", config.architecture());
+        map.put("width", Double.toString(config.width()));
+        map.put("inputHeight", Integer.toString(config.inputHeight()));
+        map.put("inputWidth", Integer.toString(config.inputWidth()));
+        map.put("classes", Integer.toString(config.classes()));
+        map.put("padding", config.padding().tensorflowSame() ? "same" : "symmetric");
+        map.put("dropout", Double.toString(config.dropout()));
+        map.put("batchNormEpsilon", Float.toString(config.batchNormEpsilon()));
+        return map;
+    }
 
     /** Smallest input side the MobileNets accept: five stride-2 stages leave at least 1×1. */
     int MIN_RESOLUTION = 32;

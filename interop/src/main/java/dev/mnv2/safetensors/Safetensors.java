@@ -1,6 +1,7 @@
 package dev.mnv2.safetensors;
 
 import dev.mnv2.interop.AtomicFiles;
+import dev.mnv2.util.Float16;
 import dev.mnv2.util.Json;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -104,7 +105,7 @@ public final class Safetensors {
                     for (int i = 0; i < n; i++) out[i] = (float) data.getDouble(at + 8 * i);
                 }
                 case F16 -> {
-                    for (int i = 0; i < n; i++) out[i] = halfToFloat(data.getShort(at + 2 * i));
+                    for (int i = 0; i < n; i++) out[i] = Float16.toFloat(data.getShort(at + 2 * i));
                 }
                 case BF16 -> {
                     for (int i = 0; i < n; i++) out[i] = Float.intBitsToFloat((data.getShort(at + 2 * i) & 0xffff) << 16);
@@ -346,21 +347,5 @@ public final class Safetensors {
             list.add(v);
         }
         return list;
-    }
-
-    /** IEEE 754 half precision to float, subnormals, infinities and NaN included. */
-    static float halfToFloat(short half) {
-        int h = half & 0xffff;
-        int sign = (h & 0x8000) << 16;
-        int exponent = (h >>> 10) & 0x1f;
-        int mantissa = h & 0x3ff;
-        if (exponent == 0x1f) {
-            return Float.intBitsToFloat(sign | 0x7f800000 | (mantissa << 13));
-        }
-        if (exponent == 0) {
-            float value = mantissa * 0x1p-24f;
-            return sign == 0 ? value : -value;
-        }
-        return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
     }
 }

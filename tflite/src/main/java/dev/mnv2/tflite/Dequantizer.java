@@ -1,5 +1,6 @@
 package dev.mnv2.tflite;
 
+import dev.mnv2.util.Float16;
 import java.nio.ByteBuffer;
 
 /** Turns a constant tensor of any supported type (float32, float16, uint8, int8, int32) into float32. */
@@ -20,7 +21,7 @@ final class Dequantizer {
             }
             case Schema.FLOAT16 -> {
                 for (int i = 0; i < n; i++) {
-                    out[i] = halfToFloat(data.getShort(2 * i));
+                    out[i] = Float16.toFloat(data.getShort(2 * i));
                 }
                 checkFinite(t, out);
                 return out;
@@ -58,21 +59,5 @@ final class Dequantizer {
                 throw new TfliteFormatException(t.describe() + " contains " + v);
             }
         }
-    }
-
-    /** IEEE 754 binary16 to float (Float.float16ToFloat needs Java 20). */
-    static float halfToFloat(short half) {
-        int bits = half & 0xFFFF;
-        int sign = (bits & 0x8000) << 16;
-        int exponent = (bits >>> 10) & 0x1F;
-        int mantissa = bits & 0x3FF;
-        if (exponent == 0x1F) {
-            return Float.intBitsToFloat(sign | 0x7F800000 | (mantissa << 13));
-        }
-        if (exponent == 0) {
-            float magnitude = mantissa * 0x1p-24f; // subnormal: mantissa * 2^-24
-            return sign == 0 ? magnitude : -magnitude;
-        }
-        return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
     }
 }
