@@ -12,19 +12,4 @@ public record Dropout(String name, double rate) implements Layer {
     public Shape outputShape(Shape input) {
         return input;
     }
-
-    @Override
-    public long parameters() {
-        return 0;
-    }
-
-    @Override
-    public long parametersWithoutBatchNorm() {
-        return 0;
-    }
-
-    @Override
-    public long macs(Shape input) {
-        return 0;
-    }
 }

@@ -6,19 +6,4 @@ public record GlobalAveragePool(String name) implements Layer {
     public Shape outputShape(Shape input) {
         return new Shape(1, 1, input.channels());
     }
-
-    @Override
-    public long parameters() {
-        return 0;
-    }
-
-    @Override
-    public long parametersWithoutBatchNorm() {
-        return 0;
-    }
-
-    @Override
-    public long macs(Shape input) {
-        return 0;
-    }
 }

@@ -12,11 +12,17 @@ public sealed interface Layer permits Conv2d, InvertedResidual, GlobalAveragePoo
     Shape outputShape(Shape input);
 
     /** Learnable parameters, batch-norm gamma and beta included, running statistics excluded. */
-    long parameters();
+    default long parameters() {
+        return 0;
+    }
 
     /** Parameters without any batch-norm entries (weights and biases only). */
-    long parametersWithoutBatchNorm();
+    default long parametersWithoutBatchNorm() {
+        return 0;
+    }
 
-    /** Multiply-accumulates for one image of shape {@code input}. */
-    long macs(Shape input);
+    /** Multiply-accumulates for one image of shape {@code input} (0 for layers that do none). */
+    default long macs(Shape input) {
+        return 0;
+    }
 }

@@ -73,54 +73,14 @@ public final class MobileNetV1 {
     }
 
     /** Builder of MobileNetV1 configurations and seeded random networks. */
-    public static final class Builder {
-        private double width = 1.0;
-        private int height = 224;
-        private int widthPixels = 224;
-        private int classes = 1000;
-        private Padding padding = Padding.same();
-        private double dropout = 0.001;
-        private long seed = 0;
-
-        private Builder() {}
-
-        public Builder width(double alpha) {
-            this.width = alpha;
-            return this;
+    public static final class Builder extends NetworkBuilder<Builder> {
+        private Builder() {
+            super(0.001);
         }
 
-        public Builder resolution(int size) {
-            return resolution(size, size);
-        }
-
-        public Builder resolution(int inputHeight, int inputWidth) {
-            this.height = inputHeight;
-            this.widthPixels = inputWidth;
-            return this;
-        }
-
-        public Builder classes(int count) {
-            this.classes = count;
-            return this;
-        }
-
-        public Builder padding(Padding convention) {
-            this.padding = convention;
-            return this;
-        }
-
-        public Builder seed(long value) {
-            this.seed = value;
-            return this;
-        }
-
+        @Override
         public MobileNetV1Config config() {
-            return new MobileNetV1Config(width, height, widthPixels, classes, padding, dropout,
-                    BatchNorm.DEFAULT_EPSILON);
-        }
-
-        public Network build() {
-            return Initializer.randomize(create(config()), seed);
+            return new MobileNetV1Config(width, inputHeight, inputWidth, classes, padding, dropout, batchNormEpsilon);
         }
     }
 }

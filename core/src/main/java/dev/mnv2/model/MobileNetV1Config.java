@@ -12,19 +12,7 @@ public record MobileNetV1Config(
 
     public MobileNetV1Config {
         Objects.requireNonNull(padding, "padding");
-        if (!(width > 0) || Double.isInfinite(width)) {
-            throw new IllegalArgumentException("width multiplier must be > 0, got " + width);
-        }
-        if (inputHeight < MobileNetV2Config.MIN_RESOLUTION || inputWidth < MobileNetV2Config.MIN_RESOLUTION) {
-            throw new IllegalArgumentException("resolution must be at least " + MobileNetV2Config.MIN_RESOLUTION
-                    + ", got " + inputHeight + "x" + inputWidth);
-        }
-        if (classes <= 0) {
-            throw new IllegalArgumentException("classes must be > 0, got " + classes);
-        }
-        if (!(dropout >= 0 && dropout < 1)) {
-            throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
-        }
+        NetworkConfig.validate(width, inputHeight, inputWidth, classes, dropout);
     }
 
     @Override

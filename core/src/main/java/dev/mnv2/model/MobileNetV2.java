@@ -102,41 +102,13 @@ public final class MobileNetV2 {
     }
 
     /** Builder of MobileNetV2 configurations and seeded random networks. */
-    public static final class Builder {
-        private double width = 1.0;
-        private int height = 224;
-        private int widthPixels = 224;
-        private int classes = 1000;
+    public static final class Builder extends NetworkBuilder<Builder> {
         private int expansion = 0;
         private Activation bottleneck = Activation.IDENTITY;
         private Shortcut shortcut = Shortcut.BOTTLENECK;
-        private Padding padding = Padding.same();
-        private double dropout = 0.2;
-        private float epsilon = BatchNorm.DEFAULT_EPSILON;
-        private long seed = 0;
 
-        private Builder() {}
-
-        /** Width multiplier α (any value > 0; the paper uses 0.35 to 1.4). */
-        public Builder width(double alpha) {
-            this.width = alpha;
-            return this;
-        }
-
-        /** Square input resolution (at least 32). */
-        public Builder resolution(int size) {
-            return resolution(size, size);
-        }
-
-        public Builder resolution(int inputHeight, int inputWidth) {
-            this.height = inputHeight;
-            this.widthPixels = inputWidth;
-            return this;
-        }
-
-        public Builder classes(int count) {
-            this.classes = count;
-            return this;
+        private Builder() {
+            super(0.2);
         }
 
         /** Expansion factor for every block whose Table 2 t is 6; 0 restores Table 2. */
@@ -173,35 +145,10 @@ public final class MobileNetV2 {
             }
         }
 
-        public Builder padding(Padding convention) {
-            this.padding = convention;
-            return this;
-        }
-
-        public Builder dropout(double rate) {
-            this.dropout = rate;
-            return this;
-        }
-
-        public Builder batchNormEpsilon(float eps) {
-            this.epsilon = eps;
-            return this;
-        }
-
-        /** Seed of the random weights {@link #build()} draws. */
-        public Builder seed(long value) {
-            this.seed = value;
-            return this;
-        }
-
+        @Override
         public MobileNetV2Config config() {
-            return new MobileNetV2Config(width, height, widthPixels, classes, expansion, bottleneck, shortcut,
-                    padding, dropout, epsilon);
-        }
-
-        /** The network with seeded random weights and batch-norm statistics. */
-        public Network build() {
-            return Initializer.randomize(create(config()), seed);
+            return new MobileNetV2Config(width, inputHeight, inputWidth, classes, expansion, bottleneck, shortcut,
+                    padding, dropout, batchNormEpsilon);
         }
     }
 }

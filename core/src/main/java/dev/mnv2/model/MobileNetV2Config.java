@@ -27,27 +27,13 @@ public record MobileNetV2Config(
         float batchNormEpsilon)
         implements NetworkConfig {
 
-    public static final int MIN_RESOLUTION = 32;
-
     public MobileNetV2Config {
         Objects.requireNonNull(bottleneckActivation, "bottleneckActivation");
         Objects.requireNonNull(shortcut, "shortcut");
         Objects.requireNonNull(padding, "padding");
-        if (!(width > 0) || Double.isInfinite(width)) {
-            throw new IllegalArgumentException("width multiplier must be > 0, got " + width);
-        }
-        if (inputHeight < MIN_RESOLUTION || inputWidth < MIN_RESOLUTION) {
-            throw new IllegalArgumentException("resolution must be at least " + MIN_RESOLUTION + ", got "
-                    + inputHeight + "x" + inputWidth);
-        }
-        if (classes <= 0) {
-            throw new IllegalArgumentException("classes must be > 0, got " + classes);
-        }
+        NetworkConfig.validate(width, inputHeight, inputWidth, classes, dropout);
         if (expansion < 0) {
             throw new IllegalArgumentException("expansion factor must be > 0 (or 0 for Table 2), got " + expansion);
-        }
-        if (!(dropout >= 0 && dropout < 1)) {
-            throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
         }
     }
 

@@ -20,4 +20,24 @@ public sealed interface NetworkConfig permits MobileNetV2Config, MobileNetV1Conf
 
     /** Every knob as a string, for checkpoint metadata. */
     Map<String, String> toMap();
+
+    /** Smallest input side the MobileNets accept: five stride-2 stages leave at least 1×1. */
+    int MIN_RESOLUTION = 32;
+
+    /** Checks the knobs every MobileNet shares; throws IllegalArgumentException naming the bad one. */
+    static void validate(double width, int inputHeight, int inputWidth, int classes, double dropout) {
+        if (!(width > 0) || Double.isInfinite(width)) {
+            throw new IllegalArgumentException("width multiplier must be > 0, got " + width);
+        }
+        if (inputHeight < MIN_RESOLUTION || inputWidth < MIN_RESOLUTION) {
+            throw new IllegalArgumentException("resolution must be at least " + MIN_RESOLUTION + ", got "
+                    + inputHeight + "x" + inputWidth);
+        }
+        if (classes <= 0) {
+            throw new IllegalArgumentException("classes must be > 0, got " + classes);
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
+        }
+    }
 }

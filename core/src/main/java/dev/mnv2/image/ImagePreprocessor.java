@@ -1,0 +1,205 @@
+package dev.mnv2.image;
+
+import dev.mnv2.exec.Tensor;
+import dev.mnv2.model.Shape;
+import java.awt.image.BufferedImage;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Turns images into a model's NHWC float input the way the reference evaluation does: central crop
+ * (87.5 % of each side by default), resize to the model's resolution, rounding to 8-bit pixels as an
+ * 8-bit resized image has, then {@link PixelScaling}. Resizing is bilinear; when shrinking, the triangle
+ * filter widens with the scale factor (as PIL's antialiased bilinear does), so a large photo is
+ * area-averaged instead of aliased.
+ *
+ * <pre>{@code
+ * ImagePreprocessor pre = ImagePreprocessor.builder(224, 224).scaling(PixelScaling.MINUS_ONE_TO_ONE).build();
+ * Tensor input = pre.toTensor(List.of(Images.read(path)));
+ * }</pre>
+ */
+public final class ImagePreprocessor {
+    /** The central fraction the reference MobileNet evaluation keeps. */
+    public static final double DEFAULT_CENTRAL_CROP = 0.875;
+
+    private final int height;
+    private final int width;
+    private final double centralCrop;
+    private final PixelScaling scaling;
+
+    private ImagePreprocessor(Builder b) {
+        this.height = b.height;
+        this.width = b.width;
+        this.centralCrop = b.centralCrop;
+        this.scaling = b.scaling;
+    }
+
+    public static Builder builder(int height, int width) {
+        return new Builder(height, width);
+    }
+
+    public Shape outputShape() {
+        return new Shape(height, width, 3);
+    }
+
+    public double centralCrop() {
+        return centralCrop;
+    }
+
+    public PixelScaling scaling() {
+        return scaling;
+    }
+
+    /** A batch tensor of the given images, in order. */
+    public Tensor toTensor(List<BufferedImage> images) {
+        if (images.isEmpty()) {
+            throw new IllegalArgumentException("no images given");
+        }
+        Tensor out = Tensor.zeros(images.size(), outputShape());
+        for (int n = 0; n < images.size(); n++) {
+            write(images.get(n), out.data(), n * out.imageSize());
+        }
+        return out;
+    }
+
+    public Tensor toTensor(BufferedImage image) {
+        return toTensor(List.of(image));
+    }
+
+    /** The cropped and resized 8-bit RGB image, before scaling (what the model sees). */
+    public BufferedImage resized(BufferedImage image) {
+        float[] rgb = resize(image);
+        BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                int i = (y * width + x) * 3;
+                out.setRGB(x, y, ((int) rgb[i] << 16) | ((int) rgb[i + 1] << 8) | (int) rgb[i + 2]);
+            }
+        }
+        return out;
+    }
+
+    private void write(BufferedImage image, float[] out, int offset) {
+        float[] rgb = resize(image);
+        for (int i = 0; i < rgb.length; i++) {
+            out[offset + i] = scaling.apply(rgb[i]);
+        }
+    }
+
+    /** Crop and resize to height × width × 3 pixel values, rounded to integers in [0, 255]. */
+    private float[] resize(BufferedImage image) {
+        int srcW = image.getWidth();
+        int srcH = image.getHeight();
+        // As tf.image.central_crop: the same number of rows dropped at the top and the bottom.
+        int top = (int) ((srcH - srcH * centralCrop) / 2);
+        int left = (int) ((srcW - srcW * centralCrop) / 2);
+        int cropH = srcH - 2 * top;
+        int cropW = srcW - 2 * left;
+        int[] argb = image.getRGB(left, top, cropW, cropH, null, 0, cropW);
+        float[] src = new float[cropH * cropW * 3];
+        for (int i = 0; i < argb.length; i++) {
+            src[3 * i] = (argb[i] >> 16) & 0xFF;
+            src[3 * i + 1] = (argb[i] >> 8) & 0xFF;
+            src[3 * i + 2] = argb[i] & 0xFF;
+        }
+        Resampling rows = Resampling.of(cropW, width);
+        Resampling cols = Resampling.of(cropH, height);
+        float[] horizontal = new float[cropH * width * 3];
+        for (int y = 0; y < cropH; y++) {
+            rows.apply(src, y * cropW * 3, 3, horizontal, y * width * 3, 3);
+        }
+        float[] out = new float[height * width * 3];
+        for (int x = 0; x < width; x++) {
+            for (int c = 0; c < 3; c++) {
+                cols.apply(horizontal, x * 3 + c, width * 3, out, x * 3 + c, width * 3);
+            }
+        }
+        for (int i = 0; i < out.length; i++) {
+            out[i] = Math.min(255f, Math.max(0f, Math.round(out[i])));
+        }
+        return out;
+    }
+
+    /** Triangle-filter weights from {@code in} samples to {@code out}, with pixel centres at i + 0.5. */
+    private record Resampling(int[] first, float[][] weights) {
+        static Resampling of(int in, int out) {
+            double scale = (double) in / out;
+            double support = Math.max(scale, 1.0);
+            int[] first = new int[out];
+            float[][] weights = new float[out][];
+            for (int i = 0; i < out; i++) {
+                double centre = (i + 0.5) * scale;
+                int lo = Math.max(0, (int) Math.floor(centre - support));
+                int hi = Math.min(in - 1, (int) Math.ceil(centre + support));
+                float[] w = new float[hi - lo + 1];
+                double sum = 0;
+                for (int j = lo; j <= hi; j++) {
+                    double t = Math.abs((j + 0.5 - centre) / support);
+                    double v = Math.max(0, 1 - t);
+                    w[j - lo] = (float) v;
+                    sum += v;
+                }
+                if (sum == 0) { // a single source sample exactly between two taps
+                    w[Math.min(w.length - 1, (int) (centre - lo))] = 1f;
+                    sum = 1;
+                }
+                for (int j = 0; j < w.length; j++) {
+                    w[j] = (float) (w[j] / sum);
+                }
+                first[i] = lo;
+                weights[i] = w;
+            }
+            return new Resampling(first, weights);
+        }
+
+        /** Resamples every channel of one line: element j at {@code inOff + j * stride}. */
+        void apply(float[] in, int inOff, int inStride, float[] out, int outOff, int outStride) {
+            int channels = inStride == 3 && outStride == 3 ? 3 : 1;
+            for (int i = 0; i < first.length; i++) {
+                float[] w = weights[i];
+                for (int c = 0; c < channels; c++) {
+                    float acc = 0f;
+                    int p = inOff + first[i] * inStride + c;
+                    for (float weight : w) {
+                        acc += weight * in[p];
+                        p += inStride;
+                    }
+                    out[outOff + i * outStride + c] = acc;
+                }
+            }
+        }
+    }
+
+    public static final class Builder {
+        private final int height;
+        private final int width;
+        private double centralCrop = DEFAULT_CENTRAL_CROP;
+        private PixelScaling scaling = PixelScaling.MINUS_ONE_TO_ONE;
+
+        private Builder(int height, int width) {
+            if (height <= 0 || width <= 0) {
+                throw new IllegalArgumentException("output size must be positive, got " + height + "x" + width);
+            }
+            this.height = height;
+            this.width = width;
+        }
+
+        /** Fraction of each side kept around the centre, in (0, 1]; 1 keeps the whole image. */
+        public Builder centralCrop(double fraction) {
+            if (!(fraction > 0 && fraction <= 1)) {
+                throw new IllegalArgumentException("central crop must be in (0, 1], got " + fraction);
+            }
+            this.centralCrop = fraction;
+            return this;
+        }
+
+        public Builder scaling(PixelScaling pixelScaling) {
+            this.scaling = Objects.requireNonNull(pixelScaling, "scaling");
+            return this;
+        }
+
+        public ImagePreprocessor build() {
+            return new ImagePreprocessor(this);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+package dev.mnv2.onnx;
+
+import java.io.IOException;
+
+/** An ONNX file that is malformed, hostile, or not a MobileNetV2 graph this importer can map; names the node. */
+public final class OnnxFormatException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    public OnnxFormatException(String message) {
+        super(message);
+    }
+
+    public OnnxFormatException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

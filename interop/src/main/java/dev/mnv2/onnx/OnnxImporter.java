@@ -1,0 +1,935 @@
+package dev.mnv2.onnx;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.mnv2.interop.ArchitectureInference;
+import dev.mnv2.interop.TorchLayout;
+import dev.mnv2.model.Activation;
+import dev.mnv2.model.BatchNorm;
+import dev.mnv2.model.Conv2d;
+import dev.mnv2.model.Dense;
+import dev.mnv2.model.Dropout;
+import dev.mnv2.model.GlobalAveragePool;
+import dev.mnv2.model.InvertedResidual;
+import dev.mnv2.model.Layer;
+import dev.mnv2.model.MobileNetV2;
+import dev.mnv2.model.MobileNetV2Config;
+import dev.mnv2.model.Network;
+import dev.mnv2.model.Padding;
+import dev.mnv2.model.Shape;
+import dev.mnv2.model.Shortcut;
+import dev.mnv2.onnx.proto.OnnxProto.AttributeProto;
+import dev.mnv2.onnx.proto.OnnxProto.GraphProto;
+import dev.mnv2.onnx.proto.OnnxProto.ModelProto;
+import dev.mnv2.onnx.proto.OnnxProto.NodeProto;
+import dev.mnv2.onnx.proto.OnnxProto.OperatorSetIdProto;
+import dev.mnv2.onnx.proto.OnnxProto.StringStringEntryProto;
+import dev.mnv2.onnx.proto.OnnxProto.TensorProto;
+import dev.mnv2.onnx.proto.OnnxProto.TensorShapeProto;
+import dev.mnv2.onnx.proto.OnnxProto.ValueInfoProto;
+import dev.mnv2.util.Json;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads MobileNetV2 ONNX graphs, as torchvision's {@code torch.onnx.export} or {@link OnnxExporter} write
+ * them, onto the project's own {@link MobileNetV2} (built by {@link MobileNetV2#create}; the graph only
+ * supplies configuration and weights). Understood: Conv (depthwise as group = channels), optionally followed
+ * by BatchNormalization, Clip (bounds as attributes before opset 11, as initializer or Constant inputs
+ * after) or Relu; Add for shortcuts; GlobalAveragePool or ReduceMean over H and W; Flatten or Reshape;
+ * Gemm or MatMul + Add; a final Softmax; Identity, Dropout and Constant nodes.
+ *
+ * <p>The configuration comes from mnv2's metadata when present, else from the graph: width from the layer
+ * shapes, classes from the classifier, resolution from the input shape (224 when symbolic), padding SAME
+ * when any pads are asymmetric and symmetric otherwise, batch-norm epsilon from the nodes (1e-5 if folded).
+ * Every node is checked against the network built from it, in order and by data flow; anything else is an
+ * {@link OnnxFormatException} naming the node.
+ */
+public final class OnnxImporter {
+    private static final int DEFAULT_RESOLUTION = 224;
+    private static final float TORCH_EPSILON = 1e-5f;
+
+    private OnnxImporter() {}
+
+    public static Network read(Path file) throws IOException {
+        if (Files.size(file) > Integer.MAX_VALUE) {
+            throw new OnnxFormatException(file + ": ONNX files over 2 GiB (external data) are not supported");
+        }
+        try {
+            return fromBytes(Files.readAllBytes(file));
+        } catch (OnnxFormatException e) {
+            throw new OnnxFormatException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static Network fromBytes(byte[] bytes) throws OnnxFormatException {
+        ModelProto model;
+        try {
+            model = ModelProto.parseFrom(bytes);
+        } catch (InvalidProtocolBufferException e) {
+            throw new OnnxFormatException("not a valid ONNX protobuf: " + e.getMessage());
+        }
+        return fromModel(model);
+    }
+
+    public static Network fromModel(ModelProto model) throws OnnxFormatException {
+        return new Reader(model).network();
+    }
+
+    /** A Conv node with the BatchNormalization and activation fused after it. */
+    private static final class ConvOp {
+        NodeProto node;
+        String input;
+        String output;
+        long[] weightShape;
+        TensorProto weight;
+        TensorProto bias;
+        int kernel;
+        int stride;
+        int dilation;
+        int group;
+        long[] pads;
+        NodeProto batchNorm;
+        Activation activation = Activation.IDENTITY;
+
+        long out() {
+            return weightShape[0];
+        }
+    }
+
+    /** Gemm, or MatMul with the Add of its bias. */
+    private static final class DenseOp {
+        NodeProto node;
+        String input;
+        String output;
+        TensorProto weight;
+        boolean outIn;
+        TensorProto bias;
+    }
+
+    /** Add, pooling, flatten or softmax: a node with one data input. */
+    private record SimpleOp(NodeProto node, List<String> inputs, String output) {}
+
+    private static final class Reader {
+        private final ModelProto model;
+        private final GraphProto graph;
+        private final int opset;
+        private final Map<String, TensorProto> constants = new HashMap<>();
+        private final Map<String, String> aliases = new HashMap<>();
+        private final List<Object> ops = new ArrayList<>();
+        private final List<ConvOp> convs = new ArrayList<>();
+        private final Map<String, String> metadata = new LinkedHashMap<>();
+        private String input;
+        private long[] inputDims;
+
+        Reader(ModelProto model) throws OnnxFormatException {
+            this.model = model;
+            if (!model.hasGraph() || model.getGraph().getNodeCount() == 0) {
+                throw new OnnxFormatException("model has no graph");
+            }
+            this.graph = model.getGraph();
+            this.opset = opset();
+            for (StringStringEntryProto e : model.getMetadataPropsList()) {
+                metadata.put(e.getKey(), e.getValue());
+            }
+        }
+
+        private int opset() throws OnnxFormatException {
+            for (OperatorSetIdProto id : model.getOpsetImportList()) {
+                if (id.getDomain().isEmpty() || id.getDomain().equals("ai.onnx")) {
+                    if (id.getVersion() < 1 || id.getVersion() > 1000) {
+                        throw new OnnxFormatException("bad opset version " + id.getVersion());
+                    }
+                    return (int) id.getVersion();
+                }
+            }
+            throw new OnnxFormatException("model imports no default-domain opset");
+        }
+
+        Network network() throws OnnxFormatException {
+            for (TensorProto t : graph.getInitializerList()) {
+                constants.put(t.getName(), t);
+            }
+            findInput();
+            for (NodeProto node : graph.getNodeList()) {
+                collect(node);
+            }
+            MobileNetV2Config config = config();
+            Network created = MobileNetV2.create(config);
+            return new Walk(config).run(created);
+        }
+
+        private void findInput() throws OnnxFormatException {
+            List<ValueInfoProto> inputs = new ArrayList<>();
+            for (ValueInfoProto v : graph.getInputList()) {
+                if (!constants.containsKey(v.getName())) {
+                    inputs.add(v);
+                }
+            }
+            if (inputs.size() != 1) {
+                throw new OnnxFormatException("graph must have one image input, has " + inputs.size());
+            }
+            ValueInfoProto v = inputs.get(0);
+            input = v.getName();
+            if (!v.getType().hasTensorType() || v.getType().getTensorType().getElemType() != TensorProto.DataType.FLOAT_VALUE) {
+                throw new OnnxFormatException("input '" + input + "' is not a float32 tensor");
+            }
+            List<TensorShapeProto.Dimension> dims = v.getType().getTensorType().getShape().getDimList();
+            if (dims.size() != 4) {
+                throw new OnnxFormatException("input '" + input + "' must be NCHW (rank 4), has rank " + dims.size());
+            }
+            inputDims = new long[4];
+            for (int i = 0; i < 4; i++) {
+                inputDims[i] = dims.get(i).hasDimValue() ? dims.get(i).getDimValue() : -1;
+            }
+            if (inputDims[1] != 3 && inputDims[1] != -1) {
+                throw new OnnxFormatException("input '" + input + "' has " + inputDims[1] + " channels, expected 3 (NCHW RGB)");
+            }
+        }
+
+        private String resolve(String name) {
+            String n = name;
+            for (int i = 0; i < 1000 && aliases.containsKey(n); i++) {
+                n = aliases.get(n);
+            }
+            return n;
+        }
+
+        private Object last() {
+            return ops.isEmpty() ? null : ops.get(ops.size() - 1);
+        }
+
+        private static String describe(NodeProto node) {
+            return "node '" + (node.getName().isEmpty() ? node.getOutputCount() > 0 ? node.getOutput(0) : "?" : node.getName())
+                    + "' (" + node.getOpType() + ")";
+        }
+
+        private void collect(NodeProto node) throws OnnxFormatException {
+            String op = node.getOpType();
+            if (!node.getDomain().isEmpty() && !node.getDomain().equals("ai.onnx")) {
+                throw new OnnxFormatException(describe(node) + " is in domain '" + node.getDomain()
+                        + "'; only standard ONNX operators are supported");
+            }
+            if (node.getOutputCount() < 1 || node.getOutput(0).isEmpty()) {
+                throw new OnnxFormatException(describe(node) + " has no output");
+            }
+            String out = node.getOutput(0);
+            switch (op) {
+                case "Constant" -> constants.put(out, constantValue(node));
+                case "Identity", "Dropout" -> {
+                    String in = resolve(input(node, 0));
+                    if (constants.containsKey(in)) {
+                        constants.put(out, constants.get(in));
+                    } else {
+                        aliases.put(out, in);
+                    }
+                }
+                case "Conv" -> conv(node);
+                case "BatchNormalization" -> batchNorm(node);
+                case "Clip" -> activation(node, clip(node));
+                case "Relu" -> activation(node, Activation.RELU);
+                case "Add" -> add(node);
+                case "Gemm", "MatMul" -> dense(node);
+                case "GlobalAveragePool" -> ops.add(simple(node));
+                case "ReduceMean" -> reduceMean(node);
+                case "Flatten" -> {
+                    if (intAttribute(node, "axis", 1) != 1) {
+                        throw new OnnxFormatException(describe(node) + " must flatten from axis 1");
+                    }
+                    ops.add(simple(node));
+                }
+                case "Reshape" -> reshape(node);
+                case "Softmax" -> {
+                    long axis = intAttribute(node, "axis", opset >= 13 ? -1 : 1);
+                    if (axis != 1 && axis != -1) {
+                        throw new OnnxFormatException(describe(node) + " must be over the class axis");
+                    }
+                    ops.add(simple(node));
+                }
+                default -> throw new OnnxFormatException("unsupported operator in " + describe(node)
+                        + ": a MobileNetV2 graph has only Conv, BatchNormalization, Clip/Relu, Add, "
+                        + "GlobalAveragePool, Flatten/Reshape, Gemm/MatMul and Softmax");
+            }
+        }
+
+        private String input(NodeProto node, int i) throws OnnxFormatException {
+            if (node.getInputCount() <= i || node.getInput(i).isEmpty()) {
+                throw new OnnxFormatException(describe(node) + " lacks input " + i);
+            }
+            return node.getInput(i);
+        }
+
+        private SimpleOp simple(NodeProto node) throws OnnxFormatException {
+            List<String> inputs = new ArrayList<>();
+            for (int i = 0; i < node.getInputCount(); i++) {
+                inputs.add(resolve(input(node, i)));
+            }
+            return new SimpleOp(node, inputs, node.getOutput(0));
+        }
+
+        private TensorProto constant(NodeProto node, int i) throws OnnxFormatException {
+            TensorProto t = constants.get(resolve(input(node, i)));
+            if (t == null) {
+                throw new OnnxFormatException(describe(node) + ": input '" + node.getInput(i)
+                        + "' must be an initializer or Constant");
+            }
+            return t;
+        }
+
+        private void conv(NodeProto node) throws OnnxFormatException {
+            ConvOp c = new ConvOp();
+            c.node = node;
+            c.input = resolve(input(node, 0));
+            c.output = node.getOutput(0);
+            c.weight = constant(node, 1);
+            c.weightShape = dims(c.weight, node);
+            if (c.weightShape.length != 4 || c.weightShape[2] != c.weightShape[3] || c.weightShape[0] < 1) {
+                throw new OnnxFormatException(describe(node) + " has weight shape " + Arrays.toString(c.weightShape)
+                        + "; only square 2-D kernels are supported");
+            }
+            if (node.getInputCount() > 2 && !node.getInput(2).isEmpty()) {
+                c.bias = constant(node, 2);
+            }
+            String autoPad = stringAttribute(node, "auto_pad", "NOTSET");
+            if (!autoPad.equals("NOTSET") && !autoPad.equals("VALID")) {
+                throw new OnnxFormatException(describe(node) + " uses auto_pad " + autoPad + "; explicit pads are expected");
+            }
+            long[] kernel = intsAttribute(node, "kernel_shape", new long[] {c.weightShape[2], c.weightShape[3]});
+            long[] strides = intsAttribute(node, "strides", new long[] {1, 1});
+            long[] dilations = intsAttribute(node, "dilations", new long[] {1, 1});
+            c.pads = intsAttribute(node, "pads", new long[4]);
+            long group = intAttribute(node, "group", 1);
+            if (kernel.length != 2 || kernel[0] != c.weightShape[2] || kernel[1] != c.weightShape[3]
+                    || strides.length != 2 || strides[0] != strides[1] || strides[0] < 1 || strides[0] > 64
+                    || dilations.length != 2 || dilations[0] != dilations[1] || dilations[0] < 1 || dilations[0] > 64
+                    || c.pads.length != 4 || group < 1 || group > c.weightShape[0]) {
+                throw new OnnxFormatException(describe(node) + " has unsupported kernel_shape/strides/dilations/pads/group");
+            }
+            c.kernel = (int) kernel[0];
+            c.stride = (int) strides[0];
+            c.dilation = (int) dilations[0];
+            c.group = (int) group;
+            ops.add(c);
+            convs.add(c);
+        }
+
+        private void batchNorm(NodeProto node) throws OnnxFormatException {
+            if (!(last() instanceof ConvOp c) || !c.output.equals(resolve(input(node, 0))) || c.batchNorm != null
+                    || c.activation != Activation.IDENTITY) {
+                throw new OnnxFormatException(describe(node) + " does not directly follow a convolution");
+            }
+            if (intAttribute(node, "training_mode", 0) != 0) {
+                throw new OnnxFormatException(describe(node) + " is in training mode");
+            }
+            for (int i = 1; i <= 4; i++) {
+                constant(node, i);
+            }
+            c.batchNorm = node;
+            c.output = node.getOutput(0);
+        }
+
+        private void activation(NodeProto node, Activation activation) throws OnnxFormatException {
+            if (!(last() instanceof ConvOp c) || !c.output.equals(resolve(input(node, 0)))
+                    || c.activation != Activation.IDENTITY) {
+                throw new OnnxFormatException(describe(node) + " does not directly follow a convolution");
+            }
+            c.activation = activation;
+            c.output = node.getOutput(0);
+        }
+
+        private Activation clip(NodeProto node) throws OnnxFormatException {
+            float min;
+            float max;
+            if (opset < 11) {
+                min = floatAttribute(node, "min", Float.NEGATIVE_INFINITY);
+                max = floatAttribute(node, "max", Float.POSITIVE_INFINITY);
+            } else {
+                min = node.getInputCount() > 1 && !node.getInput(1).isEmpty() ? scalar(node, 1) : Float.NEGATIVE_INFINITY;
+                max = node.getInputCount() > 2 && !node.getInput(2).isEmpty() ? scalar(node, 2) : Float.POSITIVE_INFINITY;
+            }
+            if (min == 0f && max == 6f) {
+                return Activation.RELU6;
+            }
+            if (min == 0f && max == Float.POSITIVE_INFINITY) {
+                return Activation.RELU;
+            }
+            throw new OnnxFormatException(describe(node) + " clips to [" + min + ", " + max + "]; only ReLU6 [0, 6] "
+                    + "and ReLU are MobileNetV2 activations");
+        }
+
+        private float scalar(NodeProto node, int i) throws OnnxFormatException {
+            float[] v = floats(constant(node, i), node);
+            if (v.length != 1) {
+                throw new OnnxFormatException(describe(node) + ": input " + i + " must be a scalar");
+            }
+            return v[0];
+        }
+
+        private void add(NodeProto node) throws OnnxFormatException {
+            String a = resolve(input(node, 0));
+            String b = resolve(input(node, 1));
+            if (last() instanceof DenseOp d && d.bias == null && (d.output.equals(a) || d.output.equals(b))) {
+                d.bias = constants.get(d.output.equals(a) ? b : a);
+                if (d.bias == null) {
+                    throw new OnnxFormatException(describe(node) + " adds a non-constant to the classifier output");
+                }
+                d.output = node.getOutput(0);
+                return;
+            }
+            ops.add(simple(node));
+        }
+
+        private void dense(NodeProto node) throws OnnxFormatException {
+            DenseOp d = new DenseOp();
+            d.node = node;
+            d.input = resolve(input(node, 0));
+            d.output = node.getOutput(0);
+            d.weight = constant(node, 1);
+            if (node.getOpType().equals("Gemm")) {
+                if (intAttribute(node, "transA", 0) != 0 || floatAttribute(node, "alpha", 1f) != 1f
+                        || floatAttribute(node, "beta", 1f) != 1f) {
+                    throw new OnnxFormatException(describe(node) + " must have transA = 0 and alpha = beta = 1");
+                }
+                d.outIn = intAttribute(node, "transB", 0) == 1;
+                if (node.getInputCount() > 2 && !node.getInput(2).isEmpty()) {
+                    d.bias = constant(node, 2);
+                }
+            }
+            ops.add(d);
+        }
+
+        private void reduceMean(NodeProto node) throws OnnxFormatException {
+            long[] axes = opset >= 18 && node.getInputCount() > 1
+                    ? longs(constant(node, 1), node) : intsAttribute(node, "axes", new long[0]);
+            Set<Long> set = new HashSet<>();
+            for (long a : axes) {
+                set.add(a < 0 ? a + 4 : a);
+            }
+            if (!set.equals(Set.of(2L, 3L))) {
+                throw new OnnxFormatException(describe(node) + " must average over H and W (axes 2, 3)");
+            }
+            ops.add(new SimpleOp(node, List.of(resolve(input(node, 0))), node.getOutput(0)));
+            if (intAttribute(node, "keepdims", 1) == 0) {
+                ops.add(new SimpleOp(NodeProto.newBuilder(node).setOpType("Flatten").build(),
+                        List.of(node.getOutput(0)), node.getOutput(0)));
+            }
+        }
+
+        private void reshape(NodeProto node) throws OnnxFormatException {
+            long[] shape = longs(constant(node, 1), node);
+            if (shape.length != 2 || shape[0] < -1 || shape[0] > 1 || shape[1] < -1) {
+                throw new OnnxFormatException(describe(node) + " reshapes to " + Arrays.toString(shape)
+                        + "; only flattening to [batch, features] is supported");
+            }
+            ops.add(new SimpleOp(node, List.of(resolve(input(node, 0))), node.getOutput(0)));
+        }
+
+        private MobileNetV2Config config() throws OnnxFormatException {
+            List<DenseOp> denses = ops.stream().filter(DenseOp.class::isInstance).map(DenseOp.class::cast).toList();
+            if (convs.size() < 4 || denses.size() != 1) {
+                throw new OnnxFormatException("graph has " + convs.size() + " convolutions and " + denses.size()
+                        + " classifiers; not a MobileNetV2");
+            }
+            DenseOp dense = denses.get(0);
+            long[] w = dims(dense.weight, dense.node);
+            if (w.length != 2 || w[0] < 1 || w[1] < 1) {
+                throw new OnnxFormatException(describe(dense.node) + " has weight shape " + Arrays.toString(w));
+            }
+            long classes = dense.outIn ? w[0] : w[1];
+            long lastChannels = dense.outIn ? w[1] : w[0];
+            long stem = convs.get(0).out();
+            long expanded = convs.get(3).out();
+            String architecture = metadata.get("architecture");
+            if (architecture != null) {
+                if (!architecture.equals("mobilenet_v2")) {
+                    throw new OnnxFormatException("metadata architecture '" + architecture + "' is not mobilenet_v2");
+                }
+                MobileNetV2Config config;
+                try {
+                    config = MobileNetV2Config.fromMap(metadata);
+                } catch (IllegalArgumentException e) {
+                    throw new OnnxFormatException("bad configuration in metadata: " + e.getMessage());
+                }
+                String problem = ArchitectureInference.sizeMismatch(config, stem, expanded, lastChannels, classes);
+                if (problem != null) {
+                    throw new OnnxFormatException("metadata does not match the graph: " + problem);
+                }
+                return config;
+            }
+            if (stem > Integer.MAX_VALUE || lastChannels > Integer.MAX_VALUE || classes > Integer.MAX_VALUE) {
+                throw new OnnxFormatException("layer sizes too large for a MobileNetV2");
+            }
+            MobileNetV2.Builder base = MobileNetV2.builder()
+                    .resolution(dimension(2), dimension(3))
+                    .classes((int) classes)
+                    .padding(inferPadding())
+                    .batchNormEpsilon(epsilon())
+                    .bottleneck(convs.get(2).activation)
+                    .shortcut(shortcut());
+            long expandIn = convs.get(3).weightShape[1];
+            if (expandIn < 1 || expanded % expandIn != 0 || expanded / expandIn > 1000) {
+                throw new OnnxFormatException(describe(convs.get(3).node) + " is not an expansion convolution");
+            }
+            int t = (int) (expanded / expandIn);
+            base.expansion(t == MobileNetV2.TABLE_2.get(2).t() ? 0 : t);
+            try {
+                return ArchitectureInference.width(base, (int) stem, (int) lastChannels, this::shapeMismatch);
+            } catch (IllegalArgumentException e) {
+                throw new OnnxFormatException(e.getMessage());
+            }
+        }
+
+        private String shapeMismatch(Network network) {
+            List<Conv2d> expected = network.convolutions();
+            for (int i = 0; i < Math.min(expected.size(), convs.size()); i++) {
+                long[] want = TorchLayout.convWeightShape(expected.get(i));
+                if (!Arrays.equals(want, convs.get(i).weightShape)) {
+                    return describe(convs.get(i).node) + " has weight " + Arrays.toString(convs.get(i).weightShape)
+                            + " where " + expected.get(i).name() + " needs " + Arrays.toString(want);
+                }
+            }
+            return expected.size() == convs.size() ? null
+                    : "graph has " + convs.size() + " convolutions, MobileNetV2 " + expected.size();
+        }
+
+        private int dimension(int axis) throws OnnxFormatException {
+            long fixed = inputDims[axis];
+            if (fixed > 0) {
+                if (fixed > 1 << 16) {
+                    throw new OnnxFormatException("input dimension " + fixed + " is too large");
+                }
+                return (int) fixed;
+            }
+            String resolution = metadata.get("resolution");
+            if (resolution == null) {
+                return DEFAULT_RESOLUTION;
+            }
+            String[] parts = resolution.split("x");
+            try {
+                return Integer.parseInt(parts[parts.length == 2 ? axis - 2 : 0]);
+            } catch (NumberFormatException e) {
+                throw new OnnxFormatException("metadata resolution '" + resolution + "' is not a number");
+            }
+        }
+
+        private Padding inferPadding() {
+            for (ConvOp c : convs) {
+                long p = (long) (c.kernel - 1) * c.dilation / 2;
+                for (long pad : c.pads) {
+                    if (pad != p) {
+                        return Padding.same();
+                    }
+                }
+            }
+            return Padding.symmetric(1);
+        }
+
+        private float epsilon() throws OnnxFormatException {
+            for (ConvOp c : convs) {
+                if (c.batchNorm != null) {
+                    return floatAttribute(c.batchNorm, "epsilon", TORCH_EPSILON);
+                }
+            }
+            return TORCH_EPSILON;
+        }
+
+        /** Expansion placement when the first Add follows a depthwise convolution, none without Adds. */
+        private Shortcut shortcut() {
+            for (int i = 1; i < ops.size(); i++) {
+                if (ops.get(i) instanceof SimpleOp s && s.node().getOpType().equals("Add")) {
+                    return ops.get(i - 1) instanceof ConvOp c && c.group > 1 ? Shortcut.EXPANSION : Shortcut.BOTTLENECK;
+                }
+            }
+            return Shortcut.NONE;
+        }
+
+        /** Matches the ops, in order and by data flow, against the network built from the configuration. */
+        private final class Walk {
+            private final MobileNetV2Config config;
+            private int next;
+            private String current;
+            private final Map<String, Conv2d> loaded = new HashMap<>();
+
+            Walk(MobileNetV2Config config) {
+                this.config = config;
+            }
+
+            Network run(Network created) throws OnnxFormatException {
+                if ((inputDims[2] > 0 && inputDims[2] != config.inputHeight())
+                        || (inputDims[3] > 0 && inputDims[3] != config.inputWidth())) {
+                    throw new OnnxFormatException("input is " + inputDims[2] + "x" + inputDims[3] + " but metadata says "
+                            + config.inputHeight() + "x" + config.inputWidth());
+                }
+                current = input;
+                Shape shape = created.input();
+                for (Layer layer : created.layers()) {
+                    if (layer instanceof Conv2d conv) {
+                        current = conv(conv, current, shape);
+                    } else if (layer instanceof InvertedResidual block) {
+                        block(block, shape);
+                    } else if (layer instanceof GlobalAveragePool pool) {
+                        pool(pool);
+                    } else if (layer instanceof Dense dense) {
+                        dense(dense);
+                    } else if (!(layer instanceof Dropout)) {
+                        throw new IllegalStateException("unexpected layer " + layer.name());
+                    }
+                    shape = layer.outputShape(shape);
+                }
+                if (next < ops.size() && ops.get(next) instanceof SimpleOp s && s.node().getOpType().equals("Softmax")) {
+                    expectInput(s, current);
+                    current = s.output();
+                    next++;
+                }
+                if (next < ops.size()) {
+                    throw new OnnxFormatException(describe(node(ops.get(next))) + " comes after the classifier");
+                }
+                if (graph.getOutputCount() != 1 || !resolve(graph.getOutput(0).getName()).equals(current)) {
+                    throw new OnnxFormatException("graph output is not the classifier's output '" + current + "'");
+                }
+                Network network = created.mapConvolutions(c -> loaded.get(c.name()));
+                return withLabels(network);
+            }
+
+            private Network withLabels(Network network) throws OnnxFormatException {
+                String text = metadata.get("labels");
+                if (text == null) {
+                    return network;
+                }
+                try {
+                    if (Json.parse(text) instanceof List<?> list && list.stream().allMatch(String.class::isInstance)) {
+                        List<String> labels = list.stream().map(String.class::cast).toList();
+                        return labels.isEmpty() ? network : network.withLabels(labels);
+                    }
+                } catch (IllegalArgumentException e) {
+                    throw new OnnxFormatException("metadata labels do not fit the model: " + e.getMessage());
+                }
+                throw new OnnxFormatException("metadata labels are not a JSON array of strings");
+            }
+
+            private Object take(String expected) throws OnnxFormatException {
+                if (next >= ops.size()) {
+                    throw new OnnxFormatException("graph ends where MobileNetV2 expects " + expected);
+                }
+                return ops.get(next++);
+            }
+
+            private void expectInput(SimpleOp op, String value) throws OnnxFormatException {
+                if (op.inputs().isEmpty() || !op.inputs().get(0).equals(value)) {
+                    throw new OnnxFormatException(describe(op.node()) + " should read '" + value + "'");
+                }
+            }
+
+            private String conv(Conv2d expected, String in, Shape inShape) throws OnnxFormatException {
+                Object op = take("convolution " + expected.name());
+                if (!(op instanceof ConvOp c)) {
+                    throw new OnnxFormatException(describe(node(op)) + " found where MobileNetV2 has convolution "
+                            + expected.name());
+                }
+                String where = describe(c.node) + " (MobileNetV2 " + expected.name() + ")";
+                if (!c.input.equals(in)) {
+                    throw new OnnxFormatException(where + " reads '" + c.input + "', expected '" + in + "'");
+                }
+                Padding.Axis rows = expected.resolve(inShape.height());
+                Padding.Axis cols = expected.resolve(inShape.width());
+                long[] pads = {rows.before(), cols.before(), rows.after(), cols.after()};
+                if (!Arrays.equals(c.weightShape, TorchLayout.convWeightShape(expected)) || c.stride != expected.stride()
+                        || c.dilation != expected.dilation() || c.group != expected.groups()) {
+                    throw new OnnxFormatException(where + " has weight " + Arrays.toString(c.weightShape) + " stride "
+                            + c.stride + " group " + c.group + ", expected " + expected);
+                }
+                if (!Arrays.equals(c.pads, pads)) {
+                    throw new OnnxFormatException(where + " has pads " + Arrays.toString(c.pads) + ", expected "
+                            + Arrays.toString(pads) + " (" + expected.padding() + " at " + inShape + ")");
+                }
+                if (c.activation != expected.activation()) {
+                    throw new OnnxFormatException(where + " is followed by " + c.activation + ", expected "
+                            + expected.activation());
+                }
+                Conv2d filled = Conv2d.zeros(expected.name(), expected.inChannels(), expected.outChannels(),
+                        expected.kernel(), expected.stride(), expected.dilation(), expected.groups(), expected.padding(),
+                        expected.activation(), false);
+                TorchLayout.convWeightFromOihw(floats(c.weight, c.node), filled);
+                long[] channels = {expected.outChannels()};
+                float[] bias = c.bias == null ? null : vector(c.bias, c.node, channels);
+                BatchNorm bn = null;
+                if (c.batchNorm != null) {
+                    NodeProto n = c.batchNorm;
+                    bn = new BatchNorm(vector(constant(n, 1), n, channels), vector(constant(n, 2), n, channels),
+                            vector(constant(n, 3), n, channels), vector(constant(n, 4), n, channels),
+                            floatAttribute(n, "epsilon", TORCH_EPSILON));
+                }
+                loaded.put(expected.name(), new Conv2d(expected.name(), expected.inChannels(), expected.outChannels(),
+                        expected.kernel(), expected.stride(), expected.dilation(), expected.groups(), expected.padding(),
+                        expected.activation(), filled.weight(), bias, bn));
+                return c.output;
+            }
+
+            private void block(InvertedResidual block, Shape in) throws OnnxFormatException {
+                String blockInput = current;
+                String expanded = block.expand() == null ? blockInput : conv(block.expand(), blockInput, in);
+                Shape expandedShape = block.expandedShape(in);
+                String y = conv(block.depthwise(), expanded, expandedShape);
+                if (block.hasExpansionResidual()) {
+                    y = residual(block.name(), expanded, y);
+                }
+                y = conv(block.project(), y, block.depthwise().outputShape(expandedShape));
+                if (block.hasBottleneckResidual()) {
+                    y = residual(block.name(), blockInput, y);
+                }
+                current = y;
+            }
+
+            private String residual(String blockName, String a, String b) throws OnnxFormatException {
+                Object op = take("the shortcut Add of " + blockName);
+                if (!(op instanceof SimpleOp s) || !s.node().getOpType().equals("Add")) {
+                    throw new OnnxFormatException(describe(node(op)) + " found where MobileNetV2 adds the shortcut of "
+                            + blockName);
+                }
+                if (!Set.copyOf(s.inputs()).equals(Set.of(a, b)) || s.inputs().size() != 2) {
+                    throw new OnnxFormatException(describe(s.node()) + " adds " + s.inputs() + ", expected '" + a
+                            + "' and '" + b + "' (shortcut of " + blockName + ")");
+                }
+                return s.output();
+            }
+
+            private void pool(GlobalAveragePool pool) throws OnnxFormatException {
+                Object op = take("global average pooling");
+                if (!(op instanceof SimpleOp s) || !(s.node().getOpType().equals("GlobalAveragePool")
+                        || s.node().getOpType().equals("ReduceMean"))) {
+                    throw new OnnxFormatException(describe(node(op)) + " found where MobileNetV2 pools (" + pool.name() + ")");
+                }
+                expectInput(s, current);
+                current = s.output();
+                if (next < ops.size() && ops.get(next) instanceof SimpleOp f
+                        && (f.node().getOpType().equals("Flatten") || f.node().getOpType().equals("Reshape"))) {
+                    expectInput(f, current);
+                    current = f.output();
+                    next++;
+                }
+            }
+
+            private void dense(Dense expected) throws OnnxFormatException {
+                Object op = take("the classifier");
+                if (!(op instanceof DenseOp d)) {
+                    throw new OnnxFormatException(describe(node(op)) + " found where MobileNetV2 has its classifier");
+                }
+                if (!d.input.equals(current)) {
+                    throw new OnnxFormatException(describe(d.node) + " reads '" + d.input + "', expected '" + current + "'");
+                }
+                if (d.bias == null) {
+                    throw new OnnxFormatException(describe(d.node) + " has no bias");
+                }
+                long in = expected.inFeatures();
+                long out = expected.outFeatures();
+                float[] w = floats(d.weight, d.node);
+                if (!Arrays.equals(dims(d.weight, d.node), d.outIn ? new long[] {out, in} : new long[] {in, out})) {
+                    throw new OnnxFormatException(describe(d.node) + " weight " + Arrays.toString(dims(d.weight, d.node))
+                            + " does not fit " + in + " -> " + out);
+                }
+                if (d.outIn) {
+                    TorchLayout.denseWeightFromOutIn(w, expected);
+                } else {
+                    System.arraycopy(w, 0, expected.weight(), 0, w.length);
+                }
+                float[] b = floats(d.bias, d.node);
+                long[] biasDims = dims(d.bias, d.node);
+                if (b.length != out || !(biasDims.length == 1 || (biasDims.length == 2 && biasDims[0] == 1))) {
+                    throw new OnnxFormatException(describe(d.node) + " bias " + Arrays.toString(biasDims) + " does not fit "
+                            + out + " classes");
+                }
+                System.arraycopy(b, 0, expected.bias(), 0, b.length);
+                current = d.output;
+            }
+        }
+
+        private static NodeProto node(Object op) {
+            if (op instanceof ConvOp c) {
+                return c.node;
+            }
+            if (op instanceof DenseOp d) {
+                return d.node;
+            }
+            return ((SimpleOp) op).node();
+        }
+
+        private float[] vector(TensorProto t, NodeProto node, long[] shape) throws OnnxFormatException {
+            if (!Arrays.equals(dims(t, node), shape)) {
+                throw new OnnxFormatException(describe(node) + ": tensor '" + t.getName() + "' has shape "
+                        + Arrays.toString(dims(t, node)) + ", expected " + Arrays.toString(shape));
+            }
+            return floats(t, node);
+        }
+    }
+
+    // ---- tensors and attributes, validated against hostile input ----
+
+    private static long[] dims(TensorProto t, NodeProto node) throws OnnxFormatException {
+        long[] dims = new long[t.getDimsCount()];
+        long n = 1;
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = t.getDims(i);
+            if (dims[i] < 0) {
+                throw new OnnxFormatException(Reader.describe(node) + ": tensor '" + t.getName() + "' has negative dims");
+            }
+            n = dims[i] == 0 ? 0 : n > Integer.MAX_VALUE / dims[i] ? Long.MAX_VALUE : n * dims[i];
+        }
+        if (n > Integer.MAX_VALUE / 8) {
+            throw new OnnxFormatException(Reader.describe(node) + ": tensor '" + t.getName() + "' is too large");
+        }
+        return dims;
+    }
+
+    private static int elements(TensorProto t, NodeProto node) throws OnnxFormatException {
+        if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL || t.getExternalDataCount() > 0) {
+            throw new OnnxFormatException(Reader.describe(node) + ": tensor '" + t.getName()
+                    + "' uses external data, which is not supported");
+        }
+        int n = 1;
+        for (long d : dims(t, node)) {
+            n *= (int) d;
+        }
+        return n;
+    }
+
+    static float[] floats(TensorProto t, NodeProto node) throws OnnxFormatException {
+        int n = elements(t, node);
+        if (t.getDataType() != TensorProto.DataType.FLOAT_VALUE) {
+            throw new OnnxFormatException(Reader.describe(node) + ": tensor '" + t.getName() + "' has data type "
+                    + t.getDataType() + ", expected float32 (1)");
+        }
+        if (!t.getRawData().isEmpty()) {
+            ByteString raw = t.getRawData();
+            if (raw.size() != (long) n * Float.BYTES) {
+                throw new OnnxFormatException(Reader.describe(node) + ": tensor '" + t.getName() + "' has "
+                        + raw.size() + " bytes of data, its shape needs " + (long) n * Float.BYTES);
+            }
+            float[] out = new float[n];
+            raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+            return out;
+        }
+        if (t.getFloatDataCount() != n) {
+            throw new OnnxFormatException(Reader.describe(node) + ": tensor '" + t.getName() + "' has "
+                    + t.getFloatDataCount() + " values, its shape needs " + n);
+        }
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = t.getFloatData(i);
+        }
+        return out;
+    }
+
+    static long[] longs(TensorProto t, NodeProto node) throws OnnxFormatException {
+        int n = elements(t, node);
+        if (t.getDataType() != TensorProto.DataType.INT64_VALUE) {
+            throw new OnnxFormatException(Reader.describe(node) + ": tensor '" + t.getName() + "' must be int64");
+        }
+        if (!t.getRawData().isEmpty()) {
+            if (t.getRawData().size() != (long) n * Long.BYTES) {
+                throw new OnnxFormatException(Reader.describe(node) + ": tensor '" + t.getName() + "' has the wrong data size");
+            }
+            long[] out = new long[n];
+            ByteBuffer b = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            b.asLongBuffer().get(out);
+            return out;
+        }
+        if (t.getInt64DataCount() != n) {
+            throw new OnnxFormatException(Reader.describe(node) + ": tensor '" + t.getName() + "' has the wrong data size");
+        }
+        long[] out = new long[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = t.getInt64Data(i);
+        }
+        return out;
+    }
+
+    private static TensorProto constantValue(NodeProto node) throws OnnxFormatException {
+        for (AttributeProto a : node.getAttributeList()) {
+            switch (a.getName()) {
+                case "value":
+                    return a.getT();
+                case "value_float":
+                    return TensorProto.newBuilder().setDataType(TensorProto.DataType.FLOAT_VALUE).addFloatData(a.getF()).build();
+                case "value_floats":
+                    return TensorProto.newBuilder().setDataType(TensorProto.DataType.FLOAT_VALUE)
+                            .addDims(a.getFloatsCount()).addAllFloatData(a.getFloatsList()).build();
+                case "value_int":
+                    return TensorProto.newBuilder().setDataType(TensorProto.DataType.INT64_VALUE).addInt64Data(a.getI()).build();
+                case "value_ints":
+                    return TensorProto.newBuilder().setDataType(TensorProto.DataType.INT64_VALUE)
+                            .addDims(a.getIntsCount()).addAllInt64Data(a.getIntsList()).build();
+                default:
+                    break;
+            }
+        }
+        throw new OnnxFormatException(Reader.describe(node) + " has no supported value attribute");
+    }
+
+    private static AttributeProto attribute(NodeProto node, String name) {
+        for (AttributeProto a : node.getAttributeList()) {
+            if (a.getName().equals(name)) {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    private static long intAttribute(NodeProto node, String name, long fallback) throws OnnxFormatException {
+        AttributeProto a = attribute(node, name);
+        if (a == null) {
+            return fallback;
+        }
+        if (a.getType() != AttributeProto.AttributeType.INT) {
+            throw new OnnxFormatException(Reader.describe(node) + ": attribute " + name + " must be an int");
+        }
+        return a.getI();
+    }
+
+    private static float floatAttribute(NodeProto node, String name, float fallback) throws OnnxFormatException {
+        AttributeProto a = attribute(node, name);
+        if (a == null) {
+            return fallback;
+        }
+        if (a.getType() != AttributeProto.AttributeType.FLOAT) {
+            throw new OnnxFormatException(Reader.describe(node) + ": attribute " + name + " must be a float");
+        }
+        return a.getF();
+    }
+
+    private static long[] intsAttribute(NodeProto node, String name, long[] fallback) throws OnnxFormatException {
+        AttributeProto a = attribute(node, name);
+        if (a == null) {
+            return fallback;
+        }
+        if (a.getType() != AttributeProto.AttributeType.INTS) {
+            throw new OnnxFormatException(Reader.describe(node) + ": attribute " + name + " must be a list of ints");
+        }
+        long[] out = new long[a.getIntsCount()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = a.getInts(i);
+        }
+        return out;
+    }
+
+    private static String stringAttribute(NodeProto node, String name, String fallback) throws OnnxFormatException {
+        AttributeProto a = attribute(node, name);
+        if (a == null) {
+            return fallback;
+        }
+        if (a.getType() != AttributeProto.AttributeType.STRING) {
+            throw new OnnxFormatException(Reader.describe(node) + ": attribute " + name + " must be a string");
+        }
+        return a.getS().toStringUtf8();
+    }
+}

@@ -1,0 +1,10 @@
+package dev.mnv2.tflite;
+
+/** A well-formed TFLite file whose graph is not a MobileNetV2 classifier this library can run. */
+public class UnsupportedModelException extends TfliteFormatException {
+    private static final long serialVersionUID = 1L;
+
+    public UnsupportedModelException(String message) {
+        super(message);
+    }
+}
