@@ -378,14 +378,14 @@ public final class Plan {
 
         @Override
         int parts(int threads) {
-            return Math.max(1, Math.min(threads, pixels / 4));
+            return Math.max(1, Math.min(threads, pixels / 6));
         }
 
         @Override
         void run(Kernels k, Frame f, Scratch s, int part, int parts) {
-            // Ranges start on multiples of 4 pixels, the GEMM's register block.
-            int p0 = split(pixels / 4, part, parts) * 4;
-            int p1 = part + 1 == parts ? pixels : split(pixels / 4, part + 1, parts) * 4;
+            // Ranges start on multiples of 6 pixels, the GEMM's register block.
+            int p0 = split(pixels / 6, part, parts) * 6;
+            int p1 = part + 1 == parts ? pixels : split(pixels / 6, part + 1, parts) * 6;
             float[] res = residual < 0 ? null : f.buffers[residual];
             int resOff = residual < 0 ? 0 : f.offsets[residual] + p0 * outC;
             k.pointwise(f.buffers[src], f.offsets[src] + p0 * inC, p1 - p0, inC, weight, bias, outC, lo, hi,

@@ -15,13 +15,13 @@ final class ScalarKernels implements Kernels {
     @Override
     public void pointwise(float[] in, int inOff, int pixels, int inC, float[] w, float[] bias, int outC,
                           float lo, float hi, float[] out, int outOff, float[] res, int resOff) {
-        pointwiseChannels(in, inOff, pixels, inC, w, bias, outC, lo, hi, out, outOff, res, resOff, 0, outC);
+        pointwiseChannels(in, inOff, pixels, inC, w, bias, outC, out, outOff, 0, outC);
+        finish(out, outOff, pixels * outC, lo, hi, res, resOff);
     }
 
-    /** {@link #pointwise} for output channels {@code [o0, o1)} only. */
+    /** The accumulation of {@link #pointwise} for output channels {@code [o0, o1)} only: no clamp, no residual. */
     static void pointwiseChannels(float[] in, int inOff, int pixels, int inC, float[] w, float[] bias, int outC,
-                                  float lo, float hi, float[] out, int outOff, float[] res, int resOff,
-                                  int o0, int o1) {
+                                  float[] out, int outOff, int o0, int o1) {
         for (int p = 0; p < pixels; p++) {
             int src = inOff + p * inC;
             int dst = outOff + p * outC;
@@ -33,7 +33,6 @@ final class ScalarKernels implements Kernels {
                     out[dst + o] = Math.fma(x, w[row + o], out[dst + o]);
                 }
             }
-            finish(out, dst, o0, o1, lo, hi, res, resOff + p * outC);
         }
     }
 
@@ -41,14 +40,15 @@ final class ScalarKernels implements Kernels {
     public void depthwiseRow(float[] in, int[] rowOff, int inW, int channels, int kernel, int stride, int dilation,
                              int padLeft, float[] w, float[] bias, float lo, float hi,
                              float[] out, int outOff, int outW, float[] res, int resOff) {
-        depthwiseChannels(in, rowOff, inW, channels, kernel, stride, dilation, padLeft, w, bias, lo, hi,
-                out, outOff, outW, res, resOff, 0, channels);
+        depthwiseChannels(in, rowOff, inW, channels, kernel, stride, dilation, padLeft, w, bias,
+                out, outOff, outW, 0, channels);
+        finish(out, outOff, outW * channels, lo, hi, res, resOff);
     }
 
-    /** {@link #depthwiseRow} for channels {@code [c0, c1)} only. */
+    /** The accumulation of {@link #depthwiseRow} for channels {@code [c0, c1)} only: no clamp, no residual. */
     static void depthwiseChannels(float[] in, int[] rowOff, int inW, int channels, int kernel, int stride,
-                                  int dilation, int padLeft, float[] w, float[] bias, float lo, float hi,
-                                  float[] out, int outOff, int outW, float[] res, int resOff, int c0, int c1) {
+                                  int dilation, int padLeft, float[] w, float[] bias,
+                                  float[] out, int outOff, int outW, int c0, int c1) {
         for (int ox = 0; ox < outW; ox++) {
             int dst = outOff + ox * channels;
             System.arraycopy(bias, c0, out, dst + c0, c1 - c0);
@@ -65,7 +65,6 @@ final class ScalarKernels implements Kernels {
                     }
                 }
             }
-            finish(out, dst, c0, c1, lo, hi, res, resOff + ox * channels);
         }
     }
 
@@ -97,7 +96,7 @@ final class ScalarKernels implements Kernels {
             }
             out[dst + o] = acc;
         }
-        finish(out, dst, o0, o1, lo, hi, null, 0);
+        finish(out, dst + o0, o1 - o0, lo, hi, null, 0);
     }
 
     @Override
@@ -120,11 +119,21 @@ final class ScalarKernels implements Kernels {
         }
     }
 
-    /** Clamps {@code out[off + i]} for i in [i0, i1) to [lo, hi], then adds {@code res[resOff + i]} if any. */
-    private static void finish(float[] out, int off, int i0, int i1, float lo, float hi, float[] res, int resOff) {
-        for (int i = i0; i < i1; i++) {
-            float v = Math.min(Math.max(out[off + i], lo), hi);
-            out[off + i] = res == null ? v : v + res[resOff + i];
+    /**
+     * Clamps {@code n} values at {@code out[off]} to [lo, hi], then adds {@code res[resOff ...]} if given.
+     * Both kernel sets finish with this one loop, so they agree to the bit.
+     */
+    static void finish(float[] out, int off, int n, float lo, float hi, float[] res, int resOff) {
+        if (lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) {
+            // Math.max/min compile to branch-free instructions; a ternary would mispredict on ReLU data.
+            for (int i = off; i < off + n; i++) {
+                out[i] = Math.min(Math.max(out[i], lo), hi);
+            }
+        }
+        if (res != null) {
+            for (int i = 0; i < n; i++) {
+                out[off + i] += res[resOff + i];
+            }
         }
     }
 }
