@@ -14,7 +14,7 @@ interface Kernels {
     /**
      * 1×1 convolution (and fully connected layer) as a matrix product with fused bias, clamp and residual:
      * {@code out[p][o] = clamp(bias[o] + sum_i in[p][i] * w[i][o], lo, hi) + res[p][o]} for {@code pixels}
-     * consecutive pixels. {@code res} may be null.
+     * consecutive pixels. {@code w} is in the {@link #pack} layout. {@code res} may be null.
      */
     void pointwise(float[] in, int inOff, int pixels, int inC, float[] w, float[] bias, int outC,
                    float lo, float hi, float[] out, int outOff, float[] res, int resOff);
@@ -31,6 +31,31 @@ interface Kernels {
 
     /** Mean over {@code positions} pixels of {@code channels} channels: summed in pixel order, then scaled. */
     void globalAveragePool(float[] in, int inOff, int positions, int channels, float[] out, int outOff);
+
+    /** Width of the column strips of packed weights; the vector kernels' register block is 2 × 8 lanes. */
+    int STRIP = 16;
+
+    /**
+     * Packs a {@code [inC][outC]} weight matrix into column strips, each stored contiguously as
+     * {@code [inC][width]}, so the matrix product streams its weights in order: strips of {@link #STRIP}
+     * columns, then one of 8 if at least 8 remain, then one of the rest. The strip that starts at column
+     * {@code o} starts at {@code o * inC} and has width {@link #stripWidth}.
+     */
+    static float[] pack(float[] w, int inC, int outC) {
+        float[] packed = new float[w.length];
+        for (int o = 0; o < outC; o += stripWidth(o, outC)) {
+            int width = stripWidth(o, outC);
+            for (int i = 0; i < inC; i++) {
+                System.arraycopy(w, i * outC + o, packed, o * inC + i * width, width);
+            }
+        }
+        return packed;
+    }
+
+    static int stripWidth(int o, int outC) {
+        int left = outC - o;
+        return left >= STRIP ? STRIP : left >= 8 ? 8 : left;
+    }
 
     /** The vector kernels when the incubator module is present, else the scalar ones. */
     static Kernels best() {

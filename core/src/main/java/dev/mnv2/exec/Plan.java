@@ -286,9 +286,13 @@ public final class Plan {
         private final int src;
         private final int dst;
         final int patchFloats;
+        private final float[] packed;
 
         ConvStep(Conv2d conv, Shape in, int src, int dst) {
             this.conv = conv;
+            this.packed = conv.groups() == 1
+                    ? Kernels.pack(conv.weight(), conv.kernel() * conv.kernel() * in.channels(), conv.outChannels())
+                    : null;
             this.in = in;
             this.g = ConvGeometry.of(conv, in.height(), in.width());
             this.bias = biasOf(conv);
@@ -322,7 +326,7 @@ public final class Plan {
                     gatherPatches(input, inOff, oy, s.buffers[PATCH]);
                     s.wroteScratch(PATCH, patchFloats);
                     int taps = g.kernel() * g.kernel() * in.channels();
-                    k.pointwise(s.buffers[PATCH], 0, g.outW(), taps, conv.weight(), bias, g.outC(), lo, hi,
+                    k.pointwise(s.buffers[PATCH], 0, g.outW(), taps, packed, bias, g.outC(), lo, hi,
                             out, f.offsets[dst] + oy * outRow, null, 0);
                 }
             }
@@ -364,7 +368,7 @@ public final class Plan {
 
         PointwiseStep(float[] weight, float[] bias, float lo, float hi, int pixels, int inC, int outC,
                       int src, int dst, int residual) {
-            this.weight = weight;
+            this.weight = Kernels.pack(weight, inC, outC);
             this.bias = bias;
             this.lo = lo;
             this.hi = hi;
@@ -457,6 +461,8 @@ public final class Plan {
         private final float[] expandBias;
         private final float[] depthwiseBias;
         private final float[] projectBias;
+        private final float[] expandWeight;
+        private final float[] projectWeight;
         private final int src;
         private final int dst;
         final int chunkRows;
@@ -470,6 +476,9 @@ public final class Plan {
             this.out = block.project().outputShape(dwOut);
             this.g = ConvGeometry.of(block.depthwise(), hidden.height(), hidden.width());
             this.expandBias = block.expand() == null ? null : biasOf(block.expand());
+            this.expandWeight = block.expand() == null ? null
+                    : Kernels.pack(block.expand().weight(), in.channels(), hidden.channels());
+            this.projectWeight = Kernels.pack(block.project().weight(), hidden.channels(), block.outChannels());
             this.depthwiseBias = biasOf(block.depthwise());
             this.projectBias = biasOf(block.project());
             this.src = src;
@@ -522,7 +531,7 @@ public final class Plan {
                     int from = first + count;
                     if (from < hi) {
                         k.pointwise(input, inOff + from * in.width() * in.channels(), (hi - from) * in.width(),
-                                in.channels(), expand.weight(), expandBias, hidC, expand.activation().min(),
+                                in.channels(), expandWeight, expandBias, hidC, expand.activation().min(),
                                 expand.activation().max(), ring, count * rowFloats, null, 0);
                         count = hi - first;
                         s.wroteScratch(RING, count * rowFloats);
@@ -544,7 +553,7 @@ public final class Plan {
                 s.wroteScratch(TILE, (c1 - c0) * outRow);
                 int outC = out.channels();
                 int pixelOff = c0 * g.outW();
-                k.pointwise(tile, 0, (c1 - c0) * g.outW(), hidC, project.weight(), projectBias, outC,
+                k.pointwise(tile, 0, (c1 - c0) * g.outW(), hidC, projectWeight, projectBias, outC,
                         project.activation().min(), project.activation().max(),
                         f.buffers[dst], f.offsets[dst] + pixelOff * outC,
                         block.hasBottleneckResidual() ? input : null, inOff + pixelOff * outC);

@@ -15,22 +15,27 @@ final class ScalarKernels implements Kernels {
     @Override
     public void pointwise(float[] in, int inOff, int pixels, int inC, float[] w, float[] bias, int outC,
                           float lo, float hi, float[] out, int outOff, float[] res, int resOff) {
-        pointwiseChannels(in, inOff, pixels, inC, w, bias, outC, out, outOff, 0, outC);
+        pointwiseChannels(in, inOff, pixels, inC, w, bias, outC, out, outOff, 0);
         finish(out, outOff, pixels * outC, lo, hi, res, resOff);
     }
 
-    /** The accumulation of {@link #pointwise} for output channels {@code [o0, o1)} only: no clamp, no residual. */
+    /**
+     * The accumulation of {@link #pointwise} (packed weights) for the output channels {@code [o0, outC)},
+     * where {@code o0} starts a strip: no clamp, no residual.
+     */
     static void pointwiseChannels(float[] in, int inOff, int pixels, int inC, float[] w, float[] bias, int outC,
-                                  float[] out, int outOff, int o0, int o1) {
-        for (int p = 0; p < pixels; p++) {
-            int src = inOff + p * inC;
-            int dst = outOff + p * outC;
-            System.arraycopy(bias, o0, out, dst + o0, o1 - o0);
-            for (int i = 0; i < inC; i++) {
-                float x = in[src + i];
-                int row = i * outC;
-                for (int o = o0; o < o1; o++) {
-                    out[dst + o] = Math.fma(x, w[row + o], out[dst + o]);
+                                  float[] out, int outOff, int o0) {
+        for (int o = o0; o < outC; o += Kernels.stripWidth(o, outC)) {
+            int width = Kernels.stripWidth(o, outC);
+            for (int p = 0; p < pixels; p++) {
+                int src = inOff + p * inC;
+                int dst = outOff + p * outC + o;
+                System.arraycopy(bias, o, out, dst, width);
+                for (int i = 0, wi = o * inC; i < inC; i++, wi += width) {
+                    float x = in[src + i];
+                    for (int j = 0; j < width; j++) {
+                        out[dst + j] = Math.fma(x, w[wi + j], out[dst + j]);
+                    }
                 }
             }
         }

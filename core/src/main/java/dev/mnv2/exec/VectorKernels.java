@@ -11,8 +11,14 @@ import jdk.incubator.vector.VectorSpecies;
  * compiled to single instructions and would halve the GEMM's speed. Loaded only when the module is present.
  */
 final class VectorKernels implements Kernels {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** 8 lanes: the register blocks and the weight strips ({@link Kernels#STRIP}) are laid out for AVX2. */
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
     private static final int L = S.length();
+    /** False where the hardware's vectors are narrower than 256 bits: the JDK would emulate these kernels. */
+    boolean wideEnough() {
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= S.vectorBitSize();
+    }
+
     /** Pixels per pass over a strip of weight columns, so the input rows stay in cache. */
     private static final int PIXEL_CHUNK = 96;
 
@@ -22,7 +28,7 @@ final class VectorKernels implements Kernels {
         for (int p0 = 0; p0 < pixels; p0 += PIXEL_CHUNK) {
             int p1 = Math.min(pixels, p0 + PIXEL_CHUNK);
             int o = 0;
-            for (; o + 2 * L <= outC; o += 2 * L) {
+            for (; o + Kernels.STRIP <= outC; o += Kernels.STRIP) {
                 columns2(in, inOff, p0, p1, inC, w, bias, outC, o, out, outOff);
             }
             for (; o + L <= outC; o += L) {
@@ -30,7 +36,7 @@ final class VectorKernels implements Kernels {
             }
             if (o < outC) {
                 ScalarKernels.pointwiseChannels(in, inOff + p0 * inC, p1 - p0, inC, w, bias, outC,
-                        out, outOff + p0 * outC, o, outC);
+                        out, outOff + p0 * outC, o);
             }
             ScalarKernels.finish(out, outOff + p0 * outC, (p1 - p0) * outC, lo, hi, res, resOff + p0 * outC);
         }
@@ -54,7 +60,7 @@ final class VectorKernels implements Kernels {
             int x3 = x2 + inC;
             int x4 = x3 + inC;
             int x5 = x4 + inC;
-            for (int i = 0, wi = o; i < inC; i++, wi += outC) {
+            for (int i = 0, wi = o * inC; i < inC; i++, wi += 2 * L) {
                 FloatVector w0 = FloatVector.fromArray(S, w, wi);
                 FloatVector w1 = FloatVector.fromArray(S, w, wi + L);
                 FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
@@ -95,7 +101,7 @@ final class VectorKernels implements Kernels {
         for (; p < p1; p++) {
             FloatVector a0 = b0, a1 = b1;
             int x0 = inOff + p * inC;
-            for (int i = 0, wi = o; i < inC; i++, wi += outC) {
+            for (int i = 0, wi = o * inC; i < inC; i++, wi += 2 * L) {
                 FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
                 a0 = FloatVector.fromArray(S, w, wi).fma(x, a0);
                 a1 = FloatVector.fromArray(S, w, wi + L).fma(x, a1);
@@ -119,7 +125,7 @@ final class VectorKernels implements Kernels {
             int x3 = x2 + inC;
             int x4 = x3 + inC;
             int x5 = x4 + inC;
-            for (int i = 0, wi = o; i < inC; i++, wi += outC) {
+            for (int i = 0, wi = o * inC; i < inC; i++, wi += L) {
                 FloatVector wv = FloatVector.fromArray(S, w, wi);
                 a0 = wv.fma(FloatVector.broadcast(S, in[x0 + i]), a0);
                 a1 = wv.fma(FloatVector.broadcast(S, in[x1 + i]), a1);
@@ -139,7 +145,7 @@ final class VectorKernels implements Kernels {
         for (; p < p1; p++) {
             FloatVector a = b;
             int x0 = inOff + p * inC;
-            for (int i = 0, wi = o; i < inC; i++, wi += outC) {
+            for (int i = 0, wi = o * inC; i < inC; i++, wi += L) {
                 a = FloatVector.fromArray(S, w, wi).fma(FloatVector.broadcast(S, in[x0 + i]), a);
             }
             a.intoArray(out, outOff + p * outC + o);

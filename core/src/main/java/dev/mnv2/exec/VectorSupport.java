@@ -7,11 +7,13 @@ package dev.mnv2.exec;
 final class VectorSupport {
     private VectorSupport() {}
 
-    static final boolean AVAILABLE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    /** The module is there and the hardware has (at least) 256-bit vectors, the kernels' layout. */
+    static final boolean AVAILABLE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+            && kernels().wideEnough();
 
-    static Kernels kernels() {
+    static VectorKernels kernels() {
         try {
-            return (Kernels) Class.forName("dev.mnv2.exec.VectorKernels").getDeclaredConstructor().newInstance();
+            return (VectorKernels) Class.forName("dev.mnv2.exec.VectorKernels").getDeclaredConstructor().newInstance();
         } catch (ReflectiveOperationException | LinkageError e) {
             throw new IllegalStateException("jdk.incubator.vector is present but the vector kernels failed to load", e);
         }
