@@ -98,6 +98,41 @@ final class VectorKernels implements Kernels {
             a50.intoArray(out, d + outC);
             a51.intoArray(out, d + outC + L);
         }
+        if (p + 4 <= p1) {
+            // A tail of 4 or 5 pixels: one 4 × 2 block rather than single pixels.
+            FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+            int x0 = inOff + p * inC;
+            int x1 = x0 + inC;
+            int x2 = x1 + inC;
+            int x3 = x2 + inC;
+            for (int i = 0, wi = o * inC; i < inC; i++, wi += 2 * L) {
+                FloatVector w0 = FloatVector.fromArray(S, w, wi);
+                FloatVector w1 = FloatVector.fromArray(S, w, wi + L);
+                FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
+                a00 = w0.fma(x, a00);
+                a01 = w1.fma(x, a01);
+                x = FloatVector.broadcast(S, in[x1 + i]);
+                a10 = w0.fma(x, a10);
+                a11 = w1.fma(x, a11);
+                x = FloatVector.broadcast(S, in[x2 + i]);
+                a20 = w0.fma(x, a20);
+                a21 = w1.fma(x, a21);
+                x = FloatVector.broadcast(S, in[x3 + i]);
+                a30 = w0.fma(x, a30);
+                a31 = w1.fma(x, a31);
+            }
+            int d = outOff + p * outC + o;
+            a00.intoArray(out, d);
+            a01.intoArray(out, d + L);
+            a10.intoArray(out, d + outC);
+            a11.intoArray(out, d + outC + L);
+            d += 2 * outC;
+            a20.intoArray(out, d);
+            a21.intoArray(out, d + L);
+            a30.intoArray(out, d + outC);
+            a31.intoArray(out, d + outC + L);
+            p += 4;
+        }
         for (; p < p1; p++) {
             FloatVector a0 = b0, a1 = b1;
             int x0 = inOff + p * inC;
