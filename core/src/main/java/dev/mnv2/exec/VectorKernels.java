@@ -38,7 +38,7 @@ final class VectorKernels implements Kernels {
                 ScalarKernels.pointwiseChannels(in, inOff + p0 * inC, p1 - p0, inC, w, bias, outC,
                         out, outOff + p0 * outC, o);
             }
-            ScalarKernels.finish(out, outOff + p0 * outC, (p1 - p0) * outC, lo, hi, res, resOff + p0 * outC);
+            finish(out, outOff + p0 * outC, (p1 - p0) * outC, lo, hi, res, resOff + p0 * outC);
         }
     }
 
@@ -204,7 +204,7 @@ final class VectorKernels implements Kernels {
             ScalarKernels.depthwiseChannels(in, rowOff, inW, channels, kernel, stride, dilation, padLeft, w, bias,
                     out, outOff, outW, c, channels);
         }
-        ScalarKernels.finish(out, outOff, outW * channels, lo, hi, res, resOff);
+        finish(out, outOff, outW * channels, lo, hi, res, resOff);
     }
 
     /** 3×3 taps of channels [c, c + L) along a row, the nine weight vectors held in registers. */
@@ -277,5 +277,27 @@ final class VectorKernels implements Kernels {
         if (c < channels) {
             ScalarKernels.poolChannels(in, inOff, positions, channels, out, outOff, c, channels);
         }
+    }
+
+    /**
+     * {@link ScalarKernels#finish} eight lanes at a time: lane-wise max/min have exactly
+     * {@link Math#max}/{@link Math#min}'s semantics, so the result is the same to the bit.
+     */
+    private static void finish(float[] out, int off, int n, float lo, float hi, float[] res, int resOff) {
+        int vectorEnd = n - n % L;
+        if (lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) {
+            FloatVector vlo = FloatVector.broadcast(S, lo);
+            FloatVector vhi = FloatVector.broadcast(S, hi);
+            for (int i = 0; i < vectorEnd; i += L) {
+                FloatVector.fromArray(S, out, off + i).max(vlo).min(vhi).intoArray(out, off + i);
+            }
+        }
+        if (res != null) {
+            for (int i = 0; i < vectorEnd; i += L) {
+                FloatVector.fromArray(S, out, off + i).add(FloatVector.fromArray(S, res, resOff + i))
+                        .intoArray(out, off + i);
+            }
+        }
+        ScalarKernels.finish(out, off + vectorEnd, n - vectorEnd, lo, hi, res, res == null ? 0 : resOff + vectorEnd);
     }
 }
