@@ -8,7 +8,9 @@ import dev.mnv2.model.Network;
 import dev.mnv2.util.Json;
 import dev.mnv2.util.Latency;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -62,6 +64,10 @@ final class BenchCommand implements Runnable {
     @Option(names = "--iterations", defaultValue = "50", description = "Timed calls. Default: ${DEFAULT-VALUE}.")
     int iterations;
 
+    @Option(names = "--profile", description = "Also time every layer (every block in memory-efficient mode) "
+            + "on one thread and list them.")
+    boolean profile;
+
     @Option(names = "--format", defaultValue = "table", description = "table or json. Default: ${DEFAULT-VALUE}.")
     Format format;
 
@@ -109,6 +115,18 @@ final class BenchCommand implements Runnable {
             report.put("gflops", round(2.0 * network.macs() * batch / (r.medianMs() * 1e6)));
             report.put("peakActivationBytes", predictor.measuredActivationBytes());
             report.put("plannedActivationBytes", predictor.plannedActivationBytes());
+            if (profile) {
+                List<Map<String, Object>> layers = new ArrayList<>();
+                for (Predictor.LayerTime t : predictor.profile(images, 3, Math.max(5, iterations / 2))) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("layer", t.layer());
+                    row.put("macs", t.macs());
+                    row.put("medianMs", round(t.medianMs()));
+                    row.put("gflops", round(t.gflops()));
+                    layers.add(row);
+                }
+                report.put("layers", layers);
+            }
         }
         PrintWriter out = spec.commandLine().getOut();
         if (format == Format.json) {
@@ -123,6 +141,15 @@ final class BenchCommand implements Runnable {
                     report.get("imagesPerSecond"), report.get("gflops"), network.macs() / 1e6);
             out.printf(Locale.ROOT, "activation memory per image: %d bytes measured, %d planned%n",
                     report.get("peakActivationBytes"), report.get("plannedActivationBytes"));
+            if (profile) {
+                out.printf(Locale.ROOT, "%nper layer, one thread, median:%n%-22s %10s %9s %8s%n", "layer", "MMACs", "ms",
+                        "GFLOP/s");
+                for (Object o : (List<?>) report.get("layers")) {
+                    Map<?, ?> row = (Map<?, ?>) o;
+                    out.printf(Locale.ROOT, "%-22s %10.2f %9.3f %8.1f%n", row.get("layer"),
+                            ((Long) row.get("macs")) / 1e6, row.get("medianMs"), row.get("gflops"));
+                }
+            }
         }
         out.flush();
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mnv2.util.Json;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,6 +37,20 @@ class BenchCommandTest {
         long a = (Long) ((Map<?, ?>) Json.parse(efficient.out())).get("peakActivationBytes");
         long b = (Long) ((Map<?, ?>) Json.parse(layered.out())).get("peakActivationBytes");
         assertTrue(a < b, a + " vs " + b);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void profileListsEveryBlockWithItsMacs() {
+        CliRun run = CliRun.of("bench", "--width", "0.35", "--resolution", "96", "--threads", "1",
+                "--warmup-ms", "0", "--iterations", "2", "--format", "json", "--profile");
+        assertEquals(0, run.exitCode(), run.err());
+        Map<String, Object> report = (Map<String, Object>) Json.parse(run.out());
+        List<Map<String, Object>> layers = (List<Map<String, Object>>) report.get("layers");
+        assertEquals("features.0.0", layers.get(0).get("layer"));
+        assertEquals("features.17", layers.get(17).get("layer"));
+        long macs = layers.stream().mapToLong(l -> (Long) l.get("macs")).sum();
+        assertEquals(report.get("macs"), macs);
     }
 
     @ParameterizedTest

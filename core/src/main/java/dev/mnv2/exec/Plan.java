@@ -59,13 +59,13 @@ public final class Plan {
             int dst = current == PING ? PONG : PING;
             reserveShared(dst, out);
             if (layer instanceof Conv2d conv) {
-                steps.add(convStep(conv, shape, current, dst, -1));
+                add(conv.name(), conv.macs(shape), convStep(conv, shape, current, dst, -1));
             } else if (layer instanceof InvertedResidual block) {
                 planBlock(block, shape, current, dst);
             } else if (layer instanceof GlobalAveragePool) {
-                steps.add(new PoolStep(shape, current, dst));
+                add(layer.name(), 0, new PoolStep(shape, current, dst));
             } else if (layer instanceof Dense dense) {
-                steps.add(new PointwiseStep(dense.weight(), dense.bias(), Float.NEGATIVE_INFINITY,
+                add(dense.name(), dense.macs(shape), new PointwiseStep(dense.weight(), dense.bias(), Float.NEGATIVE_INFINITY,
                         Float.POSITIVE_INFINITY, 1, dense.inFeatures(), dense.outFeatures(), current, dst, -1));
             } else {
                 throw new IllegalArgumentException("no kernel for layer " + layer.name());
@@ -131,18 +131,26 @@ public final class Plan {
             BlockStep step = new BlockStep(block, in, hidden, dwOut, src, dst);
             scratchFloats[RING] = Math.max(scratchFloats[RING], step.ringRows * step.rowFloats);
             scratchFloats[TILE] = Math.max(scratchFloats[TILE], step.chunkRows * dwOut.width() * hidden.channels());
-            steps.add(step);
+            add(block.name(), block.macs(in), step);
             return;
         }
         int expanded = src;
         if (block.expand() != null) {
             expanded = EXPANDED;
             reserveShared(EXPANDED, hidden);
-            steps.add(convStep(block.expand(), in, src, EXPANDED, -1));
+            add(block.expand().name(), block.expand().macs(in), convStep(block.expand(), in, src, EXPANDED, -1));
         }
         reserveShared(DEPTHWISE, dwOut);
-        steps.add(new DepthwiseStep(dw, hidden, expanded, DEPTHWISE, block.hasExpansionResidual() ? expanded : -1));
-        steps.add(convStep(block.project(), dwOut, DEPTHWISE, dst, block.hasBottleneckResidual() ? src : -1));
+        add(dw.name(), dw.macs(hidden),
+                new DepthwiseStep(dw, hidden, expanded, DEPTHWISE, block.hasExpansionResidual() ? expanded : -1));
+        add(block.project().name(), block.project().macs(dwOut),
+                convStep(block.project(), dwOut, DEPTHWISE, dst, block.hasBottleneckResidual() ? src : -1));
+    }
+
+    private void add(String name, long macs, Step step) {
+        step.name = name;
+        step.macs = macs;
+        steps.add(step);
     }
 
     private Step convStep(Conv2d conv, Shape in, int src, int dst, int residual) {
@@ -262,6 +270,10 @@ public final class Plan {
 
     /** One layer (or fused block) bound to its buffers; part {@code part} of {@code parts} is independent. */
     abstract static class Step {
+        /** The layer (or block) this step runs, and its multiply-accumulates, for profiles. */
+        String name;
+        long macs;
+
         /** How many parts this step splits into for {@code threads} threads. */
         abstract int parts(int threads);
 

@@ -3,6 +3,9 @@ package dev.mnv2.exec;
 import dev.mnv2.model.Network;
 import dev.mnv2.model.Shape;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -261,6 +264,51 @@ public final class Predictor implements AutoCloseable {
         public void run(int worker, int part) {
             step.run(kernels, frame, frame.scratch[worker], part, step.parts(threads));
         }
+    }
+
+    /** Time spent in one step of the plan: a layer, or a whole block in memory-efficient mode. */
+    public record LayerTime(String layer, long macs, double medianMs) {
+        /** Achieved GFLOP/s (2 flops per multiply-accumulate). */
+        public double gflops() {
+            return medianMs > 0 ? 2.0 * macs / (medianMs * 1e6) : 0;
+        }
+    }
+
+    /**
+     * Per-step latency of image 0 of {@code input}, on the calling thread alone: {@code warmup} untimed runs,
+     * then the median of {@code iterations} timed ones for every step.
+     */
+    public List<LayerTime> profile(Tensor input, int warmup, int iterations) {
+        if (!input.shape().equals(inputShape())) {
+            throw new IllegalArgumentException("model expects input " + inputShape() + ", got " + input.shape());
+        }
+        if (iterations < 1) {
+            throw new IllegalArgumentException("iterations must be >= 1, got " + iterations);
+        }
+        List<Plan.Step> steps = plan.steps();
+        double[][] ms = new double[steps.size()][iterations];
+        Plan.Frame frame = borrowFrame();
+        try {
+            frame.bindInput(input.data(), 0);
+            for (int run = 0; run < warmup + iterations; run++) {
+                for (int i = 0; i < steps.size(); i++) {
+                    long start = System.nanoTime();
+                    steps.get(i).run(kernels, frame, frame.scratch[0], 0, 1);
+                    if (run >= warmup) {
+                        ms[i][run - warmup] = (System.nanoTime() - start) / 1e6;
+                    }
+                }
+            }
+            frame.bindInput(null, 0);
+        } finally {
+            returnFrame(frame);
+        }
+        List<LayerTime> times = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            Arrays.sort(ms[i]);
+            times.add(new LayerTime(steps.get(i).name, steps.get(i).macs, ms[i][iterations / 2]));
+        }
+        return times;
     }
 
     /** Logits per image: {@code [batch][classes]}. */
