@@ -84,6 +84,35 @@ class ConcurrencyAndMemoryTest {
     }
 
     @Test
+    void steadyStateCallsAllocateNothingOnTheCallingThread() {
+        Network network = MobileNetV2.builder().width(0.35).resolution(96).classes(10).seed(5).build();
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        for (ExecutionMode mode : ExecutionMode.values()) {
+            for (int t : new int[] {1, 2}) {
+                for (int batch : new int[] {1, 4}) {
+                    try (Predictor p = Predictor.builder(network).mode(mode).threads(t).build()) {
+                        Tensor x = RandomData.tensor(batch, network.input(), 3);
+                        Tensor out = Tensor.zeros(batch, p.outputShape());
+                        // Long enough for C2 to compile the kernels (interpreted vector code allocates).
+                        for (int i = 0; i < 400; i++) {
+                            p.forward(x, out);
+                        }
+                        long id = Thread.currentThread().getId();
+                        long before = threads.getThreadAllocatedBytes(id);
+                        for (int i = 0; i < 20; i++) {
+                            p.forward(x, out);
+                        }
+                        long allocated = threads.getThreadAllocatedBytes(id) - before;
+                        assertTrue(allocated < 1024, mode + "/" + t + " threads/batch " + batch + ": " + allocated
+                                + " bytes allocated in 20 calls");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void closedPredictorStillRunsOnTheCallersThreadAndBadOptionsAreRejected() {
         Network network = MobileNetV2.builder().width(0.35).resolution(64).classes(5).seed(1).build();
         Tensor x = RandomData.tensor(2, network.input(), 2);
