@@ -223,7 +223,33 @@ final class VectorKernels implements Kernels {
         int r0 = rowOff[0] + c;
         int r1 = rowOff[1] + c;
         int r2 = rowOff[2] + c;
+        boolean allRows = rowOff[0] >= 0 && rowOff[1] >= 0 && rowOff[2] >= 0;
+        // Output columns whose three taps all fall inside the row: no padding checks there.
+        int innerStart = Math.min(outW, (padLeft + stride - 1) / stride);
+        int innerEnd = Math.max(innerStart, Math.min(outW, Math.floorDiv(inW - 1 - 2 * dilation + padLeft, stride) + 1));
+        if (!allRows) {
+            innerStart = innerEnd = outW;
+        }
+        int step = stride * channels;
+        int d1 = dilation * channels;
+        int d2 = 2 * dilation * channels;
         for (int ox = 0; ox < outW; ox++) {
+            if (ox == innerStart) {
+                int x = (ox * stride - padLeft) * channels;
+                for (int dst = outOff + ox * channels + c; ox < innerEnd; ox++, x += step, dst += channels) {
+                    FloatVector acc = FloatVector.fromArray(S, in, r0 + x).fma(w00, b);
+                    acc = FloatVector.fromArray(S, in, r0 + x + d1).fma(w01, acc);
+                    acc = FloatVector.fromArray(S, in, r0 + x + d2).fma(w02, acc);
+                    acc = FloatVector.fromArray(S, in, r1 + x).fma(w10, acc);
+                    acc = FloatVector.fromArray(S, in, r1 + x + d1).fma(w11, acc);
+                    acc = FloatVector.fromArray(S, in, r1 + x + d2).fma(w12, acc);
+                    acc = FloatVector.fromArray(S, in, r2 + x).fma(w20, acc);
+                    acc = FloatVector.fromArray(S, in, r2 + x + d1).fma(w21, acc);
+                    acc = FloatVector.fromArray(S, in, r2 + x + d2).fma(w22, acc);
+                    acc.intoArray(out, dst);
+                }
+                if (ox >= outW) break;
+            }
             int x0 = ox * stride - padLeft;
             FloatVector acc = b;
             if (rowOff[0] >= 0) acc = row3(acc, in, r0, x0, dilation, inW, channels, w00, w01, w02);
