@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -23,7 +24,7 @@ import java.util.regex.Pattern;
  * threads case: warm-up, then timed calls one by one; median, p90, images/s and the latency ratios. Last
  * line: {@code mnv2/ort=X mnv2/pytorch=Y} for α 1.0 at 224, batch 1, 2 threads.
  *
- * <p>Options: {@code --warmup-ms N} (default 1500), {@code --measure-ms N} (default 3000; at least 10 calls
+ * <p>Options: {@code --warmup-ms N} (default 1000), {@code --measure-ms N} (default 2000; at least 10 calls
  * are timed), {@code --engines mnv2,ort,pytorch}, {@code --quick} (one α 1.0 case).
  */
 public final class Compare {
@@ -37,8 +38,8 @@ public final class Compare {
 
     private record Timing(double medianMs, double p90Ms, int samples) {}
 
-    private long warmupMs = 1500;
-    private long measureMs = 3000;
+    private long warmupMs = 1000;
+    private long measureMs = 2000;
     private boolean quick;
     private List<String> engines = List.of("mnv2", "ort", "pytorch");
 
@@ -69,7 +70,7 @@ public final class Compare {
                         + "mnv2 kernels: %s%n", cpuModel(), cores, ghz, System.getProperty("java.version"),
                 Predictor.vectorAvailable() ? "vector (jdk.incubator.vector)" : "scalar");
         System.out.printf(Locale.ROOT, "FMA peak: 2 FMA units x 8 fp32 lanes x 2 flops x %.3f GHz = %.1f GFLOP/s "
-                + "per core%n", ghz, 32 * ghz);
+                + "per core; load average before the run: %s%n", ghz, 32 * ghz, loadAverage());
 
         List<Model> models = quick ? List.of(new Model(1.0, 224))
                 : List.of(new Model(1.0, 224), new Model(0.35, 96), new Model(0.35, 160));
@@ -188,6 +189,11 @@ public final class Compare {
                     + "OPT_OUT_TRACKING=true in the environment and -Dai.djl.offline=true (bench/compare does)");
             System.exit(2);
         }
+    }
+
+    private static String loadAverage() throws IOException {
+        Path p = Path.of("/proc/loadavg");
+        return Files.exists(p) ? String.join(" ", Arrays.copyOf(Files.readString(p).trim().split(" "), 3)) : "n/a";
     }
 
     private static double clockGhz() throws IOException {
