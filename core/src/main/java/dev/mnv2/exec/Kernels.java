@@ -16,8 +16,18 @@ interface Kernels {
      * {@code out[p][o] = clamp(bias[o] + sum_i in[p][i] * w[i][o], lo, hi) + res[p][o]} for {@code pixels}
      * consecutive pixels. {@code w} is in the {@link #pack} layout. {@code res} may be null.
      */
+    default void pointwise(float[] in, int inOff, int pixels, int inC, float[] w, float[] bias, int outC,
+                           float lo, float hi, float[] out, int outOff, float[] res, int resOff) {
+        pointwise(in, inOff, pixels, inC, w, bias, outC, lo, hi, out, outOff, res, resOff, 0, outC);
+    }
+
+    /**
+     * {@link #pointwise} for output channels {@code [o0, o1)} only, where {@code o0} and {@code o1} are
+     * strip boundaries ({@code o1 == outC}, or multiples of {@link #STRIP}): lets threads split a layer with
+     * few pixels, such as the classifier, by columns.
+     */
     void pointwise(float[] in, int inOff, int pixels, int inC, float[] w, float[] bias, int outC,
-                   float lo, float hi, float[] out, int outOff, float[] res, int resOff);
+                   float lo, float hi, float[] out, int outOff, float[] res, int resOff, int o0, int o1);
 
     /**
      * One output row of a k×k depthwise convolution with weights {@code [k][k][channels]}.

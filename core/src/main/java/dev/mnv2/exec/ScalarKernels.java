@@ -14,18 +14,18 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public void pointwise(float[] in, int inOff, int pixels, int inC, float[] w, float[] bias, int outC,
-                          float lo, float hi, float[] out, int outOff, float[] res, int resOff) {
-        pointwiseChannels(in, inOff, pixels, inC, w, bias, outC, out, outOff, 0);
-        finish(out, outOff, pixels * outC, lo, hi, res, resOff);
+                          float lo, float hi, float[] out, int outOff, float[] res, int resOff, int o0, int o1) {
+        pointwiseChannels(in, inOff, pixels, inC, w, bias, outC, out, outOff, o0, o1);
+        finishColumns(out, outOff, pixels, outC, o0, o1, lo, hi, res, resOff);
     }
 
     /**
-     * The accumulation of {@link #pointwise} (packed weights) for the output channels {@code [o0, outC)},
+     * The accumulation of {@link #pointwise} (packed weights) for the output channels {@code [o0, o1)},
      * where {@code o0} starts a strip: no clamp, no residual.
      */
     static void pointwiseChannels(float[] in, int inOff, int pixels, int inC, float[] w, float[] bias, int outC,
-                                  float[] out, int outOff, int o0) {
-        for (int o = o0; o < outC; o += Kernels.stripWidth(o, outC)) {
+                                  float[] out, int outOff, int o0, int o1) {
+        for (int o = o0; o < o1; o += Kernels.stripWidth(o, outC)) {
             int width = Kernels.stripWidth(o, outC);
             for (int p = 0; p < pixels; p++) {
                 int src = inOff + p * inC;
@@ -38,6 +38,18 @@ final class ScalarKernels implements Kernels {
                     }
                 }
             }
+        }
+    }
+
+    /** {@link #finish} of columns [o0, o1) of {@code pixels} rows of {@code outC}: one pass when contiguous. */
+    private static void finishColumns(float[] out, int outOff, int pixels, int outC, int o0, int o1, float lo,
+                                      float hi, float[] res, int resOff) {
+        if (o0 == 0 && o1 == outC) {
+            finish(out, outOff, pixels * outC, lo, hi, res, resOff);
+            return;
+        }
+        for (int p = 0; p < pixels; p++) {
+            finish(out, outOff + p * outC + o0, o1 - o0, lo, hi, res, resOff + p * outC + o0);
         }
     }
 

@@ -24,21 +24,28 @@ final class VectorKernels implements Kernels {
 
     @Override
     public void pointwise(float[] in, int inOff, int pixels, int inC, float[] w, float[] bias, int outC,
-                          float lo, float hi, float[] out, int outOff, float[] res, int resOff) {
+                          float lo, float hi, float[] out, int outOff, float[] res, int resOff, int o0, int o1) {
+        boolean allColumns = o0 == 0 && o1 == outC;
         for (int p0 = 0; p0 < pixels; p0 += PIXEL_CHUNK) {
             int p1 = Math.min(pixels, p0 + PIXEL_CHUNK);
-            int o = 0;
-            for (; o + Kernels.STRIP <= outC; o += Kernels.STRIP) {
+            int o = o0;
+            for (; o + Kernels.STRIP <= o1; o += Kernels.STRIP) {
                 columns2(in, inOff, p0, p1, inC, w, bias, outC, o, out, outOff);
             }
-            for (; o + L <= outC; o += L) {
+            for (; o + L <= o1; o += L) {
                 columns1(in, inOff, p0, p1, inC, w, bias, outC, o, out, outOff);
             }
-            if (o < outC) {
+            if (o < o1) {
                 ScalarKernels.pointwiseChannels(in, inOff + p0 * inC, p1 - p0, inC, w, bias, outC,
-                        out, outOff + p0 * outC, o);
+                        out, outOff + p0 * outC, o, o1);
             }
-            finish(out, outOff + p0 * outC, (p1 - p0) * outC, lo, hi, res, resOff + p0 * outC);
+            if (allColumns) {
+                finish(out, outOff + p0 * outC, (p1 - p0) * outC, lo, hi, res, resOff + p0 * outC);
+            } else {
+                for (int p = p0; p < p1; p++) {
+                    finish(out, outOff + p * outC + o0, o1 - o0, lo, hi, res, resOff + p * outC + o0);
+                }
+            }
         }
     }
 
