@@ -67,11 +67,6 @@ interface Kernels {
         return left >= STRIP ? STRIP : left >= 8 ? 8 : left;
     }
 
-    /** The vector kernels when the incubator module is present, else the scalar ones. */
-    static Kernels best() {
-        return VectorSupport.AVAILABLE ? VectorSupport.kernels() : ScalarKernels.INSTANCE;
-    }
-
     /** Numerically stable softmax of {@code length} values, in place. */
     static void softmax(float[] values, int off, int length) {
         float max = Float.NEGATIVE_INFINITY;

@@ -38,10 +38,6 @@ final class Workers implements AutoCloseable {
         }
     }
 
-    int size() {
-        return threads.length + 1;
-    }
-
     /** Runs parts 0 … parts-1 of {@code job} on all workers and returns when every part has finished. */
     void run(Job job, int parts) {
         if (parts == 1 || threads.length == 0) {
