@@ -33,7 +33,10 @@ public final class Predictor implements AutoCloseable {
     private final int threads;
     private final Workers workers;
     private final ReentrantLock poolLock = new ReentrantLock();
-    /** Frames of the pool holder: frame 0 has scratch for every thread; frames 1… serve one image each. */
+    /**
+     * Frames of the pool holder: frame 0 has scratch for every thread (layers split over threads), frames 1…
+     * serve one image each (one image per thread). Calls that find the pool busy borrow {@link #idleFrames}.
+     */
     private final Plan.Frame[] poolFrames;
     private final ArrayDeque<Plan.Frame> idleFrames = new ArrayDeque<>();
     private final ImageJob imageJob = new ImageJob();
@@ -48,10 +51,15 @@ public final class Predictor implements AutoCloseable {
         this.outputShape = plan.network().outputShape();
         this.workers = threads > 1 ? new Workers(threads, "mnv2-worker") : null;
         this.poolFrames = new Plan.Frame[threads];
-        poolFrames[0] = plan.new Frame(threads);
-        for (int t = 1; t < threads; t++) {
-            poolFrames[t] = plan.new Frame(1);
+    }
+
+    /** The pool holder's frame of {@code worker}, made on first use (by that worker only). */
+    private Plan.Frame poolFrame(int worker) {
+        Plan.Frame f = poolFrames[worker];
+        if (f == null) {
+            f = poolFrames[worker] = plan.new Frame(worker == 0 ? threads : 1);
         }
+        return f;
     }
 
     /** A predictor with the defaults: all cores, memory-efficient mode, vector kernels when available. */
@@ -188,7 +196,7 @@ public final class Predictor implements AutoCloseable {
             workers.run(imageJob, oneEach);
             imageJob.set(null, null);
         }
-        Plan.Frame frame = poolFrames[0];
+        Plan.Frame frame = poolFrame(0);
         for (int n = oneEach; n < batch; n++) {
             frame.bindInput(input.data(), n * input.imageSize());
             for (Plan.Step step : plan.steps()) {
@@ -246,7 +254,7 @@ public final class Predictor implements AutoCloseable {
 
         @Override
         public void run(int worker, int part) {
-            runImage(poolFrames[worker], 0, input, output, part);
+            runImage(poolFrame(worker), 0, input, output, part);
         }
     }
 
