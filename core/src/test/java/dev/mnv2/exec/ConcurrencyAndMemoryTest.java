@@ -9,6 +9,7 @@ import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.Network;
 import dev.mnv2.testing.RandomData;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -120,6 +121,9 @@ class ConcurrencyAndMemoryTest {
         Predictor p = Predictor.builder(network).threads(2).build();
         before = p.forward(x).data();
         p.close();
+        assertArrayEquals(before, p.forward(x).data(), "after close() the caller's thread does all the work");
+        assertArrayEquals(Arrays.copyOf(before, 5), p.forward(new Tensor(1, x.shape(), x.image(0))).data(),
+                "batch 1 (layers split over the pool) after close()");
         assertThrows(IllegalArgumentException.class, () -> Predictor.builder(network).threads(0));
         try (Predictor again = Predictor.builder(network).threads(1).mode(ExecutionMode.LAYER_BY_LAYER).build()) {
             assertArrayEquals(before, again.forward(x).data());
