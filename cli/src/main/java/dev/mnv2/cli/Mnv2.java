@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Mnv2.Version.class,
         description = "MobileNetV2 for the JVM: build, run and analyse MobileNetV2 in pure Java.",
-        subcommands = {SummaryCommand.class, ClassifyCommand.class, ExportCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {SummaryCommand.class, ClassifyCommand.class, ExportCommand.class, BenchCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Mnv2 implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,110 +1,70 @@
 package dev.mnv2.exec;
 
-import dev.mnv2.model.Conv2d;
-import dev.mnv2.model.Padding;
-import dev.mnv2.model.Shape;
-
 /**
- * The execution kernels, one place each. Activations are one image, NHWC, at an offset in a float array.
- * Convolutions run batch-norm-folded layers: bias and activation are fused, and an optional residual is
- * added after the activation (x + F(x), as the inverted residual block does).
+ * The arithmetic of every operator the plan runs, in one place each. Activations are NHWC float arrays
+ * addressed by offsets; weights are batch-norm-folded. Two implementations: {@link ScalarKernels} and, when
+ * the JVM was started with {@code --add-modules jdk.incubator.vector}, {@code VectorKernels}.
+ *
+ * <p>Both compute every output value by the same sequence of operations: start from the bias, add the
+ * products in the same order with fused multiply-add ({@link Math#fma} in the scalar path, lane-wise
+ * {@code fma} in the vector path), clamp, then add the residual. Their results are therefore bit-identical;
+ * vectorisation only changes how many outputs are computed at once.
  */
-final class Kernels {
-    private Kernels() {}
-
-    /** Direct convolution of any kernel, stride, dilation, padding and group count. */
-    static void conv2d(Conv2d conv, float[] in, int inOff, Shape inShape, float[] out, int outOff,
-                       float[] residual, int residualOff) {
-        int inH = inShape.height();
-        int inW = inShape.width();
-        int inC = inShape.channels();
-        int outC = conv.outChannels();
-        int k = conv.kernel();
-        int stride = conv.stride();
-        int dilation = conv.dilation();
-        Padding.Axis rows = conv.resolve(inH);
-        Padding.Axis cols = conv.resolve(inW);
-        int outH = rows.output();
-        int outW = cols.output();
-        int inPerGroup = conv.inPerGroup();
-        int outPerGroup = outC / conv.groups();
-        float[] w = conv.weight();
-        float[] bias = conv.bias();
-        float lo = conv.activation().min();
-        float hi = conv.activation().max();
-        boolean depthwise = conv.isDepthwise();
-        float[] acc = new float[outC];
-        for (int oy = 0; oy < outH; oy++) {
-            for (int ox = 0; ox < outW; ox++) {
-                if (bias != null) {
-                    System.arraycopy(bias, 0, acc, 0, outC);
-                } else {
-                    java.util.Arrays.fill(acc, 0f);
-                }
-                for (int ky = 0; ky < k; ky++) {
-                    int iy = oy * stride - rows.before() + ky * dilation;
-                    if (iy < 0 || iy >= inH) continue;
-                    for (int kx = 0; kx < k; kx++) {
-                        int ix = ox * stride - cols.before() + kx * dilation;
-                        if (ix < 0 || ix >= inW) continue;
-                        int src = inOff + (iy * inW + ix) * inC;
-                        int tap = (ky * k + kx) * inPerGroup * outC;
-                        if (depthwise) {
-                            for (int c = 0; c < outC; c++) {
-                                acc[c] += in[src + c] * w[tap + c];
-                            }
-                        } else {
-                            for (int o = 0; o < outC; o++) {
-                                int group = o / outPerGroup;
-                                int base = src + group * inPerGroup;
-                                float sum = 0f;
-                                for (int ci = 0; ci < inPerGroup; ci++) {
-                                    sum += in[base + ci] * w[tap + ci * outC + o];
-                                }
-                                acc[o] += sum;
-                            }
-                        }
-                    }
-                }
-                int dst = outOff + (oy * outW + ox) * outC;
-                for (int o = 0; o < outC; o++) {
-                    float v = Math.min(Math.max(acc[o], lo), hi);
-                    out[dst + o] = residual == null ? v : v + residual[residualOff + (oy * outW + ox) * outC + o];
-                }
-            }
-        }
+interface Kernels {
+    /**
+     * 1×1 convolution (and fully connected layer) as a matrix product with fused bias, clamp and residual:
+     * {@code out[p][o] = clamp(bias[o] + sum_i in[p][i] * w[i][o], lo, hi) + res[p][o]} for {@code pixels}
+     * consecutive pixels. {@code w} is in the {@link #pack} layout. {@code res} may be null.
+     */
+    default void pointwise(float[] in, int inOff, int pixels, int inC, float[] w, float[] bias, int outC,
+                           float lo, float hi, float[] out, int outOff, float[] res, int resOff) {
+        pointwise(in, inOff, pixels, inC, w, bias, outC, lo, hi, out, outOff, res, resOff, 0, outC);
     }
 
-    /** Mean over the spatial positions of an H×W×C activation. */
-    static void globalAveragePool(float[] in, int inOff, Shape inShape, float[] out, int outOff) {
-        int c = inShape.channels();
-        int positions = inShape.height() * inShape.width();
-        for (int ch = 0; ch < c; ch++) {
-            out[outOff + ch] = 0f;
-        }
-        for (int p = 0; p < positions; p++) {
-            int src = inOff + p * c;
-            for (int ch = 0; ch < c; ch++) {
-                out[outOff + ch] += in[src + ch];
+    /**
+     * {@link #pointwise} for output channels {@code [o0, o1)} only, where {@code o0} and {@code o1} are
+     * strip boundaries ({@code o1 == outC}, or multiples of {@link #STRIP}): lets threads split a layer with
+     * few pixels, such as the classifier, by columns.
+     */
+    void pointwise(float[] in, int inOff, int pixels, int inC, float[] w, float[] bias, int outC,
+                   float lo, float hi, float[] out, int outOff, float[] res, int resOff, int o0, int o1);
+
+    /**
+     * One output row of a k×k depthwise convolution with weights {@code [k][k][channels]}.
+     * {@code rowOff[ky]} is the offset of the input row tap ky reads, or -1 where it falls in the padding.
+     * Output pixel ox reads input columns {@code ox * stride - padLeft + kx * dilation}. {@code res} (the
+     * expansion shortcut, one row of the output's shape) may be null.
+     */
+    void depthwiseRow(float[] in, int[] rowOff, int inW, int channels, int kernel, int stride, int dilation,
+                      int padLeft, float[] w, float[] bias, float lo, float hi,
+                      float[] out, int outOff, int outW, float[] res, int resOff);
+
+    /** Mean over {@code positions} pixels of {@code channels} channels: summed in pixel order, then scaled. */
+    void globalAveragePool(float[] in, int inOff, int positions, int channels, float[] out, int outOff);
+
+    /** Width of the column strips of packed weights; the vector kernels' register block is 2 × 8 lanes. */
+    int STRIP = 16;
+
+    /**
+     * Packs a {@code [inC][outC]} weight matrix into column strips, each stored contiguously as
+     * {@code [inC][width]}, so the matrix product streams its weights in order: strips of {@link #STRIP}
+     * columns, then one of 8 if at least 8 remain, then one of the rest. The strip that starts at column
+     * {@code o} starts at {@code o * inC} and has width {@link #stripWidth}.
+     */
+    static float[] pack(float[] w, int inC, int outC) {
+        float[] packed = new float[w.length];
+        for (int o = 0; o < outC; o += stripWidth(o, outC)) {
+            int width = stripWidth(o, outC);
+            for (int i = 0; i < inC; i++) {
+                System.arraycopy(w, i * outC + o, packed, o * inC + i * width, width);
             }
         }
-        float scale = 1f / positions;
-        for (int ch = 0; ch < c; ch++) {
-            out[outOff + ch] *= scale;
-        }
+        return packed;
     }
 
-    /** out = in · W + b with W stored {@code [in][out]}. */
-    static void dense(float[] weight, float[] bias, int inFeatures, float[] in, int inOff, float[] out, int outOff) {
-        int outFeatures = bias.length;
-        System.arraycopy(bias, 0, out, outOff, outFeatures);
-        for (int i = 0; i < inFeatures; i++) {
-            float x = in[inOff + i];
-            int row = i * outFeatures;
-            for (int o = 0; o < outFeatures; o++) {
-                out[outOff + o] += x * weight[row + o];
-            }
-        }
+    static int stripWidth(int o, int outC) {
+        int left = outC - o;
+        return left >= STRIP ? STRIP : left >= 8 ? 8 : left;
     }
 
     /** Numerically stable softmax of {@code length} values, in place. */

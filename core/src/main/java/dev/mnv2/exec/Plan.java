@@ -9,50 +9,64 @@ import dev.mnv2.model.Layer;
 import dev.mnv2.model.Network;
 import dev.mnv2.model.Shape;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * Layer-by-layer execution plan for one image: batch norms folded, every step bound to buffers whose sizes
- * are fixed when the plan is made, so running allocates nothing large. Buffers: the input, two ping-pong
- * buffers for bottleneck tensors, and inside blocks one for the expanded and one for the depthwise output.
+ * Execution plan for one image: batch norms folded, every layer bound to a kernel and to buffers whose
+ * sizes are fixed when the plan is made, so running allocates nothing. Shared buffers (per running image):
+ * the caller's input, two ping-pong buffers for the tensors between layers, and in
+ * {@link ExecutionMode#LAYER_BY_LAYER} one for a block's expanded and one for its depthwise output.
+ * Per-thread scratch: the expanded rows a tile needs and the tile's depthwise output (memory-efficient mode),
+ * and one output row's patch matrix for the stem convolution.
+ *
+ * <p>Each step can be split into parts (row bands or pixel ranges) that threads run independently.
  */
 public final class Plan {
-    private static final int INPUT = 0;
-    private static final int EXPANDED = 3;
-    private static final int DEPTHWISE = 4;
-
-    /** One kernel call bound to its buffers. */
-    private interface Step {
-        void run(float[][] buffers);
-    }
+    static final int INPUT = 0;
+    static final int PING = 1;
+    static final int PONG = 2;
+    static final int EXPANDED = 3;
+    static final int DEPTHWISE = 4;
+    static final int SHARED_BUFFERS = 5;
+    static final int RING = 0;
+    static final int TILE = 1;
+    static final int PATCH = 2;
+    static final int SCRATCH_BUFFERS = 3;
+    /** A memory-efficient tile covers at least this many output pixels, so the GEMMs have work to block. */
+    private static final int TILE_PIXELS = 32;
 
     private final Network network;
+    private final ExecutionMode mode;
     private final List<Step> steps = new ArrayList<>();
-    private final int[] bufferFloats = new int[5];
+    final int[] sharedFloats = new int[SHARED_BUFFERS];
+    final int[] scratchFloats = new int[SCRATCH_BUFFERS];
+    private int maxKernel = 1;
     private final int outputBuffer;
+    private final int outputFloats;
 
-    private Plan(Network network) {
+    private Plan(Network network, ExecutionMode mode) {
         this.network = network.foldBatchNorm();
+        this.mode = mode;
         Shape shape = this.network.input();
-        bufferFloats[INPUT] = (int) shape.elements();
+        sharedFloats[INPUT] = Math.toIntExact(shape.elements());
         int current = INPUT;
         for (Layer layer : this.network.layers()) {
             if (layer instanceof Dropout) {
                 continue;
             }
-            Shape in = shape;
-            Shape out = layer.outputShape(in);
-            int src = current;
-            int dst = current == 1 ? 2 : 1;
-            reserve(dst, out);
+            Shape out = layer.outputShape(shape);
+            int dst = current == PING ? PONG : PING;
+            reserveShared(dst, out);
             if (layer instanceof Conv2d conv) {
-                steps.add(b -> Kernels.conv2d(conv, b[src], 0, in, b[dst], 0, null, 0));
+                add(conv.name(), conv.macs(shape), convStep(conv, shape, current, dst, -1));
             } else if (layer instanceof InvertedResidual block) {
-                planBlock(block, in, src, dst);
+                planBlock(block, shape, current, dst);
             } else if (layer instanceof GlobalAveragePool) {
-                steps.add(b -> Kernels.globalAveragePool(b[src], 0, in, b[dst], 0));
+                add(layer.name(), 0, new PoolStep(shape, current, dst));
             } else if (layer instanceof Dense dense) {
-                steps.add(b -> Kernels.dense(dense.weight(), dense.bias(), dense.inFeatures(), b[src], 0, b[dst], 0));
+                add(dense.name(), dense.macs(shape), new PointwiseStep(dense.weight(), dense.bias(), Float.NEGATIVE_INFINITY,
+                        Float.POSITIVE_INFINITY, 1, dense.inFeatures(), dense.outFeatures(), current, dst, -1));
             } else {
                 throw new IllegalArgumentException("no kernel for layer " + layer.name());
             }
@@ -60,36 +74,16 @@ public final class Plan {
             current = dst;
         }
         outputBuffer = current;
+        outputFloats = Math.toIntExact(this.network.outputShape().elements());
     }
 
-    private void planBlock(InvertedResidual block, Shape in, int src, int dst) {
-        Shape expanded = block.expandedShape(in);
-        Shape depthOut = block.depthwise().outputShape(expanded);
-        int e = src;
-        if (block.expand() != null) {
-            e = EXPANDED;
-            reserve(EXPANDED, expanded);
-            Conv2d expand = block.expand();
-            steps.add(b -> Kernels.conv2d(expand, b[src], 0, in, b[EXPANDED], 0, null, 0));
-        }
-        reserve(DEPTHWISE, depthOut);
-        int expandedBuffer = e;
-        Conv2d depthwise = block.depthwise();
-        boolean expansionResidual = block.hasExpansionResidual();
-        steps.add(b -> Kernels.conv2d(depthwise, b[expandedBuffer], 0, expanded, b[DEPTHWISE], 0,
-                expansionResidual ? b[expandedBuffer] : null, 0));
-        Conv2d project = block.project();
-        boolean residual = block.hasBottleneckResidual();
-        steps.add(b -> Kernels.conv2d(project, b[DEPTHWISE], 0, depthOut, b[dst], 0, residual ? b[src] : null, 0));
-    }
-
-    private void reserve(int buffer, Shape shape) {
-        bufferFloats[buffer] = Math.max(bufferFloats[buffer], Math.toIntExact(shape.elements()));
-    }
-
-    /** Plans {@code network} (its batch norms are folded into copies; the network is not changed). */
+    /** Plans {@code network} for memory-efficient execution (batch norms are folded into copies). */
     public static Plan of(Network network) {
-        return new Plan(network);
+        return of(network, ExecutionMode.MEMORY_EFFICIENT);
+    }
+
+    public static Plan of(Network network, ExecutionMode mode) {
+        return new Plan(network, mode);
     }
 
     /** The batch-norm-folded network this plan runs. */
@@ -97,37 +91,535 @@ public final class Plan {
         return network;
     }
 
-    /** Bytes of all activation buffers one running image needs, the input included. */
+    public ExecutionMode mode() {
+        return mode;
+    }
+
+    /** Planned activation bytes of one image run on one thread, the input included. */
     public long activationBytes() {
+        return activationBytes(1);
+    }
+
+    /**
+     * Planned activation bytes of one image whose steps are split over {@code threads} threads: the input,
+     * the shared buffers, and each thread's scratch.
+     */
+    public long activationBytes(int threads) {
         long floats = 0;
-        for (int n : bufferFloats) {
+        for (int n : sharedFloats) {
             floats += n;
+        }
+        for (int n : scratchFloats) {
+            floats += (long) threads * n;
         }
         return floats * Float.BYTES;
     }
 
-    /** Buffers for one concurrent run of this plan. */
-    public final class Workspace {
-        private final float[][] buffers = new float[bufferFloats.length][];
+    private void planBlock(InvertedResidual block, Shape in, int src, int dst) {
+        Shape hidden = block.expandedShape(in);
+        Conv2d dw = block.depthwise();
+        Shape dwOut = dw.outputShape(hidden);
+        if (block.hasExpansionResidual() && !dwOut.equals(hidden)) {
+            throw new IllegalArgumentException(block.name() + ": expansion shortcut needs the depthwise to keep "
+                    + hidden + ", it gives " + dwOut);
+        }
+        maxKernel = Math.max(maxKernel, dw.kernel());
+        if ((block.expand() != null && !isPlainPointwise(block.expand(), in)) || !isPlainPointwise(block.project(), dwOut)) {
+            throw new IllegalArgumentException(block.name() + ": 1x1 convolutions of a block must not pad or stride");
+        }
+        if (mode == ExecutionMode.MEMORY_EFFICIENT) {
+            BlockStep step = new BlockStep(block, in, hidden, dwOut, src, dst);
+            scratchFloats[RING] = Math.max(scratchFloats[RING], step.ringRows * step.rowFloats);
+            scratchFloats[TILE] = Math.max(scratchFloats[TILE], step.chunkRows * dwOut.width() * hidden.channels());
+            add(block.name(), block.macs(in), step);
+            return;
+        }
+        int expanded = src;
+        if (block.expand() != null) {
+            expanded = EXPANDED;
+            reserveShared(EXPANDED, hidden);
+            add(block.expand().name(), block.expand().macs(in), convStep(block.expand(), in, src, EXPANDED, -1));
+        }
+        reserveShared(DEPTHWISE, dwOut);
+        add(dw.name(), dw.macs(hidden),
+                new DepthwiseStep(dw, hidden, expanded, DEPTHWISE, block.hasExpansionResidual() ? expanded : -1));
+        add(block.project().name(), block.project().macs(dwOut),
+                convStep(block.project(), dwOut, DEPTHWISE, dst, block.hasBottleneckResidual() ? src : -1));
+    }
 
-        private Workspace() {
-            for (int i = 0; i < buffers.length; i++) {
-                buffers[i] = new float[bufferFloats[i]];
+    private void add(String name, long macs, Step step) {
+        step.name = name;
+        step.macs = macs;
+        steps.add(step);
+    }
+
+    private Step convStep(Conv2d conv, Shape in, int src, int dst, int residual) {
+        if (isPlainPointwise(conv, in)) {
+            return new PointwiseStep(conv.weight(), biasOf(conv), conv.activation().min(), conv.activation().max(),
+                    Math.toIntExact((long) in.height() * in.width()), conv.inChannels(), conv.outChannels(),
+                    src, dst, residual);
+        }
+        if (residual >= 0) {
+            throw new IllegalArgumentException(conv.name() + ": residual only supported on 1x1 convolutions");
+        }
+        if (conv.isDepthwise()) {
+            maxKernel = Math.max(maxKernel, conv.kernel());
+            return new DepthwiseStep(conv, in, src, dst, -1);
+        }
+        ConvStep step = new ConvStep(conv, in, src, dst);
+        scratchFloats[PATCH] = Math.max(scratchFloats[PATCH], step.patchFloats);
+        return step;
+    }
+
+    /** A 1×1 convolution that maps every pixel to the same pixel: a matrix product over channels. */
+    private static boolean isPlainPointwise(Conv2d conv, Shape in) {
+        return conv.isPointwise() && conv.outputShape(in).height() == in.height()
+                && conv.outputShape(in).width() == in.width() && conv.resolve(in.height()).before() == 0
+                && conv.resolve(in.width()).before() == 0;
+    }
+
+    private static float[] biasOf(Conv2d conv) {
+        return conv.bias() != null ? conv.bias() : new float[conv.outChannels()];
+    }
+
+    private void reserveShared(int buffer, Shape shape) {
+        sharedFloats[buffer] = Math.max(sharedFloats[buffer], Math.toIntExact(shape.elements()));
+    }
+
+    List<Step> steps() {
+        return steps;
+    }
+
+    int outputBuffer() {
+        return outputBuffer;
+    }
+
+    /** Values of one image's output (the logits of a classifier). */
+    int outputFloats() {
+        return outputFloats;
+    }
+
+    /** Buffers of one running image, and the high-water mark of what the kernels wrote into them. */
+    final class Frame {
+        final float[][] buffers = new float[SHARED_BUFFERS][];
+        final int[] offsets = new int[SHARED_BUFFERS];
+        final Scratch[] scratch;
+
+        Frame(int threads) {
+            for (int b = PING; b < SHARED_BUFFERS; b++) {
+                buffers[b] = new float[sharedFloats[b]];
+            }
+            scratch = new Scratch[threads];
+            for (int t = 0; t < threads; t++) {
+                scratch[t] = new Scratch();
+            }
+        }
+
+        void bindInput(float[] input, int offset) {
+            buffers[INPUT] = input;
+            offsets[INPUT] = offset;
+        }
+
+        float[] output() {
+            return buffers[outputBuffer];
+        }
+
+        /**
+         * Bytes the executor actually used: the input image it read, plus for every buffer it owns the extent
+         * its kernels wrote (the largest over threads for shared buffers, the sum for per-thread scratch).
+         */
+        long measuredBytes() {
+            long floats = sharedFloats[INPUT];
+            for (int b = PING; b < SHARED_BUFFERS; b++) {
+                int extent = 0;
+                for (Scratch s : scratch) {
+                    extent = Math.max(extent, s.sharedWritten[b]);
+                }
+                floats += extent;
+            }
+            for (Scratch s : scratch) {
+                for (int n : s.scratchWritten) {
+                    floats += n;
+                }
+            }
+            return floats * Float.BYTES;
+        }
+    }
+
+    /** One thread's scratch buffers within a frame. */
+    final class Scratch {
+        final float[][] buffers = new float[SCRATCH_BUFFERS][];
+        final int[] rowOff = new int[maxKernel];
+        final int[] sharedWritten = new int[SHARED_BUFFERS];
+        final int[] scratchWritten = new int[SCRATCH_BUFFERS];
+
+        Scratch() {
+            for (int b = 0; b < SCRATCH_BUFFERS; b++) {
+                buffers[b] = new float[scratchFloats[b]];
+            }
+        }
+
+        void wroteShared(int buffer, int end) {
+            if (end > sharedWritten[buffer]) sharedWritten[buffer] = end;
+        }
+
+        void wroteScratch(int buffer, int end) {
+            if (end > scratchWritten[buffer]) scratchWritten[buffer] = end;
+        }
+    }
+
+    /** One layer (or fused block) bound to its buffers; part {@code part} of {@code parts} is independent. */
+    abstract static class Step {
+        /** The layer (or block) this step runs, and its multiply-accumulates, for profiles. */
+        String name;
+        long macs;
+
+        /** How many parts this step splits into for {@code threads} threads. */
+        abstract int parts(int threads);
+
+        abstract void run(Kernels k, Frame f, Scratch s, int part, int parts);
+
+        /** Start of part {@code part} when {@code n} items are split evenly into {@code parts}. */
+        static int split(int n, int part, int parts) {
+            return (int) ((long) n * part / parts);
+        }
+    }
+
+    /**
+     * Any other convolution (the stem): parallel over output rows. Ungrouped ones gather each output row's
+     * receptive fields into a patch matrix {@code [outW][k·k·inC]} (zeros in the padding) and multiply it by
+     * the HWIO weights, which are that matrix's {@code [k·k·inC][outC]} partner, with the 1×1 kernel.
+     */
+    static final class ConvStep extends Step {
+        private final Conv2d conv;
+        private final Shape in;
+        private final ConvGeometry g;
+        private final float[] bias;
+        private final int src;
+        private final int dst;
+        final int patchFloats;
+        private final float[] packed;
+
+        ConvStep(Conv2d conv, Shape in, int src, int dst) {
+            this.conv = conv;
+            this.packed = conv.groups() == 1
+                    ? Kernels.pack(conv.weight(), conv.kernel() * conv.kernel() * in.channels(), conv.outChannels())
+                    : null;
+            this.in = in;
+            this.g = ConvGeometry.of(conv, in.height(), in.width());
+            this.bias = biasOf(conv);
+            this.src = src;
+            this.dst = dst;
+            this.patchFloats = conv.groups() == 1 ? g.outW() * conv.kernel() * conv.kernel() * in.channels() : 0;
+        }
+
+        @Override
+        int parts(int threads) {
+            return Math.min(threads, g.outH());
+        }
+
+        @Override
+        void run(Kernels k, Frame f, Scratch s, int part, int parts) {
+            int oy0 = split(g.outH(), part, parts);
+            int oy1 = split(g.outH(), part + 1, parts);
+            float[] input = f.buffers[src];
+            int inOff = f.offsets[src];
+            float[] out = f.buffers[dst];
+            int outRow = g.outW() * g.outC();
+            float lo = conv.activation().min();
+            float hi = conv.activation().max();
+            for (int oy = oy0; oy < oy1; oy++) {
+                if (patchFloats == 0) {
+                    for (int ox = 0; ox < g.outW(); ox++) {
+                        ScalarKernels.convPixel(input, inOff, in.height(), in.width(), in.channels(), g, conv.weight(),
+                                bias, lo, hi, out, f.offsets[dst], oy, ox, 0, g.outC());
+                    }
+                } else {
+                    gatherPatches(input, inOff, oy, s.buffers[PATCH]);
+                    s.wroteScratch(PATCH, patchFloats);
+                    int taps = g.kernel() * g.kernel() * in.channels();
+                    k.pointwise(s.buffers[PATCH], 0, g.outW(), taps, packed, bias, g.outC(), lo, hi,
+                            out, f.offsets[dst] + oy * outRow, null, 0);
+                }
+            }
+            s.wroteShared(dst, oy1 * outRow);
+        }
+
+        private void gatherPatches(float[] input, int inOff, int oy, float[] patches) {
+            int inC = in.channels();
+            int kernel = g.kernel();
+            int rowTaps = kernel * inC;
+            int p = 0;
+            for (int ox = 0; ox < g.outW(); ox++) {
+                int x0 = ox * g.stride() - g.padLeft();
+                boolean inside = x0 >= 0 && x0 + (kernel - 1) * g.dilation() < in.width();
+                for (int ky = 0; ky < kernel; ky++, p += rowTaps) {
+                    int iy = g.firstInputRow(oy) + ky * g.dilation();
+                    if (iy < 0 || iy >= in.height()) {
+                        Arrays.fill(patches, p, p + rowTaps, 0f);
+                    } else if (inside && g.dilation() == 1) {
+                        // The kernel row's pixels are adjacent in NHWC: one copy.
+                        System.arraycopy(input, inOff + (iy * in.width() + x0) * inC, patches, p, rowTaps);
+                    } else {
+                        for (int kx = 0; kx < kernel; kx++) {
+                            int ix = x0 + kx * g.dilation();
+                            int at = p + kx * inC;
+                            if (ix < 0 || ix >= in.width()) {
+                                Arrays.fill(patches, at, at + inC, 0f);
+                            } else {
+                                System.arraycopy(input, inOff + (iy * in.width() + ix) * inC, patches, at, inC);
+                            }
+                        }
+                    }
+                }
             }
         }
     }
 
-    public Workspace newWorkspace() {
-        return new Workspace();
+    /** A 1×1 convolution or fully connected layer over all pixels: parallel over pixel ranges. */
+    static final class PointwiseStep extends Step {
+        private final float[] weight;
+        private final float[] bias;
+        private final float lo;
+        private final float hi;
+        private final int pixels;
+        private final int inC;
+        private final int outC;
+        private final int src;
+        private final int dst;
+        private final int residual;
+
+        PointwiseStep(float[] weight, float[] bias, float lo, float hi, int pixels, int inC, int outC,
+                      int src, int dst, int residual) {
+            this.weight = Kernels.pack(weight, inC, outC);
+            this.bias = bias;
+            this.lo = lo;
+            this.hi = hi;
+            this.pixels = pixels;
+            this.inC = inC;
+            this.outC = outC;
+            this.src = src;
+            this.dst = dst;
+            this.residual = residual;
+        }
+
+        @Override
+        int parts(int threads) {
+            if (pixels < 6 * threads) {
+                // Few pixels (the classifier): split the output channels, in whole strips, instead.
+                return Math.max(1, Math.min(threads, outC / Kernels.STRIP));
+            }
+            return Math.min(threads, pixels / 6);
+        }
+
+        @Override
+        void run(Kernels k, Frame f, Scratch s, int part, int parts) {
+            float[] res = residual < 0 ? null : f.buffers[residual];
+            int resOff = residual < 0 ? 0 : f.offsets[residual];
+            if (pixels < 6 * parts || parts == 1) {
+                int strips = outC / Kernels.STRIP;
+                int o0 = split(strips, part, parts) * Kernels.STRIP;
+                int o1 = part + 1 == parts ? outC : split(strips, part + 1, parts) * Kernels.STRIP;
+                k.pointwise(f.buffers[src], f.offsets[src], pixels, inC, weight, bias, outC, lo, hi,
+                        f.buffers[dst], f.offsets[dst], res, resOff, o0, o1);
+                s.wroteShared(dst, (pixels - 1) * outC + o1);
+                return;
+            }
+            // Ranges start on multiples of 6 pixels, the GEMM's register block.
+            int p0 = split(pixels / 6, part, parts) * 6;
+            int p1 = part + 1 == parts ? pixels : split(pixels / 6, part + 1, parts) * 6;
+            k.pointwise(f.buffers[src], f.offsets[src] + p0 * inC, p1 - p0, inC, weight, bias, outC, lo, hi,
+                    f.buffers[dst], f.offsets[dst] + p0 * outC, res, resOff + p0 * outC);
+            s.wroteShared(dst, p1 * outC);
+        }
     }
 
-    /** Runs one image ({@code input[inOff ...]}, NHWC) and writes the logits to {@code out[outOff ...]}. */
-    public void run(Workspace workspace, float[] input, int inOff, float[] out, int outOff) {
-        float[][] b = workspace.buffers;
-        System.arraycopy(input, inOff, b[INPUT], 0, bufferFloats[INPUT]);
-        for (Step step : steps) {
-            step.run(b);
+    /** A depthwise convolution over the whole tensor (layer-by-layer mode): parallel over output rows. */
+    static final class DepthwiseStep extends Step {
+        private final Conv2d conv;
+        private final Shape in;
+        private final ConvGeometry g;
+        private final float[] bias;
+        private final int src;
+        private final int dst;
+        private final int residual;
+
+        DepthwiseStep(Conv2d conv, Shape in, int src, int dst, int residual) {
+            this.conv = conv;
+            this.in = in;
+            this.g = ConvGeometry.of(conv, in.height(), in.width());
+            this.bias = biasOf(conv);
+            this.src = src;
+            this.dst = dst;
+            this.residual = residual;
         }
-        System.arraycopy(b[outputBuffer], 0, out, outOff, network.classes());
+
+        @Override
+        int parts(int threads) {
+            return Math.min(threads, g.outH());
+        }
+
+        @Override
+        void run(Kernels k, Frame f, Scratch s, int part, int parts) {
+            int oy0 = split(g.outH(), part, parts);
+            int oy1 = split(g.outH(), part + 1, parts);
+            int c = in.channels();
+            int rowFloats = in.width() * c;
+            int outRow = g.outW() * c;
+            float[] input = f.buffers[src];
+            for (int oy = oy0; oy < oy1; oy++) {
+                for (int ky = 0; ky < g.kernel(); ky++) {
+                    int iy = g.firstInputRow(oy) + ky * g.dilation();
+                    s.rowOff[ky] = iy < 0 || iy >= in.height() ? -1 : f.offsets[src] + iy * rowFloats;
+                }
+                float[] res = residual < 0 ? null : f.buffers[residual];
+                int resOff = residual < 0 ? 0 : f.offsets[residual] + oy * outRow;
+                k.depthwiseRow(input, s.rowOff, in.width(), c, g.kernel(), g.stride(), g.dilation(), g.padLeft(),
+                        conv.weight(), bias, conv.activation().min(), conv.activation().max(),
+                        f.buffers[dst], f.offsets[dst] + oy * outRow, g.outW(), res, resOff);
+            }
+            s.wroteShared(dst, oy1 * outRow);
+        }
+    }
+
+    /**
+     * An inverted residual block in row tiles (§5.1): a thread walks its band of output rows a tile at a
+     * time, expanding only the input rows the tile's depthwise reads into its ring of rows (rows shared with
+     * the previous tile are kept, not recomputed), then the depthwise into a tile buffer, then the projection
+     * straight into the block's output. Only a band's first tile recomputes the overlap rows.
+     */
+    static final class BlockStep extends Step {
+        private final InvertedResidual block;
+        private final Shape in;
+        private final Shape hidden;
+        private final Shape out;
+        private final ConvGeometry g;
+        private final float[] expandBias;
+        private final float[] depthwiseBias;
+        private final float[] projectBias;
+        private final float[] expandWeight;
+        private final float[] projectWeight;
+        private final int src;
+        private final int dst;
+        final int chunkRows;
+        final int ringRows;
+        final int rowFloats;
+
+        BlockStep(InvertedResidual block, Shape in, Shape hidden, Shape dwOut, int src, int dst) {
+            this.block = block;
+            this.in = in;
+            this.hidden = hidden;
+            this.out = block.project().outputShape(dwOut);
+            this.g = ConvGeometry.of(block.depthwise(), hidden.height(), hidden.width());
+            this.expandBias = block.expand() == null ? null : biasOf(block.expand());
+            this.expandWeight = block.expand() == null ? null
+                    : Kernels.pack(block.expand().weight(), in.channels(), hidden.channels());
+            this.projectWeight = Kernels.pack(block.project().weight(), hidden.channels(), block.outChannels());
+            this.depthwiseBias = biasOf(block.depthwise());
+            this.projectBias = biasOf(block.project());
+            this.src = src;
+            this.dst = dst;
+            this.chunkRows = Math.min(g.outH(), Math.max(1, (TILE_PIXELS + g.outW() - 1) / g.outW()));
+            this.rowFloats = hidden.width() * hidden.channels();
+            this.ringRows = block.expand() == null ? 0
+                    : Math.min(hidden.height(), (chunkRows - 1) * g.stride() + (g.kernel() - 1) * g.dilation() + 1);
+        }
+
+        @Override
+        int parts(int threads) {
+            return Math.min(threads, g.outH());
+        }
+
+        @Override
+        void run(Kernels k, Frame f, Scratch s, int part, int parts) {
+            Conv2d expand = block.expand();
+            Conv2d dw = block.depthwise();
+            Conv2d project = block.project();
+            int oy0 = split(g.outH(), part, parts);
+            int oy1 = split(g.outH(), part + 1, parts);
+            int inH = hidden.height();
+            int hidC = hidden.channels();
+            int outRow = g.outW() * hidC;
+            float[] input = f.buffers[src];
+            int inOff = f.offsets[src];
+            float[] ring = s.buffers[RING];
+            float[] tile = s.buffers[TILE];
+            int first = 0;
+            int count = 0;
+            for (int c0 = oy0; c0 < oy1; c0 += chunkRows) {
+                int c1 = Math.min(oy1, c0 + chunkRows);
+                float[] rows;
+                int rowBase;
+                if (expand == null) {
+                    rows = input;
+                    rowBase = inOff;
+                } else {
+                    int lo = Math.max(0, g.firstInputRow(c0));
+                    int hi = Math.min(inH, g.lastInputRow(c1 - 1) + 1);
+                    if (lo < first + count) {
+                        // Keep the rows this tile shares with the previous one.
+                        System.arraycopy(ring, (lo - first) * rowFloats, ring, 0, (first + count - lo) * rowFloats);
+                        count = first + count - lo;
+                    } else {
+                        count = 0;
+                    }
+                    first = lo;
+                    int from = first + count;
+                    if (from < hi) {
+                        k.pointwise(input, inOff + from * in.width() * in.channels(), (hi - from) * in.width(),
+                                in.channels(), expandWeight, expandBias, hidC, expand.activation().min(),
+                                expand.activation().max(), ring, count * rowFloats, null, 0);
+                        count = hi - first;
+                        s.wroteScratch(RING, count * rowFloats);
+                    }
+                    rows = ring;
+                    rowBase = -first * rowFloats;
+                }
+                for (int oy = c0; oy < c1; oy++) {
+                    for (int ky = 0; ky < g.kernel(); ky++) {
+                        int iy = g.firstInputRow(oy) + ky * g.dilation();
+                        s.rowOff[ky] = iy < 0 || iy >= inH ? -1 : rowBase + iy * rowFloats;
+                    }
+                    // The expansion shortcut adds the depthwise's input row oy (stride 1, same shape).
+                    float[] res = block.hasExpansionResidual() ? rows : null;
+                    k.depthwiseRow(rows, s.rowOff, hidden.width(), hidC, g.kernel(), g.stride(), g.dilation(),
+                            g.padLeft(), dw.weight(), depthwiseBias, dw.activation().min(), dw.activation().max(),
+                            tile, (oy - c0) * outRow, g.outW(), res, rowBase + oy * rowFloats);
+                }
+                s.wroteScratch(TILE, (c1 - c0) * outRow);
+                int outC = out.channels();
+                int pixelOff = c0 * g.outW();
+                k.pointwise(tile, 0, (c1 - c0) * g.outW(), hidC, projectWeight, projectBias, outC,
+                        project.activation().min(), project.activation().max(),
+                        f.buffers[dst], f.offsets[dst] + pixelOff * outC,
+                        block.hasBottleneckResidual() ? input : null, inOff + pixelOff * outC);
+                s.wroteShared(dst, c1 * g.outW() * outC);
+            }
+        }
+    }
+
+    /** Global average pooling, one part. */
+    static final class PoolStep extends Step {
+        private final Shape in;
+        private final int src;
+        private final int dst;
+
+        PoolStep(Shape in, int src, int dst) {
+            this.in = in;
+            this.src = src;
+            this.dst = dst;
+        }
+
+        @Override
+        int parts(int threads) {
+            return 1;
+        }
+
+        @Override
+        void run(Kernels k, Frame f, Scratch s, int part, int parts) {
+            k.globalAveragePool(f.buffers[src], f.offsets[src], in.height() * in.width(), in.channels(),
+                    f.buffers[dst], f.offsets[dst]);
+            s.wroteShared(dst, in.channels());
+        }
     }
 }

@@ -2,29 +2,129 @@ package dev.mnv2.exec;
 
 import dev.mnv2.model.Network;
 import dev.mnv2.model.Shape;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Runs a {@link Network} on batches of NHWC float32 images. The plan and its buffers are made once, when
- * the predictor is created; a call allocates only its result. Calls from several threads are serialised.
+ * Runs a {@link Network} on batches of NHWC float32 images. The plan, its buffers and a pool of threads are
+ * made when the predictor is built; a call allocates only its result (none with
+ * {@link #forward(Tensor, Tensor)}).
+ *
+ * <p>Threads: a batch of at least as many images as threads runs one image per thread; smaller batches split
+ * every layer over the threads (row bands, pixel ranges). A predictor is safe to share: concurrent calls each
+ * borrow their own buffers; while one call uses the thread pool, the others run on their calling threads.
+ *
+ * <p>Kernels: the vector kernels run when the JVM has {@code --add-modules jdk.incubator.vector}, the scalar
+ * ones otherwise; both give bit-identical results.
  *
  * <pre>{@code
- * try (Predictor predictor = Predictor.create(network)) {
+ * try (Predictor predictor = Predictor.builder(network).threads(4).build()) {
  *     float[][] probabilities = predictor.probabilities(images);
  * }
  * }</pre>
  */
 public final class Predictor implements AutoCloseable {
     private final Plan plan;
-    private final Plan.Workspace workspace;
+    private final Kernels kernels;
+    private final int threads;
+    private final Workers workers;
+    private final ReentrantLock poolLock = new ReentrantLock();
+    /**
+     * Frames of the pool holder: frame 0 has scratch for every thread (layers split over threads), frames 1…
+     * serve one image each (one image per thread). Calls that find the pool busy borrow {@link #idleFrames}.
+     */
+    private final Plan.Frame[] poolFrames;
+    private final ArrayDeque<Plan.Frame> idleFrames = new ArrayDeque<>();
+    private final ImageJob imageJob = new ImageJob();
+    private final StepJob stepJob = new StepJob();
+    private final Shape outputShape;
+    private volatile long measuredPeakBytes;
 
-    private Predictor(Network network) {
-        this.plan = Plan.of(Objects.requireNonNull(network, "network"));
-        this.workspace = plan.newWorkspace();
+    private Predictor(Builder b) {
+        this.plan = Plan.of(Objects.requireNonNull(b.network, "network"), b.mode);
+        this.kernels = b.vectorized ? VectorSupport.kernels() : ScalarKernels.INSTANCE;
+        this.threads = b.threads;
+        this.outputShape = plan.network().outputShape();
+        this.workers = threads > 1 ? new Workers(threads, "mnv2-worker") : null;
+        this.poolFrames = new Plan.Frame[threads];
     }
 
+    /** The pool holder's frame of {@code worker}, made on first use (by that worker only). */
+    private Plan.Frame poolFrame(int worker) {
+        Plan.Frame f = poolFrames[worker];
+        if (f == null) {
+            f = poolFrames[worker] = plan.new Frame(worker == 0 ? threads : 1);
+        }
+        return f;
+    }
+
+    /** A predictor with the defaults: all cores, memory-efficient mode, vector kernels when available. */
     public static Predictor create(Network network) {
-        return new Predictor(network);
+        return builder(network).build();
+    }
+
+    public static Builder builder(Network network) {
+        return new Builder(network);
+    }
+
+    /** Options of a {@link Predictor}. */
+    public static final class Builder {
+        private final Network network;
+        private int threads = Runtime.getRuntime().availableProcessors();
+        private ExecutionMode mode = ExecutionMode.MEMORY_EFFICIENT;
+        private boolean vectorized = VectorSupport.AVAILABLE;
+
+        private Builder(Network network) {
+            this.network = network;
+        }
+
+        /** Threads for one call (default: all available processors). */
+        public Builder threads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+            }
+            this.threads = threads;
+            return this;
+        }
+
+        public Builder mode(ExecutionMode mode) {
+            this.mode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /**
+         * Vector kernels (default: when available) or the scalar ones. Asking for vectors without the
+         * module fails with instructions.
+         */
+        public Builder vectorized(boolean vectorized) {
+            if (vectorized && !VectorSupport.AVAILABLE) {
+                throw new IllegalStateException(
+                        "vector kernels need the JVM option --add-modules jdk.incubator.vector");
+            }
+            this.vectorized = vectorized;
+            return this;
+        }
+
+        public Predictor build() {
+            return new Predictor(this);
+        }
+    }
+
+    /** True when the vector kernels run, false for the scalar ones. */
+    public static boolean vectorAvailable() {
+        return VectorSupport.AVAILABLE;
+    }
+
+    public boolean vectorized() {
+        return kernels != ScalarKernels.INSTANCE;
+    }
+
+    public int threads() {
+        return threads;
     }
 
     public Plan plan() {
@@ -35,23 +135,193 @@ public final class Predictor implements AutoCloseable {
         return plan.network().input();
     }
 
-    /** Logits, shape {@code batch × 1 × 1 × classes}. */
-    public synchronized Tensor forward(Tensor input) {
+    /** Planned activation bytes of one image when its layers are split over all of this predictor's threads. */
+    public long plannedActivationBytes() {
+        return plan.activationBytes(threads);
+    }
+
+    /**
+     * The largest activation memory one image's run has actually used so far, in bytes: the input plus the
+     * extent the kernels wrote in every executor buffer (see {@link Plan.Frame}). 0 before the first call.
+     */
+    public long measuredActivationBytes() {
+        return measuredPeakBytes;
+    }
+
+    /** Shape of one image's output: {@code 1 × 1 × classes} for a classifier. */
+    public Shape outputShape() {
+        return outputShape;
+    }
+
+    /** Logits, shape {@code batch × 1 × 1 × classes} (the network's output shape). */
+    public Tensor forward(Tensor input) {
+        Tensor out = Tensor.zeros(input.batch(), outputShape());
+        forward(input, out);
+        return out;
+    }
+
+    /** Writes the logits of {@code input} into {@code output} ({@code batch ×} {@link #outputShape()}). */
+    public void forward(Tensor input, Tensor output) {
         if (!input.shape().equals(inputShape())) {
             throw new IllegalArgumentException("model expects input " + inputShape() + ", got " + input.shape());
         }
-        int classes = plan.network().classes();
-        Tensor out = Tensor.zeros(input.batch(), new Shape(1, 1, classes));
-        for (int n = 0; n < input.batch(); n++) {
-            plan.run(workspace, input.data(), n * input.imageSize(), out.data(), n * classes);
+        Shape logits = outputShape();
+        if (output.batch() != input.batch() || !output.shape().equals(logits)) {
+            throw new IllegalArgumentException("output must be " + input.batch() + "x" + logits + ", got "
+                    + output.batch() + "x" + output.shape());
         }
-        return out;
+        if (workers != null && poolLock.tryLock()) {
+            try {
+                runPooled(input, output);
+            } finally {
+                poolLock.unlock();
+            }
+            return;
+        }
+        Plan.Frame frame = borrowFrame();
+        try {
+            for (int n = 0; n < input.batch(); n++) {
+                runImage(frame, 0, input, output, n);
+            }
+        } finally {
+            returnFrame(frame);
+        }
+    }
+
+    private void runPooled(Tensor input, Tensor output) {
+        int batch = input.batch();
+        int oneEach = batch >= threads ? batch / threads * threads : 0;
+        if (oneEach > 0) {
+            imageJob.set(input, output);
+            workers.run(imageJob, oneEach);
+            imageJob.set(null, null);
+        }
+        Plan.Frame frame = poolFrame(0);
+        for (int n = oneEach; n < batch; n++) {
+            frame.bindInput(input.data(), n * input.imageSize());
+            for (Plan.Step step : plan.steps()) {
+                stepJob.set(step, frame);
+                workers.run(stepJob, step.parts(threads));
+            }
+            stepJob.set(null, null);
+            finishImage(frame, output, n);
+        }
+    }
+
+    private void runImage(Plan.Frame frame, int scratch, Tensor input, Tensor output, int n) {
+        frame.bindInput(input.data(), n * input.imageSize());
+        Plan.Scratch s = frame.scratch[scratch];
+        for (Plan.Step step : plan.steps()) {
+            step.run(kernels, frame, s, 0, 1);
+        }
+        finishImage(frame, output, n);
+    }
+
+    private void finishImage(Plan.Frame frame, Tensor output, int n) {
+        System.arraycopy(frame.output(), 0, output.data(), n * plan.outputFloats(), plan.outputFloats());
+        frame.bindInput(null, 0);
+        long bytes = frame.measuredBytes();
+        if (bytes > measuredPeakBytes) {
+            synchronized (this) {
+                measuredPeakBytes = Math.max(measuredPeakBytes, bytes);
+            }
+        }
+    }
+
+    private Plan.Frame borrowFrame() {
+        synchronized (idleFrames) {
+            Plan.Frame f = idleFrames.poll();
+            if (f != null) return f;
+        }
+        return plan.new Frame(1);
+    }
+
+    private void returnFrame(Plan.Frame frame) {
+        synchronized (idleFrames) {
+            idleFrames.push(frame);
+        }
+    }
+
+    /** Whole images, one per part, each worker on its own frame. */
+    private final class ImageJob implements Workers.Job {
+        private Tensor input;
+        private Tensor output;
+
+        void set(Tensor input, Tensor output) {
+            this.input = input;
+            this.output = output;
+        }
+
+        @Override
+        public void run(int worker, int part) {
+            runImage(poolFrame(worker), 0, input, output, part);
+        }
+    }
+
+    /** One step of one image, split over the workers, each with its own scratch. */
+    private final class StepJob implements Workers.Job {
+        private Plan.Step step;
+        private Plan.Frame frame;
+
+        void set(Plan.Step step, Plan.Frame frame) {
+            this.step = step;
+            this.frame = frame;
+        }
+
+        @Override
+        public void run(int worker, int part) {
+            step.run(kernels, frame, frame.scratch[worker], part, step.parts(threads));
+        }
+    }
+
+    /** Time spent in one step of the plan: a layer, or a whole block in memory-efficient mode. */
+    public record LayerTime(String layer, long macs, double medianMs) {
+        /** Achieved GFLOP/s (2 flops per multiply-accumulate). */
+        public double gflops() {
+            return medianMs > 0 ? 2.0 * macs / (medianMs * 1e6) : 0;
+        }
+    }
+
+    /**
+     * Per-step latency of image 0 of {@code input}, on the calling thread alone: {@code warmup} untimed runs,
+     * then the median of {@code iterations} timed ones for every step.
+     */
+    public List<LayerTime> profile(Tensor input, int warmup, int iterations) {
+        if (!input.shape().equals(inputShape())) {
+            throw new IllegalArgumentException("model expects input " + inputShape() + ", got " + input.shape());
+        }
+        if (iterations < 1) {
+            throw new IllegalArgumentException("iterations must be >= 1, got " + iterations);
+        }
+        List<Plan.Step> steps = plan.steps();
+        double[][] ms = new double[steps.size()][iterations];
+        Plan.Frame frame = borrowFrame();
+        try {
+            frame.bindInput(input.data(), 0);
+            for (int run = 0; run < warmup + iterations; run++) {
+                for (int i = 0; i < steps.size(); i++) {
+                    long start = System.nanoTime();
+                    steps.get(i).run(kernels, frame, frame.scratch[0], 0, 1);
+                    if (run >= warmup) {
+                        ms[i][run - warmup] = (System.nanoTime() - start) / 1e6;
+                    }
+                }
+            }
+            frame.bindInput(null, 0);
+        } finally {
+            returnFrame(frame);
+        }
+        List<LayerTime> times = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            Arrays.sort(ms[i]);
+            times.add(new LayerTime(steps.get(i).name, steps.get(i).macs, ms[i][iterations / 2]));
+        }
+        return times;
     }
 
     /** Logits per image: {@code [batch][classes]}. */
     public float[][] logits(Tensor input) {
         Tensor out = forward(input);
-        int classes = out.shape().channels();
         float[][] rows = new float[input.batch()][];
         for (int n = 0; n < rows.length; n++) {
             rows[n] = out.image(n);
@@ -68,8 +338,11 @@ public final class Predictor implements AutoCloseable {
         return rows;
     }
 
+    /** Stops the worker threads. */
     @Override
     public void close() {
-        // Nothing native is held yet; multi-threaded executors will release their threads here.
+        if (workers != null) {
+            workers.close();
+        }
     }
 }

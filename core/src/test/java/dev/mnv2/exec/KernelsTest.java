@@ -1,6 +1,7 @@
 package dev.mnv2.exec;
 
 import static dev.mnv2.testing.RandomData.maxAbsDifference;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,16 +9,23 @@ import dev.mnv2.model.Activation;
 import dev.mnv2.model.BatchNorm;
 import dev.mnv2.model.Conv2d;
 import dev.mnv2.model.Dense;
+import dev.mnv2.model.GlobalAveragePool;
+import dev.mnv2.model.Layer;
+import dev.mnv2.model.Network;
 import dev.mnv2.model.Padding;
 import dev.mnv2.model.Shape;
 import dev.mnv2.reference.Reference;
 import dev.mnv2.testing.RandomData;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
-/** The execution kernels against the naive reference on random data. */
+/**
+ * Every kernel, run through the plan as a one-layer network, against the naive reference on random data:
+ * vector and scalar kernels, both execution modes, one and several threads. The scalar kernels must also
+ * equal the vector ones to the bit.
+ */
 class KernelsTest {
     private static final double TOLERANCE = 1e-4;
 
@@ -44,32 +52,44 @@ class KernelsTest {
         return new Conv2d("conv", in, out, k, stride, dilation, groups, padding, activation, w, b, bn);
     }
 
-    private static float[] run(Conv2d conv, Tensor x, Tensor residual) {
-        Conv2d folded = conv.foldBatchNorm();
-        Shape outShape = folded.outputShape(x.shape());
-        float[] out = new float[Math.toIntExact(x.batch() * outShape.elements())];
-        for (int n = 0; n < x.batch(); n++) {
-            Kernels.conv2d(folded, x.data(), n * x.imageSize(), x.shape(), out, n * (int) outShape.elements(),
-                    residual == null ? null : residual.data(), n * (int) outShape.elements());
+    /** Runs {@code layer} every way and checks each against {@code expected} and the vector run. */
+    static void assertEveryPathMatches(Layer layer, Tensor x, Tensor expected, double tolerance) {
+        Network network = Networks.of(x.shape(), layer);
+        float[] vector = null;
+        for (Predictor p : Networks.allPredictors(network)) {
+            try (p) {
+                Tensor actual = p.forward(x);
+                assertEquals(expected.shape(), actual.shape());
+                double diff = maxAbsDifference(expected.data(), actual.data());
+                assertTrue(diff < tolerance, layer + " " + Networks.describe(p) + ": max abs difference " + diff);
+                if (vector == null) {
+                    vector = actual.data();
+                } else {
+                    assertArrayEquals(vector, actual.data(), "bit-identical to the vector kernels: "
+                            + Networks.describe(p));
+                }
+            }
         }
-        return out;
     }
 
-    @ParameterizedTest(name = "{0}x{1}x{2} -> {3}, k{4} s{5} d{6} g{7} {8}")
+    @ParameterizedTest(name = "{0}x{1}x{2} -> {3}, k{4} s{5} d{6} g{7} pad {8}")
     @CsvSource({
         // h, w, in, out, kernel, stride, dilation, groups, padding (-1 = TF SAME)
         "7, 7, 3, 8, 3, 2, 1, 1, -1",      // stem-like, odd input, stride 2 SAME
         "8, 8, 3, 8, 3, 2, 1, 1, -1",      // even input, stride 2 SAME (asymmetric)
         "9, 6, 5, 7, 3, 2, 1, 1, -1",      // non-square, odd channel counts
-        "8, 8, 3, 8, 3, 2, 1, 1, 1",       // PyTorch symmetric padding
+        "8, 8, 3, 32, 3, 2, 1, 1, 1",      // PyTorch symmetric padding, the stem's 32 channels
         "11, 11, 16, 16, 3, 1, 1, 16, -1", // depthwise stride 1
         "10, 10, 16, 16, 3, 2, 1, 16, -1", // depthwise stride 2, even
-        "11, 11, 12, 12, 3, 2, 1, 12, -1", // depthwise stride 2, odd
+        "11, 11, 12, 12, 3, 2, 1, 12, -1", // depthwise stride 2, odd, channel tail
         "10, 10, 8, 8, 3, 1, 2, 8, -1",    // dilated depthwise (atrous)
         "10, 10, 8, 8, 3, 1, 2, 8, 2",     // dilated depthwise, explicit padding
-        "6, 5, 24, 17, 1, 1, 1, 1, 0",     // pointwise
+        "9, 9, 20, 20, 5, 2, 1, 20, -1",   // 5x5 depthwise
+        "6, 5, 24, 17, 1, 1, 1, 1, 0",     // pointwise, output channel tail
+        "5, 7, 19, 72, 1, 1, 1, 1, 0",     // pointwise, 3+2+1-vector column blocks
         "6, 6, 12, 18, 3, 1, 1, 3, 1",     // grouped
         "5, 5, 4, 6, 5, 1, 1, 1, -1",      // 5x5
+        "8, 8, 6, 6, 1, 2, 1, 1, 0",       // strided 1x1
         "13, 13, 6, 6, 3, 3, 1, 1, 0"})    // stride 3, valid
     void convolutionMatchesReference(int h, int w, int in, int out, int k, int stride, int dilation, int groups,
                                      int pad) {
@@ -77,19 +97,8 @@ class KernelsTest {
         for (Activation activation : Activation.values()) {
             Conv2d conv = randomConv(in, out, k, stride, dilation, groups, padding, activation, true, true, h * 31L + k);
             Tensor x = RandomData.tensor(2, new Shape(h, w, in), 7);
-            Tensor expected = Reference.conv2d(conv, x);
-            float[] actual = run(conv, x, null);
-            assertEquals(expected.data().length, actual.length);
-            assertTrue(maxAbsDifference(expected.data(), actual) < TOLERANCE, conv + " " + activation);
+            assertEveryPathMatches(conv, x, Reference.conv2d(conv, x), TOLERANCE);
         }
-    }
-
-    @Test
-    void residualIsAddedAfterTheActivation() {
-        Conv2d conv = randomConv(8, 8, 1, 1, 1, 1, Padding.valid(), Activation.RELU6, false, true, 3);
-        Tensor x = RandomData.tensor(1, new Shape(5, 5, 8), 1);
-        Tensor expected = Reference.add(Reference.conv2d(conv, x), x);
-        assertTrue(maxAbsDifference(expected.data(), run(conv, x, x)) < TOLERANCE);
     }
 
     @Test
@@ -103,10 +112,8 @@ class KernelsTest {
 
     @Test
     void globalAveragePoolMatchesReference() {
-        Tensor x = RandomData.tensor(1, new Shape(7, 5, 13), 4);
-        float[] out = new float[13];
-        Kernels.globalAveragePool(x.data(), 0, x.shape(), out, 0);
-        assertTrue(maxAbsDifference(Reference.globalAveragePool(x).data(), out) < 1e-6);
+        Tensor x = RandomData.tensor(2, new Shape(7, 5, 13), 4);
+        assertEveryPathMatches(new GlobalAveragePool("pool"), x, Reference.globalAveragePool(x), 1e-6);
     }
 
     @Test
@@ -115,10 +122,8 @@ class KernelsTest {
         Dense dense = Dense.zeros("fc", 37, 11);
         for (int i = 0; i < dense.weight().length; i++) dense.weight()[i] = (float) r.nextDouble();
         for (int i = 0; i < dense.bias().length; i++) dense.bias()[i] = (float) r.nextDouble();
-        Tensor x = RandomData.tensor(1, new Shape(1, 1, 37), 6);
-        float[] out = new float[11];
-        Kernels.dense(dense.weight(), dense.bias(), 37, x.data(), 0, out, 0);
-        assertTrue(maxAbsDifference(Reference.dense(dense, x).data(), out) < TOLERANCE);
+        Tensor x = RandomData.tensor(3, new Shape(1, 1, 37), 6);
+        assertEveryPathMatches(dense, x, Reference.dense(dense, x), TOLERANCE);
     }
 
     @Test
@@ -130,5 +135,10 @@ class KernelsTest {
         double sum = 0;
         for (float v : p) sum += v;
         assertEquals(1.0, sum, 1e-6);
+    }
+
+    @Test
+    void testsRunTheVectorKernels() {
+        assertTrue(Predictor.vectorAvailable(), "surefire must pass --add-modules jdk.incubator.vector");
     }
 }

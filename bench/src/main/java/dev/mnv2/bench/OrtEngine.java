@@ -1,0 +1,53 @@
+package dev.mnv2.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.mnv2.exec.Tensor;
+import java.nio.FloatBuffer;
+import java.util.Map;
+
+/**
+ * ONNX Runtime (CPU execution provider) on the ONNX graph mnv2 exports from the same network: all graph
+ * optimisations, sequential execution, {@code threads} intra-op threads, the input tensor made once.
+ */
+final class OrtEngine implements Engine {
+    private final OrtSession.SessionOptions options;
+    private final OrtSession session;
+    private final OnnxTensor input;
+    private final Map<String, OnnxTensor> feed;
+
+    OrtEngine(OrtEnvironment env, byte[] onnx, String inputName, Tensor images, int threads) throws OrtException {
+        options = new OrtSession.SessionOptions();
+        options.setIntraOpNumThreads(threads);
+        options.setInterOpNumThreads(1);
+        options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        session = env.createSession(onnx, options);
+        input = OnnxTensor.createTensor(env, FloatBuffer.wrap(Images.toNchw(images)),
+                new long[] {images.batch(), images.shape().channels(), images.shape().height(), images.shape().width()});
+        feed = Map.of(inputName, input);
+    }
+
+    @Override
+    public void run() throws OrtException {
+        try (OrtSession.Result result = session.run(feed)) {
+            result.get(0);
+        }
+    }
+
+    @Override
+    public float[][] logits() throws OrtException {
+        try (OrtSession.Result result = session.run(feed)) {
+            return (float[][]) result.get(0).getValue();
+        }
+    }
+
+    @Override
+    public void close() throws OrtException {
+        input.close();
+        session.close();
+        options.close();
+    }
+}

@@ -1,0 +1,168 @@
+package dev.mnv2.cli;
+
+import dev.mnv2.exec.ExecutionMode;
+import dev.mnv2.exec.Predictor;
+import dev.mnv2.exec.Tensor;
+import dev.mnv2.model.MobileNetV2;
+import dev.mnv2.model.Network;
+import dev.mnv2.util.Json;
+import dev.mnv2.util.Latency;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code mnv2 bench}: inference latency of a random-weight MobileNetV2 on this machine, with the measured
+ * activation memory. The side-by-side comparison with ONNX Runtime and PyTorch is {@code bench/compare}.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Time inference of a MobileNetV2 with random weights: warm-up, then timed calls one by one; "
+                + "median and p90 latency, images/s, GFLOP/s and the measured peak activation memory.")
+final class BenchCommand implements Runnable {
+    enum Format { table, json }
+
+    enum Mode {
+        memory_efficient(ExecutionMode.MEMORY_EFFICIENT), layer_by_layer(ExecutionMode.LAYER_BY_LAYER);
+
+        final ExecutionMode mode;
+
+        Mode(ExecutionMode mode) {
+            this.mode = mode;
+        }
+    }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--width", defaultValue = "1.0", description = "Width multiplier α > 0. Default: ${DEFAULT-VALUE}.")
+    double width;
+
+    @Option(names = "--resolution", defaultValue = "224", description = "Square input resolution, at least 32. "
+            + "Default: ${DEFAULT-VALUE}.")
+    int resolution;
+
+    @Option(names = "--threads", description = "Threads per call. Default: all available processors.")
+    Integer threads;
+
+    @Option(names = "--batch", defaultValue = "1", description = "Images per call. Default: ${DEFAULT-VALUE}.")
+    int batch;
+
+    @Option(names = "--mode", defaultValue = "memory_efficient",
+            description = "memory_efficient (§5.1 row tiles) or layer_by_layer. Default: ${DEFAULT-VALUE}.")
+    Mode mode;
+
+    @Option(names = "--warmup-ms", defaultValue = "2000", description = "Warm-up time in ms. Default: ${DEFAULT-VALUE}.")
+    long warmupMs;
+
+    @Option(names = "--iterations", defaultValue = "50", description = "Timed calls. Default: ${DEFAULT-VALUE}.")
+    int iterations;
+
+    @Option(names = "--profile", description = "Also time every layer (every block in memory-efficient mode) "
+            + "on one thread and list them.")
+    boolean profile;
+
+    @Option(names = "--format", defaultValue = "table", description = "table or json. Default: ${DEFAULT-VALUE}.")
+    Format format;
+
+    @Override
+    public void run() {
+        int threadCount = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        if (threadCount < 1) throw usage("--threads must be >= 1, got " + threadCount);
+        if (batch < 1) throw usage("--batch must be >= 1, got " + batch);
+        if (iterations < 1) throw usage("--iterations must be >= 1, got " + iterations);
+        if (warmupMs < 0) throw usage("--warmup-ms must be >= 0, got " + warmupMs);
+        Network network;
+        try {
+            network = MobileNetV2.builder().width(width).resolution(resolution).classes(1000).seed(2018).build();
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        Tensor images = Tensor.zeros(batch, network.input());
+        SplittableRandom random = new SplittableRandom(7);
+        for (int i = 0; i < images.data().length; i++) {
+            images.data()[i] = (float) (2 * random.nextDouble() - 1);
+        }
+        Map<String, Object> report = new LinkedHashMap<>();
+        try (Predictor predictor = Predictor.builder(network).threads(threadCount).mode(mode.mode).build()) {
+            Tensor logits = Tensor.zeros(batch, predictor.outputShape());
+            Latency.Result r;
+            try {
+                r = Latency.measure(() -> predictor.forward(images, logits), warmupMs, iterations);
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            report.put("width", width);
+            report.put("resolution", resolution);
+            report.put("batch", batch);
+            report.put("threads", threadCount);
+            report.put("mode", mode.name());
+            report.put("kernels", predictor.vectorized() ? "vector" : "scalar");
+            report.put("macs", network.macs());
+            report.put("iterations", r.samples());
+            report.put("medianMs", round(r.medianMs()));
+            report.put("p90Ms", round(r.p90Ms()));
+            report.put("minMs", round(r.minMs()));
+            report.put("imagesPerSecond", round(batch * 1000 / r.medianMs()));
+            report.put("gflops", round(2.0 * network.macs() * batch / (r.medianMs() * 1e6)));
+            report.put("peakActivationBytes", predictor.measuredActivationBytes());
+            report.put("plannedActivationBytes", predictor.plannedActivationBytes());
+            if (profile) {
+                List<Map<String, Object>> layers = new ArrayList<>();
+                for (Predictor.LayerTime t : predictor.profile(images, 3, Math.max(5, iterations / 2))) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("layer", t.layer());
+                    row.put("macs", t.macs());
+                    row.put("medianMs", round(t.medianMs()));
+                    row.put("gflops", round(t.gflops()));
+                    layers.add(row);
+                }
+                report.put("layers", layers);
+            }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (format == Format.json) {
+            out.println(Json.write(report));
+        } else {
+            out.printf(Locale.ROOT, "MobileNetV2 %.2f/%d, batch %d, %d thread(s), %s, %s kernels%s%n", width, resolution,
+                    batch, threadCount, mode, report.get("kernels"),
+                    scalarHint((String) report.get("kernels")));
+            out.printf(Locale.ROOT, "latency: median %.2f ms, p90 %.2f ms, min %.2f ms over %d calls%n",
+                    report.get("medianMs"), report.get("p90Ms"), report.get("minMs"), report.get("iterations"));
+            out.printf(Locale.ROOT, "throughput: %.1f images/s, %.1f GFLOP/s (%.1f M MACs per image)%n",
+                    report.get("imagesPerSecond"), report.get("gflops"), network.macs() / 1e6);
+            out.printf(Locale.ROOT, "activation memory per image: %d bytes measured, %d planned%n",
+                    report.get("peakActivationBytes"), report.get("plannedActivationBytes"));
+            if (profile) {
+                out.printf(Locale.ROOT, "%nper layer, one thread, median:%n%-22s %10s %9s %8s%n", "layer", "MMACs", "ms",
+                        "GFLOP/s");
+                for (Object o : (List<?>) report.get("layers")) {
+                    Map<?, ?> row = (Map<?, ?>) o;
+                    out.printf(Locale.ROOT, "%-22s %10.2f %9.3f %8.1f%n", row.get("layer"),
+                            ((Long) row.get("macs")) / 1e6, row.get("medianMs"), row.get("gflops"));
+                }
+            }
+        }
+        out.flush();
+    }
+
+    private static String scalarHint(String kernels) {
+        return kernels.equals("scalar") ? " (add the JVM option --add-modules jdk.incubator.vector for SIMD)" : "";
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+
+    private CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+}

@@ -1,0 +1,336 @@
+package dev.mnv2.exec;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Kernels on {@code jdk.incubator.vector}, vectorised over channels (NHWC keeps them contiguous). Every lane
+ * performs the same operations in the same order as {@link ScalarKernels}; channel counts that are not a
+ * multiple of the vector length finish in the scalar code. The accumulators are stored raw and clamped in
+ * a scalar pass over the (cache-hot) block just written: on JDK 17 lane-wise max/min and blends are not
+ * compiled to single instructions and would halve the GEMM's speed. Loaded only when the module is present.
+ */
+final class VectorKernels implements Kernels {
+    /** 8 lanes: the register blocks and the weight strips ({@link Kernels#STRIP}) are laid out for AVX2. */
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    private static final int L = S.length();
+    /** False where the hardware's vectors are narrower than 256 bits: the JDK would emulate these kernels. */
+    boolean wideEnough() {
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= S.vectorBitSize();
+    }
+
+    /** Pixels per pass over a strip of weight columns, so the input rows stay in cache. */
+    private static final int PIXEL_CHUNK = 96;
+
+    @Override
+    public void pointwise(float[] in, int inOff, int pixels, int inC, float[] w, float[] bias, int outC,
+                          float lo, float hi, float[] out, int outOff, float[] res, int resOff, int o0, int o1) {
+        boolean allColumns = o0 == 0 && o1 == outC;
+        for (int p0 = 0; p0 < pixels; p0 += PIXEL_CHUNK) {
+            int p1 = Math.min(pixels, p0 + PIXEL_CHUNK);
+            int o = o0;
+            for (; o + Kernels.STRIP <= o1; o += Kernels.STRIP) {
+                columns2(in, inOff, p0, p1, inC, w, bias, outC, o, out, outOff);
+            }
+            for (; o + L <= o1; o += L) {
+                columns1(in, inOff, p0, p1, inC, w, bias, outC, o, out, outOff);
+            }
+            if (o < o1) {
+                ScalarKernels.pointwiseChannels(in, inOff + p0 * inC, p1 - p0, inC, w, bias, outC,
+                        out, outOff + p0 * outC, o, o1);
+            }
+            if (allColumns) {
+                finish(out, outOff + p0 * outC, (p1 - p0) * outC, lo, hi, res, resOff + p0 * outC);
+            } else {
+                for (int p = p0; p < p1; p++) {
+                    finish(out, outOff + p * outC + o0, o1 - o0, lo, hi, res, resOff + p * outC + o0);
+                }
+            }
+        }
+    }
+
+    /**
+     * Output channels [o, o + 2L) of pixels [p0, p1): 6 pixels × 2 vectors of accumulators at a time, the
+     * largest block that C2 keeps in the 16 AVX2 registers (4 × 3 spills on JDK 17).
+     */
+    private static void columns2(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias, int outC,
+                                 int o, float[] out, int outOff) {
+        FloatVector b0 = FloatVector.fromArray(S, bias, o);
+        FloatVector b1 = FloatVector.fromArray(S, bias, o + L);
+        int p = p0;
+        for (; p + 6 <= p1; p += 6) {
+            FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1;
+            FloatVector a30 = b0, a31 = b1, a40 = b0, a41 = b1, a50 = b0, a51 = b1;
+            int x0 = inOff + p * inC;
+            int x1 = x0 + inC;
+            int x2 = x1 + inC;
+            int x3 = x2 + inC;
+            int x4 = x3 + inC;
+            int x5 = x4 + inC;
+            for (int i = 0, wi = o * inC; i < inC; i++, wi += 2 * L) {
+                FloatVector w0 = FloatVector.fromArray(S, w, wi);
+                FloatVector w1 = FloatVector.fromArray(S, w, wi + L);
+                FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
+                a00 = w0.fma(x, a00);
+                a01 = w1.fma(x, a01);
+                x = FloatVector.broadcast(S, in[x1 + i]);
+                a10 = w0.fma(x, a10);
+                a11 = w1.fma(x, a11);
+                x = FloatVector.broadcast(S, in[x2 + i]);
+                a20 = w0.fma(x, a20);
+                a21 = w1.fma(x, a21);
+                x = FloatVector.broadcast(S, in[x3 + i]);
+                a30 = w0.fma(x, a30);
+                a31 = w1.fma(x, a31);
+                x = FloatVector.broadcast(S, in[x4 + i]);
+                a40 = w0.fma(x, a40);
+                a41 = w1.fma(x, a41);
+                x = FloatVector.broadcast(S, in[x5 + i]);
+                a50 = w0.fma(x, a50);
+                a51 = w1.fma(x, a51);
+            }
+            int d = outOff + p * outC + o;
+            a00.intoArray(out, d);
+            a01.intoArray(out, d + L);
+            a10.intoArray(out, d + outC);
+            a11.intoArray(out, d + outC + L);
+            d += 2 * outC;
+            a20.intoArray(out, d);
+            a21.intoArray(out, d + L);
+            a30.intoArray(out, d + outC);
+            a31.intoArray(out, d + outC + L);
+            d += 2 * outC;
+            a40.intoArray(out, d);
+            a41.intoArray(out, d + L);
+            a50.intoArray(out, d + outC);
+            a51.intoArray(out, d + outC + L);
+        }
+        if (p + 4 <= p1) {
+            // A tail of 4 or 5 pixels: one 4 × 2 block rather than single pixels.
+            FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+            int x0 = inOff + p * inC;
+            int x1 = x0 + inC;
+            int x2 = x1 + inC;
+            int x3 = x2 + inC;
+            for (int i = 0, wi = o * inC; i < inC; i++, wi += 2 * L) {
+                FloatVector w0 = FloatVector.fromArray(S, w, wi);
+                FloatVector w1 = FloatVector.fromArray(S, w, wi + L);
+                FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
+                a00 = w0.fma(x, a00);
+                a01 = w1.fma(x, a01);
+                x = FloatVector.broadcast(S, in[x1 + i]);
+                a10 = w0.fma(x, a10);
+                a11 = w1.fma(x, a11);
+                x = FloatVector.broadcast(S, in[x2 + i]);
+                a20 = w0.fma(x, a20);
+                a21 = w1.fma(x, a21);
+                x = FloatVector.broadcast(S, in[x3 + i]);
+                a30 = w0.fma(x, a30);
+                a31 = w1.fma(x, a31);
+            }
+            int d = outOff + p * outC + o;
+            a00.intoArray(out, d);
+            a01.intoArray(out, d + L);
+            a10.intoArray(out, d + outC);
+            a11.intoArray(out, d + outC + L);
+            d += 2 * outC;
+            a20.intoArray(out, d);
+            a21.intoArray(out, d + L);
+            a30.intoArray(out, d + outC);
+            a31.intoArray(out, d + outC + L);
+            p += 4;
+        }
+        for (; p < p1; p++) {
+            FloatVector a0 = b0, a1 = b1;
+            int x0 = inOff + p * inC;
+            for (int i = 0, wi = o * inC; i < inC; i++, wi += 2 * L) {
+                FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
+                a0 = FloatVector.fromArray(S, w, wi).fma(x, a0);
+                a1 = FloatVector.fromArray(S, w, wi + L).fma(x, a1);
+            }
+            int d = outOff + p * outC + o;
+            a0.intoArray(out, d);
+            a1.intoArray(out, d + L);
+        }
+    }
+
+    /** Output channels [o, o + L): 6 pixels × 1 vector at a time. */
+    private static void columns1(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias, int outC,
+                                 int o, float[] out, int outOff) {
+        FloatVector b = FloatVector.fromArray(S, bias, o);
+        int p = p0;
+        for (; p + 6 <= p1; p += 6) {
+            FloatVector a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b;
+            int x0 = inOff + p * inC;
+            int x1 = x0 + inC;
+            int x2 = x1 + inC;
+            int x3 = x2 + inC;
+            int x4 = x3 + inC;
+            int x5 = x4 + inC;
+            for (int i = 0, wi = o * inC; i < inC; i++, wi += L) {
+                FloatVector wv = FloatVector.fromArray(S, w, wi);
+                a0 = wv.fma(FloatVector.broadcast(S, in[x0 + i]), a0);
+                a1 = wv.fma(FloatVector.broadcast(S, in[x1 + i]), a1);
+                a2 = wv.fma(FloatVector.broadcast(S, in[x2 + i]), a2);
+                a3 = wv.fma(FloatVector.broadcast(S, in[x3 + i]), a3);
+                a4 = wv.fma(FloatVector.broadcast(S, in[x4 + i]), a4);
+                a5 = wv.fma(FloatVector.broadcast(S, in[x5 + i]), a5);
+            }
+            int d = outOff + p * outC + o;
+            a0.intoArray(out, d);
+            a1.intoArray(out, d + outC);
+            a2.intoArray(out, d + 2 * outC);
+            a3.intoArray(out, d + 3 * outC);
+            a4.intoArray(out, d + 4 * outC);
+            a5.intoArray(out, d + 5 * outC);
+        }
+        for (; p < p1; p++) {
+            FloatVector a = b;
+            int x0 = inOff + p * inC;
+            for (int i = 0, wi = o * inC; i < inC; i++, wi += L) {
+                a = FloatVector.fromArray(S, w, wi).fma(FloatVector.broadcast(S, in[x0 + i]), a);
+            }
+            a.intoArray(out, outOff + p * outC + o);
+        }
+    }
+
+    @Override
+    public void depthwiseRow(float[] in, int[] rowOff, int inW, int channels, int kernel, int stride, int dilation,
+                             int padLeft, float[] w, float[] bias, float lo, float hi,
+                             float[] out, int outOff, int outW, float[] res, int resOff) {
+        int c = 0;
+        for (; c + L <= channels; c += L) {
+            if (kernel == 3) {
+                depthwise3(in, rowOff, inW, channels, stride, dilation, padLeft, w, bias, out, outOff, outW, c);
+            } else {
+                depthwiseAny(in, rowOff, inW, channels, kernel, stride, dilation, padLeft, w, bias,
+                        out, outOff, outW, c);
+            }
+        }
+        if (c < channels) {
+            ScalarKernels.depthwiseChannels(in, rowOff, inW, channels, kernel, stride, dilation, padLeft, w, bias,
+                    out, outOff, outW, c, channels);
+        }
+        finish(out, outOff, outW * channels, lo, hi, res, resOff);
+    }
+
+    /** 3×3 taps of channels [c, c + L) along a row, the nine weight vectors held in registers. */
+    private static void depthwise3(float[] in, int[] rowOff, int inW, int channels, int stride, int dilation,
+                                   int padLeft, float[] w, float[] bias, float[] out, int outOff, int outW, int c) {
+        FloatVector w00 = FloatVector.fromArray(S, w, c);
+        FloatVector w01 = FloatVector.fromArray(S, w, channels + c);
+        FloatVector w02 = FloatVector.fromArray(S, w, 2 * channels + c);
+        FloatVector w10 = FloatVector.fromArray(S, w, 3 * channels + c);
+        FloatVector w11 = FloatVector.fromArray(S, w, 4 * channels + c);
+        FloatVector w12 = FloatVector.fromArray(S, w, 5 * channels + c);
+        FloatVector w20 = FloatVector.fromArray(S, w, 6 * channels + c);
+        FloatVector w21 = FloatVector.fromArray(S, w, 7 * channels + c);
+        FloatVector w22 = FloatVector.fromArray(S, w, 8 * channels + c);
+        FloatVector b = FloatVector.fromArray(S, bias, c);
+        int r0 = rowOff[0] + c;
+        int r1 = rowOff[1] + c;
+        int r2 = rowOff[2] + c;
+        boolean allRows = rowOff[0] >= 0 && rowOff[1] >= 0 && rowOff[2] >= 0;
+        // Output columns whose three taps all fall inside the row: no padding checks there.
+        int innerStart = Math.min(outW, (padLeft + stride - 1) / stride);
+        int innerEnd = Math.max(innerStart, Math.min(outW, Math.floorDiv(inW - 1 - 2 * dilation + padLeft, stride) + 1));
+        if (!allRows) {
+            innerStart = innerEnd = outW;
+        }
+        int step = stride * channels;
+        int d1 = dilation * channels;
+        int d2 = 2 * dilation * channels;
+        for (int ox = 0; ox < outW; ox++) {
+            if (ox == innerStart) {
+                int x = (ox * stride - padLeft) * channels;
+                for (int dst = outOff + ox * channels + c; ox < innerEnd; ox++, x += step, dst += channels) {
+                    FloatVector acc = FloatVector.fromArray(S, in, r0 + x).fma(w00, b);
+                    acc = FloatVector.fromArray(S, in, r0 + x + d1).fma(w01, acc);
+                    acc = FloatVector.fromArray(S, in, r0 + x + d2).fma(w02, acc);
+                    acc = FloatVector.fromArray(S, in, r1 + x).fma(w10, acc);
+                    acc = FloatVector.fromArray(S, in, r1 + x + d1).fma(w11, acc);
+                    acc = FloatVector.fromArray(S, in, r1 + x + d2).fma(w12, acc);
+                    acc = FloatVector.fromArray(S, in, r2 + x).fma(w20, acc);
+                    acc = FloatVector.fromArray(S, in, r2 + x + d1).fma(w21, acc);
+                    acc = FloatVector.fromArray(S, in, r2 + x + d2).fma(w22, acc);
+                    acc.intoArray(out, dst);
+                }
+                if (ox >= outW) break;
+            }
+            int x0 = ox * stride - padLeft;
+            FloatVector acc = b;
+            if (rowOff[0] >= 0) acc = row3(acc, in, r0, x0, dilation, inW, channels, w00, w01, w02);
+            if (rowOff[1] >= 0) acc = row3(acc, in, r1, x0, dilation, inW, channels, w10, w11, w12);
+            if (rowOff[2] >= 0) acc = row3(acc, in, r2, x0, dilation, inW, channels, w20, w21, w22);
+            acc.intoArray(out, outOff + ox * channels + c);
+        }
+    }
+
+    private static FloatVector row3(FloatVector acc, float[] in, int row, int x0, int dilation, int inW,
+                                    int channels, FloatVector wa, FloatVector wb, FloatVector wc) {
+        if (x0 >= 0 && x0 < inW) acc = FloatVector.fromArray(S, in, row + x0 * channels).fma(wa, acc);
+        int x1 = x0 + dilation;
+        if (x1 >= 0 && x1 < inW) acc = FloatVector.fromArray(S, in, row + x1 * channels).fma(wb, acc);
+        int x2 = x1 + dilation;
+        if (x2 >= 0 && x2 < inW) acc = FloatVector.fromArray(S, in, row + x2 * channels).fma(wc, acc);
+        return acc;
+    }
+
+    private static void depthwiseAny(float[] in, int[] rowOff, int inW, int channels, int kernel, int stride,
+                                     int dilation, int padLeft, float[] w, float[] bias,
+                                     float[] out, int outOff, int outW, int c) {
+        FloatVector b = FloatVector.fromArray(S, bias, c);
+        for (int ox = 0; ox < outW; ox++) {
+            int x0 = ox * stride - padLeft;
+            FloatVector acc = b;
+            for (int ky = 0; ky < kernel; ky++) {
+                if (rowOff[ky] < 0) continue;
+                for (int kx = 0; kx < kernel; kx++) {
+                    int ix = x0 + kx * dilation;
+                    if (ix < 0 || ix >= inW) continue;
+                    FloatVector x = FloatVector.fromArray(S, in, rowOff[ky] + ix * channels + c);
+                    acc = x.fma(FloatVector.fromArray(S, w, (ky * kernel + kx) * channels + c), acc);
+                }
+            }
+            acc.intoArray(out, outOff + ox * channels + c);
+        }
+    }
+
+    @Override
+    public void globalAveragePool(float[] in, int inOff, int positions, int channels, float[] out, int outOff) {
+        float scale = 1f / positions;
+        int c = 0;
+        for (; c + L <= channels; c += L) {
+            FloatVector sum = FloatVector.zero(S);
+            for (int p = 0; p < positions; p++) {
+                sum = sum.add(FloatVector.fromArray(S, in, inOff + p * channels + c));
+            }
+            sum.mul(scale).intoArray(out, outOff + c);
+        }
+        if (c < channels) {
+            ScalarKernels.poolChannels(in, inOff, positions, channels, out, outOff, c, channels);
+        }
+    }
+
+    /**
+     * {@link ScalarKernels#finish} eight lanes at a time: lane-wise max/min have exactly
+     * {@link Math#max}/{@link Math#min}'s semantics, so the result is the same to the bit.
+     */
+    private static void finish(float[] out, int off, int n, float lo, float hi, float[] res, int resOff) {
+        int vectorEnd = n - n % L;
+        if (lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) {
+            FloatVector vlo = FloatVector.broadcast(S, lo);
+            FloatVector vhi = FloatVector.broadcast(S, hi);
+            for (int i = 0; i < vectorEnd; i += L) {
+                FloatVector.fromArray(S, out, off + i).max(vlo).min(vhi).intoArray(out, off + i);
+            }
+        }
+        if (res != null) {
+            for (int i = 0; i < vectorEnd; i += L) {
+                FloatVector.fromArray(S, out, off + i).add(FloatVector.fromArray(S, res, resOff + i))
+                        .intoArray(out, off + i);
+            }
+        }
+        ScalarKernels.finish(out, off + vectorEnd, n - vectorEnd, lo, hi, res, res == null ? 0 : resOff + vectorEnd);
+    }
+}

@@ -1,0 +1,132 @@
+package dev.mnv2.exec;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mnv2.model.MobileNetV2;
+import dev.mnv2.model.Network;
+import dev.mnv2.testing.RandomData;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/** One predictor shared by many threads; planned against measured activation memory of both modes. */
+class ConcurrencyAndMemoryTest {
+
+    @Test
+    void manyThreadsSharingOnePredictorGetIdenticalResults() throws Exception {
+        Network network = MobileNetV2.builder().width(0.5).resolution(96).classes(20).seed(12).build();
+        int callers = 6;
+        List<Tensor> inputs = new ArrayList<>();
+        List<float[]> expected = new ArrayList<>();
+        try (Predictor alone = Predictor.builder(network).threads(1).build()) {
+            for (int i = 0; i < callers; i++) {
+                inputs.add(RandomData.tensor(1 + i % 3, network.input(), 100 + i));
+                expected.add(alone.forward(inputs.get(i)).data());
+            }
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(callers);
+        try (Predictor shared = Predictor.builder(network).threads(2).build()) {
+            List<Future<?>> results = new ArrayList<>();
+            for (int i = 0; i < callers; i++) {
+                int caller = i;
+                results.add(pool.submit(() -> {
+                    for (int round = 0; round < 8; round++) {
+                        assertArrayEquals(expected.get(caller), shared.forward(inputs.get(caller)).data(),
+                                "caller " + caller + " round " + round);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : results) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void memoryEfficientModeUsesItsPlannedBoundAndFarLessThanLayerByLayer() {
+        Network network = MobileNetV2.builder().width(1.0).resolution(224).classes(1000).seed(3).build();
+        Tensor x = RandomData.tensor(1, network.input(), 1);
+        long[] measured = new long[2];
+        long[] planned = new long[2];
+        for (ExecutionMode mode : ExecutionMode.values()) {
+            for (int threads : new int[] {1, 2}) {
+                try (Predictor p = Predictor.builder(network).mode(mode).threads(threads).build()) {
+                    assertEquals(0, p.measuredActivationBytes(), "nothing measured before a run");
+                    p.forward(x);
+                    long m = p.measuredActivationBytes();
+                    long plan = p.plannedActivationBytes();
+                    assertTrue(m <= plan && m >= 0.9 * plan, mode + "/" + threads + ": measured " + m
+                            + " bytes, planned " + plan);
+                    if (threads == 1) {
+                        measured[mode.ordinal()] = m;
+                        planned[mode.ordinal()] = plan;
+                    }
+                }
+            }
+        }
+        long efficient = measured[ExecutionMode.MEMORY_EFFICIENT.ordinal()];
+        long layered = measured[ExecutionMode.LAYER_BY_LAYER.ordinal()];
+        assertTrue(efficient < 0.5 * layered, "memory-efficient " + efficient + " vs layer-by-layer " + layered);
+        assertEquals(planned[0], Plan.of(network).activationBytes());
+        // §5.1: the input and the two largest bottleneck tensors (112x112x32 into block 1, 112x112x16 out of
+        // it) dominate; tiles of expanded rows add less than a fifth.
+        long bottlenecks = (112L * 112 * (32 + 16) + 224L * 224 * 3) * Float.BYTES;
+        assertTrue(efficient < 1.2 * bottlenecks, efficient + " vs " + bottlenecks);
+    }
+
+    @Test
+    void steadyStateCallsAllocateNothingOnTheCallingThread() {
+        Network network = MobileNetV2.builder().width(0.35).resolution(96).classes(10).seed(5).build();
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        for (ExecutionMode mode : ExecutionMode.values()) {
+            for (int t : new int[] {1, 2}) {
+                for (int batch : new int[] {1, 4}) {
+                    try (Predictor p = Predictor.builder(network).mode(mode).threads(t).build()) {
+                        Tensor x = RandomData.tensor(batch, network.input(), 3);
+                        Tensor out = Tensor.zeros(batch, p.outputShape());
+                        // Long enough for C2 to compile the kernels (interpreted vector code allocates).
+                        for (int i = 0; i < 400; i++) {
+                            p.forward(x, out);
+                        }
+                        long id = Thread.currentThread().getId();
+                        long before = threads.getThreadAllocatedBytes(id);
+                        for (int i = 0; i < 20; i++) {
+                            p.forward(x, out);
+                        }
+                        long allocated = threads.getThreadAllocatedBytes(id) - before;
+                        assertTrue(allocated < 1024, mode + "/" + t + " threads/batch " + batch + ": " + allocated
+                                + " bytes allocated in 20 calls");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void closedPredictorStillRunsOnTheCallersThreadAndBadOptionsAreRejected() {
+        Network network = MobileNetV2.builder().width(0.35).resolution(64).classes(5).seed(1).build();
+        Tensor x = RandomData.tensor(2, network.input(), 2);
+        float[] before;
+        Predictor p = Predictor.builder(network).threads(2).build();
+        before = p.forward(x).data();
+        p.close();
+        assertArrayEquals(before, p.forward(x).data(), "after close() the caller's thread does all the work");
+        assertArrayEquals(Arrays.copyOf(before, 5), p.forward(new Tensor(1, x.shape(), x.image(0))).data(),
+                "batch 1 (layers split over the pool) after close()");
+        assertThrows(IllegalArgumentException.class, () -> Predictor.builder(network).threads(0));
+        try (Predictor again = Predictor.builder(network).threads(1).mode(ExecutionMode.LAYER_BY_LAYER).build()) {
+            assertArrayEquals(before, again.forward(x).data());
+        }
+    }
+}
