@@ -199,7 +199,9 @@ public final class Predictor implements AutoCloseable {
         Plan.Frame frame = poolFrame(0);
         for (int n = oneEach; n < batch; n++) {
             frame.bindInput(input.data(), n * input.imageSize());
-            for (Plan.Step step : plan.steps()) {
+            List<Plan.Step> steps = plan.steps();
+            for (int i = 0; i < steps.size(); i++) { // indexed: no iterator per image on the hot path
+                Plan.Step step = steps.get(i);
                 stepJob.set(step, frame);
                 workers.run(stepJob, step.parts(threads));
             }
@@ -211,8 +213,9 @@ public final class Predictor implements AutoCloseable {
     private void runImage(Plan.Frame frame, int scratch, Tensor input, Tensor output, int n) {
         frame.bindInput(input.data(), n * input.imageSize());
         Plan.Scratch s = frame.scratch[scratch];
-        for (Plan.Step step : plan.steps()) {
-            step.run(kernels, frame, s, 0, 1);
+        List<Plan.Step> steps = plan.steps();
+        for (int i = 0; i < steps.size(); i++) { // indexed: no iterator per image on the hot path
+            steps.get(i).run(kernels, frame, s, 0, 1);
         }
         finishImage(frame, output, n);
     }
