@@ -22,7 +22,8 @@ public final class Images {
 
     /**
      * Reads {@code path} as an 8-bit {@link BufferedImage#TYPE_INT_RGB} image: grayscale is expanded, alpha is
-     * composited over white, and CMYK JPEGs are colour-converted by ImageIO's CMYK colour space.
+     * composited over white, CMYK JPEGs are colour-converted by ImageIO's CMYK colour space, and photos
+     * whose EXIF orientation says so are turned upright.
      */
     public static BufferedImage read(Path path) throws ImageReadException {
         if (!Files.exists(path)) {
@@ -45,7 +46,7 @@ public final class Images {
                             + " pixels is more than the " + MAX_PIXELS / 1_000_000 + " megapixels this reader decodes");
                 }
                 BufferedImage image = reader.read(0);
-                return toRgb(image);
+                return ExifOrientation.upright(toRgb(image), ExifOrientation.of(path));
             } finally {
                 reader.dispose();
             }
