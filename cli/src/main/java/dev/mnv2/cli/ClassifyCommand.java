@@ -5,9 +5,8 @@ import dev.mnv2.image.ImageClassifier;
 import dev.mnv2.image.ImagePreprocessor;
 import dev.mnv2.image.ImageReadException;
 import dev.mnv2.image.Images;
+import dev.mnv2.image.PixelScaling;
 import dev.mnv2.model.Network;
-import dev.mnv2.tflite.TfliteModel;
-import dev.mnv2.tflite.TfliteModels;
 import dev.mnv2.util.Json;
 import dev.mnv2.zoo.ModelStore;
 import java.io.IOException;
@@ -26,18 +25,21 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code mnv2 classify}: top-K ImageNet labels of photos with a pretrained TFLite MobileNetV2. */
+/** {@code mnv2 classify}: top-K labels of photos with a pretrained MobileNetV2 (TFLite, ONNX or safetensors). */
 @Command(name = "classify", mixinStandardHelpOptions = true,
-        description = "Classify images (JPEG, PNG, BMP) with a pretrained MobileNetV2 TFLite model and print the "
-                + "top K labels with their probabilities. The model is loaded once for all images.")
+        description = "Classify images (JPEG, PNG, BMP) with a pretrained MobileNetV2 and print the top K labels "
+                + "with their probabilities. The model is loaded once for all images.")
 final class ClassifyCommand implements Callable<Integer> {
     enum Format { text, json }
+
+    /** Pixel normalisation: the model's own, TensorFlow's [-1, 1], or torchvision's ImageNet mean/std. */
+    enum Normalize { auto, tf, imagenet }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--model", paramLabel = "NAME|PATH", defaultValue = ModelStore.DEFAULT_MODEL,
-            description = "A .tflite file, or a known model name looked up in $MNV2_MODELS, then ~/.cache/mnv2, "
+            description = "A .tflite, .onnx or .safetensors file, or a known model name looked up in $MNV2_MODELS, then ~/.cache/mnv2, "
                     + "then downloaded (SHA-256 checked): mobilenet_v2_1.0_224_quant, tf2_mobilenet_v2_1.0_224_ptq. "
                     + "Default: ${DEFAULT-VALUE}.")
     String model;
@@ -54,6 +56,12 @@ final class ClassifyCommand implements Callable<Integer> {
                     + "evaluation does; 1 keeps the whole image. Default: ${DEFAULT-VALUE}.")
     double centralCrop;
 
+    @Option(names = "--normalize", paramLabel = "auto|tf|imagenet", defaultValue = "auto",
+            description = "Pixel scaling: auto (a TFLite file's own; for ONNX and safetensors files [-1, 1] for "
+                    + "TensorFlow-padded networks and ImageNet mean/std for PyTorch-padded ones, e.g. torchvision "
+                    + "checkpoints), tf ([-1, 1]) or imagenet. Default: ${DEFAULT-VALUE}.")
+    Normalize normalize;
+
     @Option(names = "--labels", paramLabel = "FILE",
             description = "Label file (one label per line, line i = output i) for models that embed none.")
     Path labels;
@@ -69,10 +77,15 @@ final class ClassifyCommand implements Callable<Integer> {
         if (!(centralCrop > 0 && centralCrop <= 1)) {
             throw usage("--central-crop must be in (0, 1], got " + centralCrop);
         }
-        TfliteModel loaded = TfliteModels.load(ModelStore.defaults().resolve(model));
+        ModelFiles.Loaded loaded = ModelFiles.load(model);
         Network network = withLabels(loaded.network());
+        PixelScaling scaling = switch (normalize) {
+            case auto -> loaded.scaling();
+            case tf -> PixelScaling.MINUS_ONE_TO_ONE;
+            case imagenet -> PixelScaling.IMAGENET;
+        };
         ImagePreprocessor preprocessor = ImagePreprocessor.builder(network.input().height(), network.input().width())
-                .centralCrop(centralCrop).scaling(loaded.inputScaling()).build();
+                .centralCrop(centralCrop).scaling(scaling).build();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<Object> results = new ArrayList<>();

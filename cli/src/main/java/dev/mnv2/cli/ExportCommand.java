@@ -57,7 +57,7 @@ final class ExportCommand implements Callable<Integer> {
         if (!Files.isDirectory(folder)) {
             throw new NoSuchFileException(out.toString(), null, "cannot write: folder " + folder + " does not exist");
         }
-        Network network = ModelFiles.load(model);
+        Network network = ModelFiles.load(model).network();
         switch (chosen) {
             case onnx -> OnnxExporter.builder().foldBatchNorm(!keepBatchNorm).softmax(softmax).build().write(network, out);
             case safetensors -> Checkpoint.save(network, out);

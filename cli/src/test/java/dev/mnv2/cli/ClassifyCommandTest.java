@@ -45,6 +45,42 @@ class ClassifyCommandTest {
         }
     }
 
+    /** The exported file keeps the weights and labels; its TensorFlow layout selects [-1, 1] pixels. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void exportedOnnxAndSafetensorsModelsClassifyLikeTheTfliteOne() {
+        SharedData.model("mobilenet_v2_1.0_224_quant.tflite");
+        String cat = SharedData.data("images/cat.bmp").toString();
+        for (String extension : new String[] {"onnx", "safetensors"}) {
+            Path exported = dir.resolve("model." + extension);
+            CliRun export = CliRun.of("export", "--out", exported.toString());
+            assertEquals(0, export.exitCode(), export.err());
+
+            CliRun run = CliRun.of("classify", "--model", exported.toString(), "--top", "1", "--format", "json", cat);
+
+            assertEquals(0, run.exitCode(), run.err());
+            Map<String, Object> best = ((List<Map<String, Object>>) ((List<Map<String, Object>>)
+                    ((Map<String, Object>) Json.parse(run.out())).get("results")).get(0).get("top")).get(0);
+            assertEquals(286L, best.get("index"), extension);
+            assertEquals("Egyptian cat", best.get("label"), extension);
+            assertTrue(((Number) best.get("score")).doubleValue() >= 0.7, extension + ": " + best);
+        }
+    }
+
+    @Test
+    void normalizationCanBeChosenAndBadValuesAreUsageErrors() {
+        SharedData.model("mobilenet_v2_1.0_224_quant.tflite");
+        String cat = SharedData.data("images/cat.bmp").toString();
+        CliRun imagenet = CliRun.of("classify", "--normalize", "imagenet", "--top", "1", cat);
+        assertEquals(0, imagenet.exitCode(), imagenet.err());
+        CliRun tf = CliRun.of("classify", "--normalize", "tf", "--top", "1", cat);
+        assertEquals(0, tf.exitCode(), tf.err());
+        assertFalse(imagenet.out().equals(tf.out()), "the scaling reaches the network");
+        CliRun bad = CliRun.of("classify", "--normalize", "caffe", cat);
+        assertEquals(2, bad.exitCode());
+        assertTrue(bad.err().contains("--normalize"), bad.err());
+    }
+
     @Test
     void modelGivenAsAPathPrintsText() {
         Path model = SharedData.model("tf2_mobilenet_v2_1.0_224_ptq.tflite");

@@ -82,7 +82,7 @@ public final class ImagePreprocessor {
     private void write(BufferedImage image, float[] out, int offset) {
         float[] rgb = resize(image);
         for (int i = 0; i < rgb.length; i++) {
-            out[offset + i] = scaling.apply(rgb[i]);
+            out[offset + i] = scaling.apply(i % 3, rgb[i]);
         }
     }
 

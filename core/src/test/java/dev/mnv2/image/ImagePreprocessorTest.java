@@ -85,7 +85,22 @@ class ImagePreprocessorTest {
         assertEquals(0f, t.get(1, 0, 0, 0));
         assertEquals(127f / 128, t.get(1, 2, 3, 1));
         assertEquals(0.5f, t.get(1, 3, 5, 2));
-        assertEquals(0f, PixelScaling.MINUS_ONE_TO_ONE.apply(127.5f));
+        assertEquals(0f, PixelScaling.MINUS_ONE_TO_ONE.apply(1, 127.5f));
+    }
+
+    @Test
+    void imageNetNormalisationIsPerChannel() {
+        BufferedImage white = new BufferedImage(4, 4, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 4; y++) {
+            for (int x = 0; x < 4; x++) {
+                white.setRGB(x, y, 0xFFFFFF);
+            }
+        }
+        Tensor t = ImagePreprocessor.builder(2, 2).scaling(PixelScaling.IMAGENET).build().toTensor(white);
+        assertEquals((1 - 0.485) / 0.229, t.get(0, 1, 1, 0), 1e-5);
+        assertEquals((1 - 0.456) / 0.224, t.get(0, 1, 1, 1), 1e-5);
+        assertEquals((1 - 0.406) / 0.225, t.get(0, 1, 1, 2), 1e-5);
+        assertThrows(IllegalArgumentException.class, () -> PixelScaling.IMAGENET.apply(3, 0));
     }
 
     @Test
