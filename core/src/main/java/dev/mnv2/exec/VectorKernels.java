@@ -61,7 +61,7 @@ final class VectorKernels implements Kernels {
         FloatVector b0 = FloatVector.fromArray(S, bias, o);
         FloatVector b1 = FloatVector.fromArray(S, bias, o + L);
         int p = p0;
-        for (; p + 4 <= p1; p += 4) {
+        for (; p + Kernels.BLOCK_PIXELS <= p1; p += Kernels.BLOCK_PIXELS) {
             FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
             int x0 = inOff + p * inC;
             int x1 = x0 + inC;
