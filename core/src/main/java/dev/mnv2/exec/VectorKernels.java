@@ -61,7 +61,11 @@ final class VectorKernels implements Kernels {
         FloatVector b0 = FloatVector.fromArray(S, bias, o);
         FloatVector b1 = FloatVector.fromArray(S, bias, o + L);
         int p = p0;
-        for (; p + Kernels.BLOCK_PIXELS <= p1; p += Kernels.BLOCK_PIXELS) {
+        boolean anyBlock = p1 - p0 >= Kernels.BLOCK_PIXELS;
+        // A tail of 2 or 3 pixels runs as the block ending at p1, cheaper than single pixels; the pixels it
+        // shares with the previous block are recomputed to the same bits.
+        while (anyBlock && p1 - p >= 2) {
+            p = Math.min(p, p1 - Kernels.BLOCK_PIXELS);
             FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
             int x0 = inOff + p * inC;
             int x1 = x0 + inC;
@@ -94,6 +98,7 @@ final class VectorKernels implements Kernels {
             a21.intoArray(out, d + L);
             a30.intoArray(out, d + outC);
             a31.intoArray(out, d + outC + L);
+            p += Kernels.BLOCK_PIXELS;
         }
         for (; p < p1; p++) {
             FloatVector a0 = b0, a1 = b1;
