@@ -45,6 +45,9 @@ interface Kernels {
     /** Width of the column strips of packed weights; the vector kernels' register block is 2 × 8 lanes. */
     int STRIP = 16;
 
+    /** Pixels per register block of the vector kernels' matrix product: pixel ranges split on multiples of it. */
+    int BLOCK_PIXELS = 4;
+
     /**
      * Packs a {@code [inC][outC]} weight matrix into column strips, each stored contiguously as
      * {@code [inC][width]}, so the matrix product streams its weights in order: strips of {@link #STRIP}

@@ -405,18 +405,18 @@ public final class Plan {
 
         @Override
         int parts(int threads) {
-            if (pixels < 6 * threads) {
+            if (pixels < Kernels.BLOCK_PIXELS * threads) {
                 // Few pixels (the classifier): split the output channels, in whole strips, instead.
                 return Math.max(1, Math.min(threads, outC / Kernels.STRIP));
             }
-            return Math.min(threads, pixels / 6);
+            return Math.min(threads, pixels / Kernels.BLOCK_PIXELS);
         }
 
         @Override
         void run(Kernels k, Frame f, Scratch s, int part, int parts) {
             float[] res = residual < 0 ? null : f.buffers[residual];
             int resOff = residual < 0 ? 0 : f.offsets[residual];
-            if (pixels < 6 * parts || parts == 1) {
+            if (pixels < Kernels.BLOCK_PIXELS * parts || parts == 1) {
                 int strips = outC / Kernels.STRIP;
                 int o0 = split(strips, part, parts) * Kernels.STRIP;
                 int o1 = part + 1 == parts ? outC : split(strips, part + 1, parts) * Kernels.STRIP;
@@ -425,9 +425,10 @@ public final class Plan {
                 s.wroteShared(dst, (pixels - 1) * outC + o1);
                 return;
             }
-            // Ranges start on multiples of 6 pixels, the GEMM's register block.
-            int p0 = split(pixels / 6, part, parts) * 6;
-            int p1 = part + 1 == parts ? pixels : split(pixels / 6, part + 1, parts) * 6;
+            // Ranges start on whole register blocks.
+            int blocks = pixels / Kernels.BLOCK_PIXELS;
+            int p0 = split(blocks, part, parts) * Kernels.BLOCK_PIXELS;
+            int p1 = part + 1 == parts ? pixels : split(blocks, part + 1, parts) * Kernels.BLOCK_PIXELS;
             k.pointwise(f.buffers[src], f.offsets[src] + p0 * inC, p1 - p0, inC, weight, bias, outC, lo, hi,
                     f.buffers[dst], f.offsets[dst] + p0 * outC, res, resOff + p0 * outC);
             s.wroteShared(dst, p1 * outC);
