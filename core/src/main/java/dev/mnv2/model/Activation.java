@@ -8,14 +8,6 @@ public enum Activation {
     /** min(max(x, 0), 6), robust under low-precision arithmetic (paper §3). */
     RELU6;
 
-    public float apply(float x) {
-        return switch (this) {
-            case IDENTITY -> x;
-            case RELU -> Math.max(x, 0f);
-            case RELU6 -> Math.min(Math.max(x, 0f), 6f);
-        };
-    }
-
     /** Lower clamp bound of this activation. */
     public float min() {
         return this == IDENTITY ? Float.NEGATIVE_INFINITY : 0f;

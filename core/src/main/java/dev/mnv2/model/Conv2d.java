@@ -96,11 +96,6 @@ public record Conv2d(
                 w, b, null);
     }
 
-    public Conv2d withActivation(Activation newActivation) {
-        return new Conv2d(name, inChannels, outChannels, kernel, stride, dilation, groups, padding, newActivation,
-                weight, bias, batchNorm);
-    }
-
     public Padding.Axis resolve(int inputLength) {
         return padding.resolve(inputLength, kernel, stride, dilation);
     }
