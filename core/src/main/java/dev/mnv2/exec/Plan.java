@@ -285,37 +285,45 @@ public final class Plan {
         }
     }
 
-    /**
-     * Any other convolution (the stem): parallel over output rows. Ungrouped ones gather each output row's
-     * receptive fields into a patch matrix {@code [outW][k·k·inC]} (zeros in the padding) and multiply it by
-     * the HWIO weights, which are that matrix's {@code [k·k·inC][outC]} partner, with the 1×1 kernel.
-     */
-    static final class ConvStep extends Step {
-        private final Conv2d conv;
-        private final Shape in;
-        private final ConvGeometry g;
-        private final float[] bias;
-        private final int src;
-        private final int dst;
-        final int patchFloats;
-        private final float[] packed;
+    /** A convolution over a whole tensor from buffer {@code src} to {@code dst}, split by output rows. */
+    abstract static class RowsStep extends Step {
+        final Conv2d conv;
+        final Shape in;
+        final ConvGeometry g;
+        final float[] bias;
+        final int src;
+        final int dst;
 
-        ConvStep(Conv2d conv, Shape in, int src, int dst) {
+        RowsStep(Conv2d conv, Shape in, int src, int dst) {
             this.conv = conv;
-            this.packed = conv.groups() == 1
-                    ? Kernels.pack(conv.weight(), conv.kernel() * conv.kernel() * in.channels(), conv.outChannels())
-                    : null;
             this.in = in;
             this.g = ConvGeometry.of(conv, in.height(), in.width());
             this.bias = biasOf(conv);
             this.src = src;
             this.dst = dst;
-            this.patchFloats = conv.groups() == 1 ? g.outW() * conv.kernel() * conv.kernel() * in.channels() : 0;
         }
 
         @Override
         int parts(int threads) {
             return Math.min(threads, g.outH());
+        }
+    }
+
+    /**
+     * Any other convolution (the stem): parallel over output rows. Ungrouped ones gather each output row's
+     * receptive fields into a patch matrix {@code [outW][k·k·inC]} (zeros in the padding) and multiply it by
+     * the HWIO weights, which are that matrix's {@code [k·k·inC][outC]} partner, with the 1×1 kernel.
+     */
+    static final class ConvStep extends RowsStep {
+        final int patchFloats;
+        private final float[] packed;
+
+        ConvStep(Conv2d conv, Shape in, int src, int dst) {
+            super(conv, in, src, dst);
+            this.packed = conv.groups() == 1
+                    ? Kernels.pack(conv.weight(), conv.kernel() * conv.kernel() * in.channels(), conv.outChannels())
+                    : null;
+            this.patchFloats = conv.groups() == 1 ? g.outW() * conv.kernel() * conv.kernel() * in.channels() : 0;
         }
 
         @Override
@@ -436,28 +444,12 @@ public final class Plan {
     }
 
     /** A depthwise convolution over the whole tensor (layer-by-layer mode): parallel over output rows. */
-    static final class DepthwiseStep extends Step {
-        private final Conv2d conv;
-        private final Shape in;
-        private final ConvGeometry g;
-        private final float[] bias;
-        private final int src;
-        private final int dst;
+    static final class DepthwiseStep extends RowsStep {
         private final int residual;
 
         DepthwiseStep(Conv2d conv, Shape in, int src, int dst, int residual) {
-            this.conv = conv;
-            this.in = in;
-            this.g = ConvGeometry.of(conv, in.height(), in.width());
-            this.bias = biasOf(conv);
-            this.src = src;
-            this.dst = dst;
+            super(conv, in, src, dst);
             this.residual = residual;
-        }
-
-        @Override
-        int parts(int threads) {
-            return Math.min(threads, g.outH());
         }
 
         @Override

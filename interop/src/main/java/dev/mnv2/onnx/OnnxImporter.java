@@ -924,35 +924,30 @@ public final class OnnxImporter {
         return null;
     }
 
-    private static long intAttribute(NodeProto node, String name, long fallback) throws OnnxFormatException {
+    /** The attribute {@code name} of {@code node}, checked to be of {@code type}; null when absent. */
+    private static AttributeProto typedAttribute(NodeProto node, String name, AttributeProto.AttributeType type,
+                                                 String what) throws OnnxFormatException {
         AttributeProto a = attribute(node, name);
-        if (a == null) {
-            return fallback;
+        if (a != null && a.getType() != type) {
+            throw new OnnxFormatException(Reader.describe(node) + ": attribute " + name + " must be " + what);
         }
-        if (a.getType() != AttributeProto.AttributeType.INT) {
-            throw new OnnxFormatException(Reader.describe(node) + ": attribute " + name + " must be an int");
-        }
-        return a.getI();
+        return a;
+    }
+
+    private static long intAttribute(NodeProto node, String name, long fallback) throws OnnxFormatException {
+        AttributeProto a = typedAttribute(node, name, AttributeProto.AttributeType.INT, "an int");
+        return a == null ? fallback : a.getI();
     }
 
     private static float floatAttribute(NodeProto node, String name, float fallback) throws OnnxFormatException {
-        AttributeProto a = attribute(node, name);
-        if (a == null) {
-            return fallback;
-        }
-        if (a.getType() != AttributeProto.AttributeType.FLOAT) {
-            throw new OnnxFormatException(Reader.describe(node) + ": attribute " + name + " must be a float");
-        }
-        return a.getF();
+        AttributeProto a = typedAttribute(node, name, AttributeProto.AttributeType.FLOAT, "a float");
+        return a == null ? fallback : a.getF();
     }
 
     private static long[] intsAttribute(NodeProto node, String name, long[] fallback) throws OnnxFormatException {
-        AttributeProto a = attribute(node, name);
+        AttributeProto a = typedAttribute(node, name, AttributeProto.AttributeType.INTS, "a list of ints");
         if (a == null) {
             return fallback;
-        }
-        if (a.getType() != AttributeProto.AttributeType.INTS) {
-            throw new OnnxFormatException(Reader.describe(node) + ": attribute " + name + " must be a list of ints");
         }
         long[] out = new long[a.getIntsCount()];
         for (int i = 0; i < out.length; i++) {
@@ -962,13 +957,7 @@ public final class OnnxImporter {
     }
 
     private static String stringAttribute(NodeProto node, String name, String fallback) throws OnnxFormatException {
-        AttributeProto a = attribute(node, name);
-        if (a == null) {
-            return fallback;
-        }
-        if (a.getType() != AttributeProto.AttributeType.STRING) {
-            throw new OnnxFormatException(Reader.describe(node) + ": attribute " + name + " must be a string");
-        }
-        return a.getS().toStringUtf8();
+        AttributeProto a = typedAttribute(node, name, AttributeProto.AttributeType.STRING, "a string");
+        return a == null ? fallback : a.getS().toStringUtf8();
     }
 }
