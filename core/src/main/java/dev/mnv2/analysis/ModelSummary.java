@@ -1,7 +1,11 @@
 package dev.mnv2.analysis;
 
+import dev.mnv2.exec.ExecutionMode;
 import dev.mnv2.exec.Plan;
 import dev.mnv2.model.ArchitectureRow;
+import dev.mnv2.model.ArgMax;
+import dev.mnv2.model.AveragePool;
+import dev.mnv2.model.Concat;
 import dev.mnv2.model.Conv2d;
 import dev.mnv2.model.Dense;
 import dev.mnv2.model.Dropout;
@@ -10,22 +14,25 @@ import dev.mnv2.model.InvertedResidual;
 import dev.mnv2.model.Layer;
 import dev.mnv2.model.Network;
 import dev.mnv2.model.NetworkConfig;
+import dev.mnv2.model.Node;
+import dev.mnv2.model.ResizeBilinear;
 import dev.mnv2.model.Shape;
-import dev.mnv2.model.Stage;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Cost and memory analysis of a network: per-layer parameters and multiply-accumulates, the paper's
- * Table 3 memory view, and the peak activation bytes this engine's plan allocates.
+ * Cost and memory analysis of a network graph: per-layer parameters and multiply-accumulates, the paper's
+ * Table 3 memory view, and the peak activation bytes this engine's plan allocates. Computed from shapes
+ * alone: the plan is laid out without packing a weight.
  *
  * @param params learnable parameters with batch-norm gamma/beta (torchvision's and Keras' count)
  * @param paramsWithoutBatchNorm conv and dense weights and biases only (the reference implementation's count)
  * @param macs multiply-accumulates of conv and fully-connected layers for one image
  * @param table3 per resolution, the largest tensor that §5.1 inference must hold between operators
- * @param peakActivationBytes float32 activation buffers this engine's layer-by-layer plan allocates per image
+ * @param peakActivationBytes float32 activation buffers this engine's default (memory-efficient) plan
+ *     allocates per image, the input included
  */
 public record ModelSummary(
         NetworkConfig config, Shape input, List<LayerCost> layers, long params, long paramsWithoutBatchNorm,
@@ -36,21 +43,19 @@ public record ModelSummary(
 
     public static ModelSummary of(Network network) {
         List<LayerCost> rows = new ArrayList<>();
-        Shape shape = network.input();
-        for (Stage stage : network.stages()) {
-            for (Layer layer : stage.layers()) {
-                Shape out = layer.outputShape(shape);
-                rows.add(new LayerCost(layer.name(), operator(layer), shape, out, expansion(layer),
-                        Integer.toString(out.channels()), ArchitectureRow.cell(stage.row().n()), stride(layer),
-                        layer.parameters(), layer.parametersWithoutBatchNorm(), layer.macs(shape)));
-                shape = out;
-            }
+        for (Node node : network.nodes()) {
+            Layer layer = node.layer();
+            Shape in = network.shape(node.inputs().get(0));
+            Shape out = network.shape(node.name());
+            rows.add(new LayerCost(layer.name(), operator(layer), in, out, expansion(layer),
+                    Integer.toString(out.channels()), node.row() == null ? "-" : ArchitectureRow.cell(node.row().n()),
+                    stride(layer), layer.parameters(), layer.parametersWithoutBatchNorm(), layer.macs(in)));
         }
         List<Table3Row> table3 = table3(network);
         double maxKb = table3.stream().mapToDouble(Table3Row::kb).max().orElse(0);
         return new ModelSummary(network.config(), network.input(), List.copyOf(rows), network.parameters(),
                 network.parametersWithoutBatchNorm(), network.macs(), table3, maxKb,
-                Plan.of(network).activationBytes());
+                Plan.layout(network, ExecutionMode.MEMORY_EFFICIENT).activationBytes());
     }
 
     /**
@@ -64,11 +69,9 @@ public record ModelSummary(
         Map<String, Integer> maxChannels = new LinkedHashMap<>();
         Map<String, Long> positions = new LinkedHashMap<>();
         List<Layer> layers = network.layers();
-        Shape shape = network.input();
         for (int i = 0; i < layers.size(); i++) {
             Layer layer = layers.get(i);
-            Shape out = layer.outputShape(shape);
-            shape = out;
+            Shape out = network.shape(layer.name());
             if (layer instanceof Dropout || streamedIntoNext(layer, i + 1 < layers.size() ? layers.get(i + 1) : null)) {
                 continue;
             }
@@ -101,6 +104,10 @@ public record ModelSummary(
         if (layer instanceof GlobalAveragePool) return "avgpool";
         if (layer instanceof Dropout) return "dropout";
         if (layer instanceof Dense) return "fc";
+        if (layer instanceof AveragePool pool) return "avgpool " + pool.kernelHeight() + "x" + pool.kernelWidth();
+        if (layer instanceof Concat) return "concat";
+        if (layer instanceof ResizeBilinear) return "resize bilinear";
+        if (layer instanceof ArgMax) return "argmax";
         return layer.getClass().getSimpleName();
     }
 

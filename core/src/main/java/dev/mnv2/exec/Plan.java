@@ -1,5 +1,8 @@
 package dev.mnv2.exec;
 
+import dev.mnv2.model.ArgMax;
+import dev.mnv2.model.AveragePool;
+import dev.mnv2.model.Concat;
 import dev.mnv2.model.Conv2d;
 import dev.mnv2.model.Dense;
 import dev.mnv2.model.Dropout;
@@ -7,28 +10,37 @@ import dev.mnv2.model.GlobalAveragePool;
 import dev.mnv2.model.InvertedResidual;
 import dev.mnv2.model.Layer;
 import dev.mnv2.model.Network;
+import dev.mnv2.model.Node;
+import dev.mnv2.model.ResizeBilinear;
 import dev.mnv2.model.Shape;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 
 /**
- * Execution plan for one image: batch norms folded, every layer bound to a kernel and to buffers whose
- * sizes are fixed when the plan is made, so running allocates nothing. Shared buffers (per running image):
- * the caller's input, two ping-pong buffers for the tensors between layers, and in
- * {@link ExecutionMode#LAYER_BY_LAYER} one for a block's expanded and one for its depthwise output.
- * Per-thread scratch: the expanded rows a tile needs and the tile's depthwise output (memory-efficient mode),
- * and one output row's patch matrix for the stem convolution.
+ * Execution plan for one image of a network graph. Making a plan has two phases, as XNNPACK's operators:
+ * {@link #layout} plans shapes, steps and buffers only (what cost analysis needs); {@link #of} also packs
+ * every step's weights (batch norms folded into copies), so that running allocates nothing.
+ *
+ * <p>Every node becomes one step whose class is chosen by the operator and its shapes when the plan is made
+ * (a 1×1 conv over whole pixels is a GEMM, the stem a patch matrix through the same GEMM, a depthwise conv
+ * the vectorised row kernel, an average pool covering its whole input the global pooling kernel). By default
+ * an inverted residual block is one fused step run in row tiles (§5.1, {@link ExecutionMode}); a block whose
+ * expanded tensor is asked for as an output runs layer by layer so that the tensor exists.
+ *
+ * <p>Buffers are assigned by liveness: a tensor takes a buffer that no live tensor holds (the best-fitting
+ * free one, else the largest free one, grown) and gives it back after its last reader's step; the outputs
+ * live to the end. Buffer 0 is the caller's input image. On a chain of fused blocks this is the ping-pong of
+ * two bottleneck-sized buffers. Per-thread scratch: the expanded rows a tile needs and the tile's depthwise
+ * output (memory-efficient mode), and one output row's patch matrix for the stem convolution.
  *
  * <p>Each step can be split into parts (row bands or pixel ranges) that threads run independently.
  */
 public final class Plan {
     static final int INPUT = 0;
-    static final int PING = 1;
-    static final int PONG = 2;
-    static final int EXPANDED = 3;
-    static final int DEPTHWISE = 4;
-    static final int SHARED_BUFFERS = 5;
     static final int RING = 0;
     static final int TILE = 1;
     static final int PATCH = 2;
@@ -39,60 +51,91 @@ public final class Plan {
     private final Network network;
     private final ExecutionMode mode;
     private final List<Step> steps = new ArrayList<>();
-    final int[] sharedFloats = new int[SHARED_BUFFERS];
+    /** Floats of every shared buffer of a running image; entry {@link #INPUT} is the input image. */
+    final int[] sharedFloats;
     final int[] scratchFloats = new int[SCRATCH_BUFFERS];
     private int maxKernel = 1;
-    private final int outputBuffer;
-    private final int outputFloats;
+    private final List<String> outputs;
+    private final int[] outputBuffers;
+    private final Shape[] outputShapes;
+    private boolean packed;
 
-    private Plan(Network network, ExecutionMode mode) {
-        this.network = network.foldBatchNorm();
+    private Plan(Network network, ExecutionMode mode, List<String> outputs) {
+        this.network = network;
         this.mode = mode;
-        Shape shape = this.network.input();
-        sharedFloats[INPUT] = Math.toIntExact(shape.elements());
-        int current = INPUT;
-        for (Layer layer : this.network.layers()) {
-            if (layer instanceof Dropout) {
-                continue;
-            }
-            Shape out = layer.outputShape(shape);
-            int dst = current == PING ? PONG : PING;
-            reserveShared(dst, out);
-            if (layer instanceof Conv2d conv) {
-                add(conv.name(), conv.macs(shape), convStep(conv, shape, current, dst, -1));
-            } else if (layer instanceof InvertedResidual block) {
-                planBlock(block, shape, current, dst);
-            } else if (layer instanceof GlobalAveragePool) {
-                add(layer.name(), 0, new PoolStep(shape, current, dst));
-            } else if (layer instanceof Dense dense) {
-                add(dense.name(), dense.macs(shape), new PointwiseStep(dense.weight(), dense.bias(), Float.NEGATIVE_INFINITY,
-                        Float.POSITIVE_INFINITY, 1, dense.inFeatures(), dense.outFeatures(), current, dst, -1));
-            } else {
-                throw new IllegalArgumentException("no kernel for layer " + layer.name());
-            }
-            shape = out;
-            current = dst;
+        this.outputs = List.copyOf(outputs);
+        if (this.outputs.isEmpty()) {
+            throw new IllegalArgumentException("a plan needs at least one output");
         }
-        outputBuffer = current;
-        outputFloats = Math.toIntExact(this.network.outputShape().elements());
+        Planner planner = new Planner();
+        for (Node node : network.nodes()) {
+            planner.plan(node);
+        }
+        int[] buffers = planner.assignBuffers(this.outputs);
+        for (Pending p : planner.pending) {
+            Step step = p.make().apply(buffers);
+            step.name = p.name();
+            step.macs = p.macs();
+            steps.add(step);
+        }
+        sharedFloats = planner.bufferFloats.stream().mapToInt(Integer::intValue).toArray();
+        outputBuffers = new int[this.outputs.size()];
+        outputShapes = new Shape[this.outputs.size()];
+        for (int i = 0; i < outputBuffers.length; i++) {
+            outputBuffers[i] = buffers[planner.tensor(this.outputs.get(i))];
+            outputShapes[i] = network.shape(this.outputs.get(i));
+        }
     }
 
-    /** Plans {@code network} for memory-efficient execution (batch norms are folded into copies). */
+    /** Plans {@code network} for memory-efficient execution of its outputs, weights packed. */
     public static Plan of(Network network) {
         return of(network, ExecutionMode.MEMORY_EFFICIENT);
     }
 
     public static Plan of(Network network, ExecutionMode mode) {
-        return new Plan(network, mode);
+        return of(network, mode, network.outputs());
     }
 
-    /** The batch-norm-folded network this plan runs. */
+    /** A plan that computes the tensors {@code outputs} of {@code network} (any of its tensors), packed. */
+    public static Plan of(Network network, ExecutionMode mode, List<String> outputs) {
+        Plan plan = layout(network, mode, outputs);
+        for (Step step : plan.steps) {
+            step.pack();
+        }
+        plan.packed = true;
+        return plan;
+    }
+
+    /** Shapes, steps and buffers of {@code network}'s plan without packing any weight: for cost analysis. */
+    public static Plan layout(Network network, ExecutionMode mode) {
+        return layout(network, mode, network.outputs());
+    }
+
+    public static Plan layout(Network network, ExecutionMode mode, List<String> outputs) {
+        return new Plan(network, mode, outputs);
+    }
+
+    /** The network this plan runs (batch norms are folded only into the steps' packed copies). */
     public Network network() {
         return network;
     }
 
     public ExecutionMode mode() {
         return mode;
+    }
+
+    /** True when the weights are packed and the plan can run. */
+    public boolean packed() {
+        return packed;
+    }
+
+    /** The tensors a run produces, in order. */
+    public List<String> outputs() {
+        return outputs;
+    }
+
+    Shape outputShape(int index) {
+        return outputShapes[index];
     }
 
     /** Planned activation bytes of one image run on one thread, the input included. */
@@ -115,49 +158,186 @@ public final class Plan {
         return floats * Float.BYTES;
     }
 
-    private void planBlock(InvertedResidual block, Shape in, int src, int dst) {
-        Shape hidden = block.expandedShape(in);
-        Conv2d dw = block.depthwise();
-        Shape dwOut = dw.outputShape(hidden);
-        if (block.hasExpansionResidual() && !dwOut.equals(hidden)) {
-            throw new IllegalArgumentException(block.name() + ": expansion shortcut needs the depthwise to keep "
-                    + hidden + ", it gives " + dwOut);
-        }
-        maxKernel = Math.max(maxKernel, dw.kernel());
-        if ((block.expand() != null && !isPlainPointwise(block.expand(), in)) || !isPlainPointwise(block.project(), dwOut)) {
-            throw new IllegalArgumentException(block.name() + ": 1x1 convolutions of a block must not pad or stride");
-        }
-        if (mode == ExecutionMode.MEMORY_EFFICIENT) {
-            BlockStep step = new BlockStep(block, in, hidden, dwOut, src, dst);
-            scratchFloats[RING] = Math.max(scratchFloats[RING], step.ringRows * step.rowFloats);
-            scratchFloats[TILE] = Math.max(scratchFloats[TILE], step.chunkRows * dwOut.width() * hidden.channels());
-            add(block.name(), block.macs(in), step);
-            return;
-        }
-        int expanded = src;
-        if (block.expand() != null) {
-            expanded = EXPANDED;
-            reserveShared(EXPANDED, hidden);
-            add(block.expand().name(), block.expand().macs(in), convStep(block.expand(), in, src, EXPANDED, -1));
-        }
-        reserveShared(DEPTHWISE, dwOut);
-        add(dw.name(), dw.macs(hidden),
-                new DepthwiseStep(dw, hidden, expanded, DEPTHWISE, block.hasExpansionResidual() ? expanded : -1));
-        add(block.project().name(), block.project().macs(dwOut),
-                convStep(block.project(), dwOut, DEPTHWISE, dst, block.hasBottleneckResidual() ? src : -1));
-    }
+    /** A step before its buffers are known: the tensors it reads and writes, and how to make it. */
+    private record Pending(String name, long macs, int[] reads, int writes, Function<int[], Step> make) {}
 
-    private void add(String name, long macs, Step step) {
-        step.name = name;
-        step.macs = macs;
-        steps.add(step);
+    /** Turns nodes into pending steps over numbered tensors, then assigns the tensors buffers. */
+    private final class Planner {
+        final List<Pending> pending = new ArrayList<>();
+        final Map<String, Integer> ids = new HashMap<>();
+        final List<Shape> shapes = new ArrayList<>();
+        final List<Integer> bufferFloats = new ArrayList<>();
+
+        Planner() {
+            ids.put(Network.INPUT, 0);
+            shapes.add(network.input());
+        }
+
+        int tensor(String name) {
+            Integer id = ids.get(name);
+            if (id == null) {
+                throw new IllegalArgumentException("the network has no tensor named " + name);
+            }
+            return id;
+        }
+
+        int define(String name, Shape shape) {
+            ids.put(name, shapes.size());
+            shapes.add(shape);
+            return shapes.size() - 1;
+        }
+
+        void add(String name, long macs, int[] reads, int writes, Function<int[], Step> make) {
+            pending.add(new Pending(name, macs, reads, writes, make));
+        }
+
+        void plan(Node node) {
+            Layer layer = node.layer();
+            List<Shape> inShapes = network.inputShapes(node);
+            Shape in = inShapes.get(0);
+            int src = tensor(node.inputs().get(0));
+            if (layer instanceof Dropout) {
+                ids.put(node.name(), src); // the identity at inference: same tensor
+                return;
+            }
+            if (layer instanceof InvertedResidual block) {
+                planBlock(block, in, src, node.name());
+                return;
+            }
+            Shape out = network.shape(node.name());
+            int dst = define(node.name(), out);
+            int[] reads = {src};
+            if (layer instanceof Conv2d conv) {
+                add(conv.name(), conv.macs(in), reads, dst, b -> convStep(conv, in, b[src], b[dst], -1));
+            } else if (layer instanceof Dense dense) {
+                add(dense.name(), dense.macs(in), reads, dst, b -> new PointwiseStep(dense, 1, b[src], b[dst], -1));
+            } else if (layer instanceof GlobalAveragePool) {
+                add(layer.name(), 0, reads, dst, b -> new PoolStep(in, b[src], b[dst]));
+            } else if (layer instanceof AveragePool pool) {
+                boolean whole = out.height() == 1 && out.width() == 1 && pool.kernelHeight() == in.height()
+                        && pool.kernelWidth() == in.width() && pool.rows(in.height()).before() == 0
+                        && pool.columns(in.width()).before() == 0;
+                add(layer.name(), 0, reads, dst, b -> whole ? new PoolStep(in, b[src], b[dst])
+                        : new AveragePoolStep(pool, in, out, b[src], b[dst]));
+            } else if (layer instanceof Concat) {
+                int[] all = node.inputs().stream().mapToInt(this::tensor).toArray();
+                int[] channels = inShapes.stream().mapToInt(Shape::channels).toArray();
+                add(layer.name(), 0, all, dst, b -> new ConcatStep(Arrays.stream(all).map(t -> b[t]).toArray(),
+                        channels, in.height() * in.width(), b[dst]));
+            } else if (layer instanceof ResizeBilinear resize) {
+                add(layer.name(), 0, reads, dst, b -> new ResizeStep(resize, in, out, b[src], b[dst]));
+            } else if (layer instanceof ArgMax) {
+                add(layer.name(), 0, reads, dst, b -> new ArgMaxStep(in, b[src], b[dst]));
+            } else {
+                throw new IllegalArgumentException("no kernel for layer " + layer.name());
+            }
+        }
+
+        private void planBlock(InvertedResidual block, Shape in, int src, String name) {
+            Shape hidden = block.expandedShape(in);
+            Conv2d dw = block.depthwise();
+            Shape dwOut = dw.outputShape(hidden);
+            if (block.hasExpansionResidual() && !dwOut.equals(hidden)) {
+                throw new IllegalArgumentException(block.name() + ": expansion shortcut needs the depthwise to keep "
+                        + hidden + ", it gives " + dwOut);
+            }
+            maxKernel = Math.max(maxKernel, dw.kernel());
+            if ((block.expand() != null && !isPlainPointwise(block.expand(), in))
+                    || !isPlainPointwise(block.project(), dwOut)) {
+                throw new IllegalArgumentException(block.name() + ": 1x1 convolutions of a block must not pad or stride");
+            }
+            boolean expansionWanted = block.expand() != null && outputs.contains(block.expand().name());
+            if (mode == ExecutionMode.MEMORY_EFFICIENT && !expansionWanted) {
+                int dst = define(name, network.shape(name));
+                BlockStep probe = new BlockStep(block, in, hidden, dwOut, -1, -1);
+                scratchFloats[RING] = Math.max(scratchFloats[RING], probe.ringRows * probe.rowFloats);
+                scratchFloats[TILE] = Math.max(scratchFloats[TILE], probe.chunkRows * dwOut.width() * hidden.channels());
+                add(block.name(), block.macs(in), new int[] {src}, dst,
+                        b -> new BlockStep(block, in, hidden, dwOut, b[src], b[dst]));
+                return;
+            }
+            int expanded = src;
+            if (block.expand() != null) {
+                int e = define(block.expand().name(), hidden);
+                expanded = e;
+                add(block.expand().name(), block.expand().macs(in), new int[] {src}, e,
+                        b -> convStep(block.expand(), in, b[src], b[e], -1));
+            }
+            int x = expanded;
+            int d = define(dw.name(), dwOut);
+            add(dw.name(), dw.macs(hidden), new int[] {x}, d,
+                    b -> new DepthwiseStep(dw, hidden, b[x], b[d], block.hasExpansionResidual() ? b[x] : -1));
+            int dst = define(name, network.shape(name));
+            boolean residual = block.hasBottleneckResidual();
+            add(block.project().name(), block.project().macs(dwOut), residual ? new int[] {d, src} : new int[] {d}, dst,
+                    b -> convStep(block.project(), dwOut, b[d], b[dst], residual ? b[src] : -1));
+        }
+
+        /**
+         * Buffer of every tensor, by liveness over the pending steps: a step's output takes a free buffer,
+         * then the tensors it read for the last time give theirs back.
+         */
+        int[] assignBuffers(List<String> wanted) {
+            int[] lastRead = new int[shapes.size()];
+            Arrays.fill(lastRead, -1);
+            for (int i = 0; i < pending.size(); i++) {
+                for (int t : pending.get(i).reads()) {
+                    lastRead[t] = i;
+                }
+            }
+            for (String name : wanted) {
+                lastRead[tensor(name)] = Integer.MAX_VALUE;
+            }
+            int[] buffer = new int[shapes.size()];
+            bufferFloats.add(Math.toIntExact(network.input().elements()));
+            List<Integer> free = new ArrayList<>();
+            for (int i = 0; i < pending.size(); i++) {
+                Pending p = pending.get(i);
+                int need = Math.toIntExact(shapes.get(p.writes()).elements());
+                int chosen = chooseFree(free, need);
+                if (chosen < 0) {
+                    chosen = bufferFloats.size();
+                    bufferFloats.add(0);
+                } else {
+                    free.remove(Integer.valueOf(chosen));
+                }
+                bufferFloats.set(chosen, Math.max(bufferFloats.get(chosen), need));
+                buffer[p.writes()] = chosen;
+                for (int t : p.reads()) {
+                    if (t != 0 && lastRead[t] == i && !free.contains(buffer[t])) {
+                        free.add(buffer[t]);
+                    }
+                }
+                if (lastRead[p.writes()] < 0) {
+                    free.add(chosen); // nothing reads it: its buffer is free again at once
+                }
+            }
+            return buffer;
+        }
+
+        /** The smallest free buffer that holds {@code need} floats, else the largest free one, else -1. */
+        private int chooseFree(List<Integer> free, int need) {
+            int best = -1;
+            for (int b : free) {
+                int size = bufferFloats.get(b);
+                if (best < 0) {
+                    best = b;
+                    continue;
+                }
+                int bestSize = bufferFloats.get(best);
+                boolean fits = size >= need;
+                boolean bestFits = bestSize >= need;
+                if (fits && (!bestFits || size < bestSize) || !fits && !bestFits && size > bestSize) {
+                    best = b;
+                }
+            }
+            return best;
+        }
     }
 
     private Step convStep(Conv2d conv, Shape in, int src, int dst, int residual) {
         if (isPlainPointwise(conv, in)) {
-            return new PointwiseStep(conv.weight(), biasOf(conv), conv.activation().min(), conv.activation().max(),
-                    Math.toIntExact((long) in.height() * in.width()), conv.inChannels(), conv.outChannels(),
-                    src, dst, residual);
+            return new PointwiseStep(conv, Math.toIntExact((long) in.height() * in.width()), src, dst, residual);
         }
         if (residual >= 0) {
             throw new IllegalArgumentException(conv.name() + ": residual only supported on 1x1 convolutions");
@@ -182,31 +362,27 @@ public final class Plan {
         return conv.bias() != null ? conv.bias() : new float[conv.outChannels()];
     }
 
-    private void reserveShared(int buffer, Shape shape) {
-        sharedFloats[buffer] = Math.max(sharedFloats[buffer], Math.toIntExact(shape.elements()));
-    }
-
     List<Step> steps() {
         return steps;
     }
 
-    int outputBuffer() {
-        return outputBuffer;
+    int outputCount() {
+        return outputBuffers.length;
     }
 
-    /** Values of one image's output (the logits of a classifier). */
-    int outputFloats() {
-        return outputFloats;
+    /** Values of one image's output {@code index}. */
+    int outputFloats(int index) {
+        return Math.toIntExact(outputShapes[index].elements());
     }
 
     /** Buffers of one running image, and the high-water mark of what the kernels wrote into them. */
     final class Frame {
-        final float[][] buffers = new float[SHARED_BUFFERS][];
-        final int[] offsets = new int[SHARED_BUFFERS];
+        final float[][] buffers = new float[sharedFloats.length][];
+        final int[] offsets = new int[sharedFloats.length];
         final Scratch[] scratch;
 
         Frame(int threads) {
-            for (int b = PING; b < SHARED_BUFFERS; b++) {
+            for (int b = INPUT + 1; b < buffers.length; b++) {
                 buffers[b] = new float[sharedFloats[b]];
             }
             scratch = new Scratch[threads];
@@ -220,8 +396,13 @@ public final class Plan {
             offsets[INPUT] = offset;
         }
 
-        float[] output() {
-            return buffers[outputBuffer];
+        /** Output {@code index} of the plan's outputs, at offset {@link #outputOffset}. */
+        float[] output(int index) {
+            return buffers[outputBuffers[index]];
+        }
+
+        int outputOffset(int index) {
+            return offsets[outputBuffers[index]];
         }
 
         /**
@@ -230,7 +411,7 @@ public final class Plan {
          */
         long measuredBytes() {
             long floats = sharedFloats[INPUT];
-            for (int b = PING; b < SHARED_BUFFERS; b++) {
+            for (int b = INPUT + 1; b < buffers.length; b++) {
                 int extent = 0;
                 for (Scratch s : scratch) {
                     extent = Math.max(extent, s.sharedWritten[b]);
@@ -250,7 +431,7 @@ public final class Plan {
     final class Scratch {
         final float[][] buffers = new float[SCRATCH_BUFFERS][];
         final int[] rowOff = new int[maxKernel];
-        final int[] sharedWritten = new int[SHARED_BUFFERS];
+        final int[] sharedWritten = new int[sharedFloats.length];
         final int[] scratchWritten = new int[SCRATCH_BUFFERS];
 
         Scratch() {
@@ -279,6 +460,9 @@ public final class Plan {
 
         abstract void run(Kernels k, Frame f, Scratch s, int part, int parts);
 
+        /** Folds batch norm into copies of the step's weights and packs them for its kernel. */
+        void pack() {}
+
         /** Start of part {@code part} when {@code n} items are split evenly into {@code parts}. */
         static int split(int n, int part, int parts) {
             return (int) ((long) n * part / parts);
@@ -287,10 +471,11 @@ public final class Plan {
 
     /** A convolution over a whole tensor from buffer {@code src} to {@code dst}, split by output rows. */
     abstract static class RowsStep extends Step {
-        final Conv2d conv;
+        /** The convolution; after {@link #pack()} its batch-norm-folded copy. */
+        Conv2d conv;
         final Shape in;
         final ConvGeometry g;
-        final float[] bias;
+        float[] bias;
         final int src;
         final int dst;
 
@@ -298,9 +483,14 @@ public final class Plan {
             this.conv = conv;
             this.in = in;
             this.g = ConvGeometry.of(conv, in.height(), in.width());
-            this.bias = biasOf(conv);
             this.src = src;
             this.dst = dst;
+        }
+
+        @Override
+        void pack() {
+            conv = conv.foldBatchNorm();
+            bias = biasOf(conv);
         }
 
         @Override
@@ -316,14 +506,19 @@ public final class Plan {
      */
     static final class ConvStep extends RowsStep {
         final int patchFloats;
-        private final float[] packed;
+        private float[] packed;
 
         ConvStep(Conv2d conv, Shape in, int src, int dst) {
             super(conv, in, src, dst);
-            this.packed = conv.groups() == 1
-                    ? Kernels.pack(conv.weight(), conv.kernel() * conv.kernel() * in.channels(), conv.outChannels())
-                    : null;
             this.patchFloats = conv.groups() == 1 ? g.outW() * conv.kernel() * conv.kernel() * in.channels() : 0;
+        }
+
+        @Override
+        void pack() {
+            super.pack();
+            if (conv.groups() == 1) {
+                packed = Kernels.pack(conv.weight(), conv.kernel() * conv.kernel() * in.channels(), conv.outChannels());
+            }
         }
 
         @Override
@@ -386,8 +581,10 @@ public final class Plan {
 
     /** A 1×1 convolution or fully connected layer over all pixels: parallel over pixel ranges. */
     static final class PointwiseStep extends Step {
-        private final float[] weight;
-        private final float[] bias;
+        /** The {@link Conv2d} or {@link Dense} layer whose weights {@link #pack()} packs. */
+        private final Layer layer;
+        private float[] weight;
+        private float[] bias;
         private final float lo;
         private final float hi;
         private final int pixels;
@@ -397,10 +594,19 @@ public final class Plan {
         private final int dst;
         private final int residual;
 
-        PointwiseStep(float[] weight, float[] bias, float lo, float hi, int pixels, int inC, int outC,
-                      int src, int dst, int residual) {
-            this.weight = Kernels.pack(weight, inC, outC);
-            this.bias = bias;
+        PointwiseStep(Conv2d conv, int pixels, int src, int dst, int residual) {
+            this(conv, conv.activation().min(), conv.activation().max(), pixels, conv.inChannels(),
+                    conv.outChannels(), src, dst, residual);
+        }
+
+        PointwiseStep(Dense dense, int pixels, int src, int dst, int residual) {
+            this(dense, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, pixels, dense.inFeatures(),
+                    dense.outFeatures(), src, dst, residual);
+        }
+
+        private PointwiseStep(Layer layer, float lo, float hi, int pixels, int inC, int outC, int src, int dst,
+                              int residual) {
+            this.layer = layer;
             this.lo = lo;
             this.hi = hi;
             this.pixels = pixels;
@@ -409,6 +615,18 @@ public final class Plan {
             this.src = src;
             this.dst = dst;
             this.residual = residual;
+        }
+
+        @Override
+        void pack() {
+            if (layer instanceof Dense dense) {
+                weight = Kernels.pack(dense.weight(), inC, outC);
+                bias = dense.bias();
+            } else {
+                Conv2d conv = ((Conv2d) layer).foldBatchNorm();
+                weight = Kernels.pack(conv.weight(), inC, outC);
+                bias = biasOf(conv);
+            }
         }
 
         @Override
@@ -482,16 +700,17 @@ public final class Plan {
      * straight into the block's output. Only a band's first tile recomputes the overlap rows.
      */
     static final class BlockStep extends Step {
-        private final InvertedResidual block;
+        /** The block; after {@link #pack()} its batch-norm-folded copy. */
+        private InvertedResidual block;
         private final Shape in;
         private final Shape hidden;
         private final Shape out;
         private final ConvGeometry g;
-        private final float[] expandBias;
-        private final float[] depthwiseBias;
-        private final float[] projectBias;
-        private final float[] expandWeight;
-        private final float[] projectWeight;
+        private float[] expandBias;
+        private float[] depthwiseBias;
+        private float[] projectBias;
+        private float[] expandWeight;
+        private float[] projectWeight;
         private final int src;
         private final int dst;
         final int chunkRows;
@@ -504,18 +723,23 @@ public final class Plan {
             this.hidden = hidden;
             this.out = block.project().outputShape(dwOut);
             this.g = ConvGeometry.of(block.depthwise(), hidden.height(), hidden.width());
-            this.expandBias = block.expand() == null ? null : biasOf(block.expand());
-            this.expandWeight = block.expand() == null ? null
-                    : Kernels.pack(block.expand().weight(), in.channels(), hidden.channels());
-            this.projectWeight = Kernels.pack(block.project().weight(), hidden.channels(), block.outChannels());
-            this.depthwiseBias = biasOf(block.depthwise());
-            this.projectBias = biasOf(block.project());
             this.src = src;
             this.dst = dst;
             this.chunkRows = Math.min(g.outH(), Math.max(1, (TILE_PIXELS + g.outW() - 1) / g.outW()));
             this.rowFloats = hidden.width() * hidden.channels();
             this.ringRows = block.expand() == null ? 0
                     : Math.min(hidden.height(), (chunkRows - 1) * g.stride() + (g.kernel() - 1) * g.dilation() + 1);
+        }
+
+        @Override
+        void pack() {
+            Conv2d e = block.expand() == null ? null : block.expand().foldBatchNorm();
+            block = block.withConvs(e, block.depthwise().foldBatchNorm(), block.project().foldBatchNorm());
+            expandBias = e == null ? null : biasOf(e);
+            expandWeight = e == null ? null : Kernels.pack(e.weight(), in.channels(), hidden.channels());
+            projectWeight = Kernels.pack(block.project().weight(), hidden.channels(), block.outChannels());
+            depthwiseBias = biasOf(block.depthwise());
+            projectBias = biasOf(block.project());
         }
 
         @Override
@@ -613,6 +837,143 @@ public final class Plan {
             k.globalAveragePool(f.buffers[src], f.offsets[src], in.height() * in.width(), in.channels(),
                     f.buffers[dst], f.offsets[dst]);
             s.wroteShared(dst, in.channels());
+        }
+    }
+
+    /** Average pooling over k×k windows that are not the whole input: parallel over output rows. */
+    static final class AveragePoolStep extends Step {
+        private final Shape in;
+        private final Shape out;
+        private final int kernelH;
+        private final int kernelW;
+        private final int stride;
+        private final int padTop;
+        private final int padLeft;
+        private final int src;
+        private final int dst;
+
+        AveragePoolStep(AveragePool pool, Shape in, Shape out, int src, int dst) {
+            this.in = in;
+            this.out = out;
+            this.kernelH = pool.kernelHeight();
+            this.kernelW = pool.kernelWidth();
+            this.stride = pool.stride();
+            this.padTop = pool.rows(in.height()).before();
+            this.padLeft = pool.columns(in.width()).before();
+            this.src = src;
+            this.dst = dst;
+        }
+
+        @Override
+        int parts(int threads) {
+            return Math.min(threads, out.height());
+        }
+
+        @Override
+        void run(Kernels k, Frame f, Scratch s, int part, int parts) {
+            int oy0 = split(out.height(), part, parts);
+            int oy1 = split(out.height(), part + 1, parts);
+            ScalarKernels.averagePool(f.buffers[src], f.offsets[src], in.height(), in.width(), in.channels(),
+                    kernelH, kernelW, stride, padTop, padLeft, f.buffers[dst], f.offsets[dst], out.width(), oy0, oy1);
+            s.wroteShared(dst, oy1 * out.width() * out.channels());
+        }
+    }
+
+    /** Channel concatenation: parallel over pixel ranges. */
+    static final class ConcatStep extends Step {
+        private final int[] srcs;
+        private final int[] channels;
+        private final int pixels;
+        private final int dst;
+
+        ConcatStep(int[] srcs, int[] channels, int pixels, int dst) {
+            this.srcs = srcs;
+            this.channels = channels;
+            this.pixels = pixels;
+            this.dst = dst;
+        }
+
+        @Override
+        int parts(int threads) {
+            return Math.min(threads, pixels);
+        }
+
+        @Override
+        void run(Kernels k, Frame f, Scratch s, int part, int parts) {
+            int p0 = split(pixels, part, parts);
+            int p1 = split(pixels, part + 1, parts);
+            int total = Arrays.stream(channels).sum();
+            int at = 0;
+            for (int i = 0; i < srcs.length; i++) {
+                ScalarKernels.interleave(f.buffers[srcs[i]], f.offsets[srcs[i]], channels[i], f.buffers[dst],
+                        f.offsets[dst] + at, total, p0, p1);
+                at += channels[i];
+            }
+            s.wroteShared(dst, p1 * total);
+        }
+    }
+
+    /**
+     * Bilinear resize with TFLite's coordinate conventions; the source rows and columns of every output
+     * row and column and their fractions are worked out when the plan is made. Parallel over output rows.
+     */
+    static final class ResizeStep extends Step {
+        private final Shape in;
+        private final Shape out;
+        private final ResizeBilinear.Taps rows;
+        private final ResizeBilinear.Taps columns;
+        private final int src;
+        private final int dst;
+
+        ResizeStep(ResizeBilinear resize, Shape in, Shape out, int src, int dst) {
+            this.in = in;
+            this.out = out;
+            this.rows = resize.taps(in.height(), out.height());
+            this.columns = resize.taps(in.width(), out.width());
+            this.src = src;
+            this.dst = dst;
+        }
+
+        @Override
+        int parts(int threads) {
+            return Math.min(threads, out.height());
+        }
+
+        @Override
+        void run(Kernels k, Frame f, Scratch s, int part, int parts) {
+            int oy0 = split(out.height(), part, parts);
+            int oy1 = split(out.height(), part + 1, parts);
+            ScalarKernels.resizeBilinear(f.buffers[src], f.offsets[src], in.width(), in.channels(), rows, columns,
+                    f.buffers[dst], f.offsets[dst], oy0, oy1);
+            s.wroteShared(dst, oy1 * out.width() * out.channels());
+        }
+    }
+
+    /** Index of each pixel's largest channel: parallel over pixel ranges. */
+    static final class ArgMaxStep extends Step {
+        private final int pixels;
+        private final int channels;
+        private final int src;
+        private final int dst;
+
+        ArgMaxStep(Shape in, int src, int dst) {
+            this.pixels = in.height() * in.width();
+            this.channels = in.channels();
+            this.src = src;
+            this.dst = dst;
+        }
+
+        @Override
+        int parts(int threads) {
+            return Math.min(threads, pixels);
+        }
+
+        @Override
+        void run(Kernels k, Frame f, Scratch s, int part, int parts) {
+            int p0 = split(pixels, part, parts);
+            int p1 = split(pixels, part + 1, parts);
+            ScalarKernels.argMax(f.buffers[src], f.offsets[src], channels, f.buffers[dst], f.offsets[dst], p0, p1);
+            s.wroteShared(dst, p1);
         }
     }
 }

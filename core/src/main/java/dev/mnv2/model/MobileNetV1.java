@@ -34,7 +34,7 @@ public final class MobileNetV1 {
     public static Network create(MobileNetV1Config config) {
         Padding pad = config.padding();
         float eps = config.batchNormEpsilon();
-        List<Stage> stages = new ArrayList<>();
+        List<Node> nodes = new ArrayList<>();
         int in = 3;
         int index = 0;
         for (ArchitectureRow row : TABLE_1) {
@@ -67,9 +67,12 @@ public final class MobileNetV1 {
             }
             ArchitectureRow shown = row.operator().equals("fc")
                     ? new ArchitectureRow(row.operator(), 0, config.classes(), 0, 0) : row;
-            stages.add(new Stage(shown, layers));
+            for (Layer layer : layers) {
+                nodes.add(new Node(layer, List.of(nodes.isEmpty() ? Network.INPUT : nodes.get(nodes.size() - 1).name()),
+                        shown));
+            }
         }
-        return new Network(config, new Shape(config.inputHeight(), config.inputWidth(), 3), stages, List.of());
+        return Network.sequential(config, new Shape(config.inputHeight(), config.inputWidth(), 3), nodes, List.of());
     }
 
     /** Builder of MobileNetV1 configurations and seeded random networks. */

@@ -37,49 +37,112 @@ public final class MobileNetV2 {
 
     /** The network of {@code config} with zero weights and identity batch norms, ready for a loader. */
     public static Network create(MobileNetV2Config config) {
-        double alpha = config.width();
-        Padding pad = config.padding();
-        float eps = config.batchNormEpsilon();
-        List<Stage> stages = new ArrayList<>();
+        Expansion walk = new Expansion(config);
+        for (ArchitectureRow row : TABLE_2) {
+            walk.add(row);
+        }
+        return Network.sequential(config, new Shape(config.inputHeight(), config.inputWidth(), 3), walk.nodes,
+                List.of());
+    }
+
+    /**
+     * The feature extractor: Table 2's rows up to the last bottleneck ({@code features.0} … {@code
+     * features.17}, without the 1280-channel conv), at {@code config}'s width and output stride. The last
+     * node's output is the feature map the heads read.
+     */
+    public static List<Node> backbone(MobileNetV2Config config) {
+        Expansion walk = new Expansion(config);
+        for (ArchitectureRow row : TABLE_2) {
+            if (!row.operator().equals("conv2d") && !row.operator().equals("bottleneck")) {
+                break;
+            }
+            walk.add(row);
+        }
+        return walk.nodes;
+    }
+
+    /** Output channels of {@link #backbone}. */
+    public static int backboneChannels(MobileNetV2Config config) {
+        return ((InvertedResidual) backbone(config).get(backbone(config).size() - 1).layer()).outChannels();
+    }
+
+    /**
+     * Expands Table 2 row by row into a chain of nodes. Strides follow the DeepLab convention for an output
+     * stride below 32: once the input has been downsampled by the output stride, later strides become 1
+     * and multiply the dilation of the depthwise convolutions after them instead.
+     */
+    private static final class Expansion {
+        final MobileNetV2Config config;
+        final List<Node> nodes = new ArrayList<>();
         int in = 3;
         int index = 0;
-        for (ArchitectureRow row : TABLE_2) {
-            List<Layer> layers = new ArrayList<>();
+        int stride = 1;
+        int rate = 1;
+        String last = Network.INPUT;
+
+        Expansion(MobileNetV2Config config) {
+            this.config = config;
+        }
+
+        void add(ArchitectureRow row) {
+            double alpha = config.width();
+            Padding pad = config.padding();
+            float eps = config.batchNormEpsilon();
+            ArchitectureRow shown = row.c() == 0 && row.operator().startsWith("conv")
+                    ? new ArchitectureRow(row.operator(), 0, config.classes(), 0, 0) : row;
             switch (row.operator()) {
                 case "conv2d" -> {
                     int out = Channels.makeDivisible(row.c() * alpha, CHANNEL_DIVISOR);
-                    layers.add(bnConv("features." + index++ + ".0", in, out, 3, row.s(), 1, pad, Activation.RELU6, eps));
+                    int s = layerStride(row.s());
+                    append(bnConv("features." + index++ + ".0", in, out, 3, s, 1, pad, Activation.RELU6, eps), shown);
                     in = out;
                 }
                 case "bottleneck" -> {
                     int out = Channels.makeDivisible(row.c() * alpha, CHANNEL_DIVISOR);
                     int t = row.t() > 1 && config.expansion() > 0 ? config.expansion() : row.t();
                     for (int i = 0; i < row.n(); i++) {
-                        layers.add(block("features." + index++, in, out, t, i == 0 ? row.s() : 1, config));
+                        int dilation = rate;
+                        int s = layerStride(i == 0 ? row.s() : 1);
+                        append(block("features." + index++, in, out, t, s, dilation, config), shown);
                         in = out;
                     }
                 }
                 case "conv2d 1x1" -> {
                     if (row.c() > 0) {
                         int out = Channels.makeDivisible(row.c() * Math.max(1.0, alpha), CHANNEL_DIVISOR);
-                        layers.add(bnConv("features." + index++ + ".0", in, out, 1, 1, 1, pad, Activation.RELU6, eps));
+                        append(bnConv("features." + index++ + ".0", in, out, 1, 1, 1, pad, Activation.RELU6, eps), shown);
                         in = out;
                     } else {
-                        layers.add(new Dropout("classifier.0", config.dropout()));
-                        layers.add(Dense.zeros("classifier.1", in, config.classes()));
+                        append(new Dropout("classifier.0", config.dropout()), shown);
+                        append(Dense.zeros("classifier.1", in, config.classes()), shown);
                     }
                 }
-                case "avgpool" -> layers.add(new GlobalAveragePool("pool"));
+                case "avgpool" -> append(new GlobalAveragePool("pool"), shown);
                 default -> throw new IllegalStateException("unknown Table 2 operator " + row.operator());
             }
-            ArchitectureRow shown = row.c() == 0 && row.operator().startsWith("conv")
-                    ? new ArchitectureRow(row.operator(), 0, config.classes(), 0, 0) : row;
-            stages.add(new Stage(shown, layers));
         }
-        return new Network(config, new Shape(config.inputHeight(), config.inputWidth(), 3), stages, List.of());
+
+        /**
+         * The stride a layer of table stride {@code s} gets: {@code s} until the output stride is reached,
+         * then 1, the skipped downsampling turning into dilation for the layers after it.
+         */
+        private int layerStride(int s) {
+            if (stride >= config.outputStride()) {
+                rate *= s;
+                return 1;
+            }
+            stride *= s;
+            return s;
+        }
+
+        private void append(Layer layer, ArchitectureRow row) {
+            nodes.add(new Node(layer, List.of(last), row));
+            last = layer.name();
+        }
     }
 
-    private static InvertedResidual block(String name, int in, int out, int t, int stride, MobileNetV2Config config) {
+    private static InvertedResidual block(String name, int in, int out, int t, int stride, int dilation,
+                                          MobileNetV2Config config) {
         Padding pad = config.padding();
         float eps = config.batchNormEpsilon();
         int hidden = in * t;
@@ -89,7 +152,10 @@ public final class MobileNetV2 {
         if (t != 1) {
             expand = bnConv(prefix + part++ + ".0", in, hidden, 1, 1, 1, pad, Activation.RELU6, eps);
         }
-        Conv2d depthwise = bnConv(prefix + part++ + ".0", hidden, hidden, 3, stride, hidden, pad, Activation.RELU6, eps);
+        // Symmetric padding grows with the dilation so that stride-1 blocks keep their size, as torchvision's.
+        Padding dwPad = pad.tensorflowSame() ? pad : Padding.symmetric(pad.explicit() * dilation);
+        Conv2d depthwise = new Conv2d(prefix + part++ + ".0", hidden, hidden, 3, stride, dilation, hidden, dwPad,
+                Activation.RELU6, new float[9 * hidden], null, BatchNorm.identity(hidden, eps));
         Conv2d project = bnConv(prefix + part, hidden, out, 1, 1, 1, pad, config.bottleneckActivation(), eps);
         return new InvertedResidual(name, t, expand, depthwise, project, config.shortcut());
     }
@@ -106,6 +172,7 @@ public final class MobileNetV2 {
         private int expansion = 0;
         private Activation bottleneck = Activation.IDENTITY;
         private Shortcut shortcut = Shortcut.BOTTLENECK;
+        private int outputStride = MobileNetV2Config.DEFAULT_OUTPUT_STRIDE;
 
         private Builder() {
             super(0.2);
@@ -131,6 +198,12 @@ public final class MobileNetV2 {
             });
         }
 
+        /** Ratio of input to feature-map size: 32 (Table 2), 16 or 8 (dilated last stages, for DeepLab). */
+        public Builder outputStride(int stride) {
+            this.outputStride = stride;
+            return this;
+        }
+
         public Builder shortcut(Shortcut placement) {
             this.shortcut = placement;
             return this;
@@ -148,7 +221,7 @@ public final class MobileNetV2 {
         @Override
         public MobileNetV2Config config() {
             return new MobileNetV2Config(width, inputHeight, inputWidth, classes, expansion, bottleneck, shortcut,
-                    padding, dropout, batchNormEpsilon);
+                    padding, dropout, batchNormEpsilon, outputStride);
         }
     }
 }
