@@ -249,11 +249,8 @@ public final class Plan {
             boolean expansionWanted = block.expand() != null && outputs.contains(block.expand().name());
             if (mode == ExecutionMode.MEMORY_EFFICIENT && !expansionWanted) {
                 int dst = define(name, network.shape(name));
-                BlockStep probe = new BlockStep(block, in, hidden, dwOut, -1, -1);
-                scratchFloats[RING] = Math.max(scratchFloats[RING], probe.ringRows * probe.rowFloats);
-                scratchFloats[TILE] = Math.max(scratchFloats[TILE], probe.chunkRows * dwOut.width() * hidden.channels());
                 add(block.name(), block.macs(in), new int[] {src}, dst,
-                        b -> new BlockStep(block, in, hidden, dwOut, b[src], b[dst]));
+                        b -> blockStep(block, in, hidden, dwOut, b[src], b[dst]));
                 return;
             }
             int expanded = src;
@@ -333,6 +330,13 @@ public final class Plan {
             }
             return best;
         }
+    }
+
+    private Step blockStep(InvertedResidual block, Shape in, Shape hidden, Shape dwOut, int src, int dst) {
+        BlockStep step = new BlockStep(block, in, hidden, dwOut, src, dst);
+        scratchFloats[RING] = Math.max(scratchFloats[RING], step.ringRows * step.rowFloats);
+        scratchFloats[TILE] = Math.max(scratchFloats[TILE], step.chunkRows * dwOut.width() * hidden.channels());
+        return step;
     }
 
     private Step convStep(Conv2d conv, Shape in, int src, int dst, int residual) {

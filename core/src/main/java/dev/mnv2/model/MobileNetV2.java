@@ -61,11 +61,6 @@ public final class MobileNetV2 {
         return walk.nodes;
     }
 
-    /** Output channels of {@link #backbone}. */
-    public static int backboneChannels(MobileNetV2Config config) {
-        return ((InvertedResidual) backbone(config).get(backbone(config).size() - 1).layer()).outChannels();
-    }
-
     /**
      * Expands Table 2 row by row into a chain of nodes. Strides follow the DeepLab convention for an output
      * stride below 32: once the input has been downsampled by the output stride, later strides become 1
