@@ -106,6 +106,10 @@ public final class Checkpoint {
     }
 
     public static Network fromContents(Contents contents) throws SafetensorsFormatException {
+        return Safetensors.guarded(() -> build(contents));
+    }
+
+    private static Network build(Contents contents) throws SafetensorsFormatException {
         MobileNetV2Config config = config(contents);
         Network created = MobileNetV2.create(config);
         Set<String> used = new LinkedHashSet<>();
@@ -186,7 +190,11 @@ public final class Checkpoint {
             } catch (IllegalArgumentException e) {
                 throw new SafetensorsFormatException("bad configuration in metadata: " + e.getMessage());
             }
-            String problem = ArchitectureInference.sizeMismatch(config, firstDim(contents, "features.0.0.weight"),
+            String problem = ArchitectureInference.resolutionProblem(config);
+            if (problem != null) {
+                throw new SafetensorsFormatException("bad configuration in metadata: " + problem);
+            }
+            problem = ArchitectureInference.sizeMismatch(config, firstDim(contents, "features.0.0.weight"),
                     firstDim(contents, "features.2.conv.0.0.weight"), dim(contents, "classifier.1.weight", 1),
                     firstDim(contents, "classifier.1.weight"));
             if (problem == null) {
