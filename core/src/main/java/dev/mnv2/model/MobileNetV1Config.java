@@ -11,7 +11,7 @@ public record MobileNetV1Config(
 
     public MobileNetV1Config {
         Objects.requireNonNull(padding, "padding");
-        NetworkConfig.validate(width, inputHeight, inputWidth, classes, dropout);
+        NetworkConfig.validate(width, inputHeight, inputWidth, classes, dropout, batchNormEpsilon);
     }
 
     @Override

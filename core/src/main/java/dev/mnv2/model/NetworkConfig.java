@@ -47,7 +47,8 @@ public sealed interface NetworkConfig permits MobileNetV2Config, MobileNetV1Conf
     int MIN_RESOLUTION = 32;
 
     /** Checks the knobs every MobileNet shares; throws IllegalArgumentException naming the bad one. */
-    static void validate(double width, int inputHeight, int inputWidth, int classes, double dropout) {
+    static void validate(double width, int inputHeight, int inputWidth, int classes, double dropout,
+                         float batchNormEpsilon) {
         if (!(width > 0) || Double.isInfinite(width)) {
             throw new IllegalArgumentException("width multiplier must be > 0, got " + width);
         }
@@ -61,5 +62,6 @@ public sealed interface NetworkConfig permits MobileNetV2Config, MobileNetV1Conf
         if (!(dropout >= 0 && dropout < 1)) {
             throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
         }
+        BatchNorm.checkEpsilon(batchNormEpsilon);
     }
 }
