@@ -148,7 +148,7 @@ class SummaryCommandTest {
         "summary --width NaN; --width",
         "summary --classes 1000001; --classes",
         "summary --expansion 101; --expansion",
-        "nosuchcommand; nosuchcommand"})
+        "nosuchcommand; unknown command 'nosuchcommand' (commands: classify, summary, bench, export)"})
     void usageErrorsExitTwoWithOneLineNamingTheProblem(String args, String mentioned) {
         CliRun run = CliRun.of(args.split(" "));
         assertEquals(2, run.exitCode(), run.err());
