@@ -43,15 +43,15 @@ public record InvertedResidual(
     }
 
     public int outChannels() {
-        return project.outChannels();
+        return spec().outChannels();
     }
 
     public int hiddenChannels() {
-        return depthwise.inChannels();
+        return spec().hiddenChannels();
     }
 
     public int stride() {
-        return depthwise.stride();
+        return spec().stride();
     }
 
     /** True when the bottleneck shortcut x + F(x) is applied. */
