@@ -20,8 +20,8 @@ public record MobileNetV1Config(
     }
 
     @Override
-    public Network create() {
-        return MobileNetV1.create(this);
+    public NetworkSpec spec() {
+        return MobileNetV1.spec(this);
     }
 
     @Override

@@ -43,8 +43,8 @@ public record MobileNetV2Config(
     }
 
     @Override
-    public Network create() {
-        return MobileNetV2.create(this);
+    public NetworkSpec spec() {
+        return MobileNetV2.spec(this);
     }
 
     @Override

@@ -23,8 +23,13 @@ public sealed interface NetworkConfig permits MobileNetV2Config, MobileNetV1Conf
 
     float batchNormEpsilon();
 
+    /** The architecture of this configuration without its parameters (nothing is allocated). */
+    NetworkSpec spec();
+
     /** The architecture built from this configuration, with zero weights and identity batch norms. */
-    Network create();
+    default Network create() {
+        return spec().create();
+    }
 
     /** Every knob as a string, for checkpoint metadata. */
     Map<String, String> toMap();
