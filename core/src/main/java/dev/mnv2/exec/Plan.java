@@ -5,37 +5,29 @@ import dev.mnv2.model.AveragePool;
 import dev.mnv2.model.Concat;
 import dev.mnv2.model.Conv2d;
 import dev.mnv2.model.Dense;
-import dev.mnv2.model.Dropout;
 import dev.mnv2.model.GlobalAveragePool;
 import dev.mnv2.model.InvertedResidual;
 import dev.mnv2.model.Layer;
 import dev.mnv2.model.Network;
-import dev.mnv2.model.Node;
+import dev.mnv2.model.NetworkSpec;
 import dev.mnv2.model.ResizeBilinear;
 import dev.mnv2.model.Shape;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Function;
 
 /**
- * Execution plan for one image of a network graph. Making a plan has two phases, as XNNPACK's operators:
- * {@link #layout} plans shapes, steps and buffers only (what cost analysis needs); {@link #of} also packs
- * every step's weights (batch norms folded into copies), so that running allocates nothing.
- *
- * <p>Every node becomes one step whose class is chosen by the operator and its shapes when the plan is made
- * (a 1×1 conv over whole pixels is a GEMM, the stem a patch matrix through the same GEMM, a depthwise conv
- * the vectorised row kernel, an average pool covering its whole input the global pooling kernel). By default
- * an inverted residual block is one fused step run in row tiles (§5.1, {@link ExecutionMode}); a block whose
- * expanded tensor is asked for as an output runs layer by layer so that the tensor exists.
- *
- * <p>Buffers are assigned by liveness: a tensor takes a buffer that no live tensor holds (the best-fitting
- * free one, else the largest free one, grown) and gives it back after its last reader's step; the outputs
- * live to the end. Buffer 0 is the caller's input image. On a chain of fused blocks this is the ping-pong of
- * two bottleneck-sized buffers. Per-thread scratch: the expanded rows a tile needs and the tile's depthwise
- * output (memory-efficient mode), and one output row's patch matrix for the stem convolution.
+ * Execution plan for one image of a network graph, made in two phases as XNNPACK's operators: a
+ * {@link BufferLayout} plans steps and buffers from shapes alone (what {@link #activationBytes(NetworkSpec,
+ * ExecutionMode, int)} and cost analysis read), then every step is bound to its layer, its kernel chosen by
+ * the operator and its shapes (a 1×1 conv over whole pixels is a GEMM, the stem a patch matrix through the
+ * same GEMM, a depthwise conv the vectorised row kernel, an average pool covering its whole input the global
+ * pooling kernel), and packs its weights (batch norms folded into copies), so running allocates nothing.
+ * By default an inverted residual block is one fused step run in row tiles (§5.1, {@link ExecutionMode}); a
+ * block whose expanded tensor is asked for as an output runs layer by layer so that the tensor exists.
+ * Buffers are assigned by liveness (see {@link BufferLayout}); buffer 0 is the caller's input image.
+ * Per-thread scratch: the expanded rows a tile needs and the tile's depthwise output (memory-efficient mode),
+ * and one output row's patch matrix for the stem convolution.
  *
  * <p>Each step can be split into parts (row bands or pixel ranges) that threads run independently.
  */
@@ -45,49 +37,46 @@ public final class Plan {
     static final int TILE = 1;
     static final int PATCH = 2;
     static final int SCRATCH_BUFFERS = 3;
-    /** A memory-efficient tile covers at least this many output pixels, so the GEMMs have work to block. */
-    private static final int TILE_PIXELS = 32;
+
+    /** Longest Java array; a buffer beyond it cannot be allocated. */
+    private static final int MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
 
     private final Network network;
     private final ExecutionMode mode;
+    private final BufferLayout layout;
     private final List<Step> steps = new ArrayList<>();
     /** Floats of every shared buffer of a running image; entry {@link #INPUT} is the input image. */
     final int[] sharedFloats;
-    final int[] scratchFloats = new int[SCRATCH_BUFFERS];
-    private int maxKernel = 1;
+    final int[] scratchFloats;
     private final List<String> outputs;
     private final int[] outputBuffers;
     private final Shape[] outputShapes;
-    private boolean packed;
 
     private Plan(Network network, ExecutionMode mode, List<String> outputs) {
         this.network = network;
         this.mode = mode;
         this.outputs = List.copyOf(outputs);
-        if (this.outputs.isEmpty()) {
-            throw new IllegalArgumentException("a plan needs at least one output");
-        }
-        Planner planner = new Planner();
-        for (Node node : network.nodes()) {
-            planner.plan(node);
-        }
-        int[] buffers = planner.assignBuffers(this.outputs);
-        for (Pending p : planner.pending) {
-            Step step = p.make().apply(buffers);
-            step.name = p.name();
-            step.macs = p.macs();
+        // Buffers are sized, and checked to fit, before any weight is copied for folding and packing.
+        this.layout = new BufferLayout(network.spec(), mode, this.outputs);
+        this.sharedFloats = arrayLengths(layout.sharedFloats);
+        this.scratchFloats = arrayLengths(layout.scratchFloats);
+        int[] b = layout.bufferOf;
+        for (BufferLayout.Step planned : layout.steps) {
+            Step step = bind(planned, network.nodes().get(planned.node()).layer(), b, layout);
+            step.name = planned.name();
+            step.macs = planned.macs();
+            step.pack();
             steps.add(step);
         }
-        sharedFloats = planner.bufferFloats.stream().mapToInt(Integer::intValue).toArray();
         outputBuffers = new int[this.outputs.size()];
         outputShapes = new Shape[this.outputs.size()];
         for (int i = 0; i < outputBuffers.length; i++) {
-            outputBuffers[i] = buffers[planner.tensor(this.outputs.get(i))];
+            outputBuffers[i] = b[layout.outputTensors[i]];
             outputShapes[i] = network.shape(this.outputs.get(i));
         }
     }
 
-    /** Plans {@code network} for memory-efficient execution of its outputs, weights packed. */
+    /** Plans {@code network} for memory-efficient execution of its outputs. */
     public static Plan of(Network network) {
         return of(network, ExecutionMode.MEMORY_EFFICIENT);
     }
@@ -96,23 +85,18 @@ public final class Plan {
         return of(network, mode, network.outputs());
     }
 
-    /** A plan that computes the tensors {@code outputs} of {@code network} (any of its tensors), packed. */
+    /** A plan that computes the tensors {@code outputs} of {@code network} (any of its tensors). */
     public static Plan of(Network network, ExecutionMode mode, List<String> outputs) {
-        Plan plan = layout(network, mode, outputs);
-        for (Step step : plan.steps) {
-            step.pack();
-        }
-        plan.packed = true;
-        return plan;
-    }
-
-    /** Shapes, steps and buffers of {@code network}'s plan without packing any weight: for cost analysis. */
-    public static Plan layout(Network network, ExecutionMode mode) {
-        return layout(network, mode, network.outputs());
-    }
-
-    public static Plan layout(Network network, ExecutionMode mode, List<String> outputs) {
         return new Plan(network, mode, outputs);
+    }
+
+    /**
+     * Activation bytes that a plan of a network of {@code spec} allocates for one image whose steps are split
+     * over {@code threads} threads, computed from shapes alone: no weight is allocated or packed, and the
+     * answer exists even for a network too large to run.
+     */
+    public static long activationBytes(NetworkSpec spec, ExecutionMode mode, int threads) {
+        return new BufferLayout(spec, mode, spec.outputs()).activationBytes(threads);
     }
 
     /** The network this plan runs (batch norms are folded only into the steps' packed copies). */
@@ -122,11 +106,6 @@ public final class Plan {
 
     public ExecutionMode mode() {
         return mode;
-    }
-
-    /** True when the weights are packed and the plan can run. */
-    public boolean packed() {
-        return packed;
     }
 
     /** The tensors a run produces, in order. */
@@ -148,218 +127,72 @@ public final class Plan {
      * the shared buffers, and each thread's scratch.
      */
     public long activationBytes(int threads) {
-        long floats = 0;
-        for (int n : sharedFloats) {
-            floats += n;
-        }
-        for (int n : scratchFloats) {
-            floats += (long) threads * n;
-        }
-        return floats * Float.BYTES;
+        return layout.activationBytes(threads);
     }
 
-    /** A step before its buffers are known: the tensors it reads and writes, and how to make it. */
-    private record Pending(String name, long macs, int[] reads, int writes, Function<int[], Step> make) {}
-
-    /** Turns nodes into pending steps over numbered tensors, then assigns the tensors buffers. */
-    private final class Planner {
-        final List<Pending> pending = new ArrayList<>();
-        final Map<String, Integer> ids = new HashMap<>();
-        final List<Shape> shapes = new ArrayList<>();
-        final List<Integer> bufferFloats = new ArrayList<>();
-
-        Planner() {
-            ids.put(Network.INPUT, 0);
-            shapes.add(network.input());
+    private static int[] arrayLengths(long[] floats) {
+        int[] lengths = new int[floats.length];
+        for (int i = 0; i < floats.length; i++) {
+            if (floats[i] > MAX_ARRAY_LENGTH) {
+                throw new IllegalArgumentException("an activation buffer of " + floats[i]
+                        + " floats is larger than a Java array can be; use a smaller resolution or width");
+            }
+            lengths[i] = (int) floats[i];
         }
-
-        int tensor(String name) {
-            Integer id = ids.get(name);
-            if (id == null) {
-                throw new IllegalArgumentException("the network has no tensor named " + name);
-            }
-            return id;
-        }
-
-        int define(String name, Shape shape) {
-            ids.put(name, shapes.size());
-            shapes.add(shape);
-            return shapes.size() - 1;
-        }
-
-        void add(String name, long macs, int[] reads, int writes, Function<int[], Step> make) {
-            pending.add(new Pending(name, macs, reads, writes, make));
-        }
-
-        void plan(Node node) {
-            Layer layer = node.layer();
-            List<Shape> inShapes = network.inputShapes(node);
-            Shape in = inShapes.get(0);
-            int src = tensor(node.inputs().get(0));
-            if (layer instanceof Dropout) {
-                ids.put(node.name(), src); // the identity at inference: same tensor
-                return;
-            }
-            if (layer instanceof InvertedResidual block) {
-                planBlock(block, in, src, node.name());
-                return;
-            }
-            Shape out = network.shape(node.name());
-            int dst = define(node.name(), out);
-            int[] reads = {src};
-            if (layer instanceof Conv2d conv) {
-                add(conv.name(), conv.macs(in), reads, dst, b -> convStep(conv, in, b[src], b[dst], -1));
-            } else if (layer instanceof Dense dense) {
-                add(dense.name(), dense.macs(in), reads, dst, b -> new PointwiseStep(dense, 1, b[src], b[dst], -1));
-            } else if (layer instanceof GlobalAveragePool) {
-                add(layer.name(), 0, reads, dst, b -> new PoolStep(in, b[src], b[dst]));
-            } else if (layer instanceof AveragePool pool) {
-                boolean whole = out.height() == 1 && out.width() == 1 && pool.kernelHeight() == in.height()
-                        && pool.kernelWidth() == in.width() && pool.rows(in.height()).before() == 0
-                        && pool.columns(in.width()).before() == 0;
-                add(layer.name(), 0, reads, dst, b -> whole ? new PoolStep(in, b[src], b[dst])
-                        : new AveragePoolStep(pool, in, out, b[src], b[dst]));
-            } else if (layer instanceof Concat) {
-                int[] all = node.inputs().stream().mapToInt(this::tensor).toArray();
-                int[] channels = inShapes.stream().mapToInt(Shape::channels).toArray();
-                add(layer.name(), 0, all, dst, b -> new ConcatStep(Arrays.stream(all).map(t -> b[t]).toArray(),
-                        channels, in.height() * in.width(), b[dst]));
-            } else if (layer instanceof ResizeBilinear resize) {
-                add(layer.name(), 0, reads, dst, b -> new ResizeStep(resize, in, out, b[src], b[dst]));
-            } else if (layer instanceof ArgMax) {
-                add(layer.name(), 0, reads, dst, b -> new ArgMaxStep(in, b[src], b[dst]));
-            } else {
-                throw new IllegalArgumentException("no kernel for layer " + layer.name());
-            }
-        }
-
-        private void planBlock(InvertedResidual block, Shape in, int src, String name) {
-            Shape hidden = block.expandedShape(in);
-            Conv2d dw = block.depthwise();
-            Shape dwOut = dw.outputShape(hidden);
-            if (block.hasExpansionResidual() && !dwOut.equals(hidden)) {
-                throw new IllegalArgumentException(block.name() + ": expansion shortcut needs the depthwise to keep "
-                        + hidden + ", it gives " + dwOut);
-            }
-            maxKernel = Math.max(maxKernel, dw.kernel());
-            if ((block.expand() != null && !isPlainPointwise(block.expand(), in))
-                    || !isPlainPointwise(block.project(), dwOut)) {
-                throw new IllegalArgumentException(block.name() + ": 1x1 convolutions of a block must not pad or stride");
-            }
-            boolean expansionWanted = block.expand() != null && outputs.contains(block.expand().name());
-            if (mode == ExecutionMode.MEMORY_EFFICIENT && !expansionWanted) {
-                int dst = define(name, network.shape(name));
-                add(block.name(), block.macs(in), new int[] {src}, dst,
-                        b -> blockStep(block, in, hidden, dwOut, b[src], b[dst]));
-                return;
-            }
-            int expanded = src;
-            if (block.expand() != null) {
-                int e = define(block.expand().name(), hidden);
-                expanded = e;
-                add(block.expand().name(), block.expand().macs(in), new int[] {src}, e,
-                        b -> convStep(block.expand(), in, b[src], b[e], -1));
-            }
-            int x = expanded;
-            int d = define(dw.name(), dwOut);
-            add(dw.name(), dw.macs(hidden), new int[] {x}, d,
-                    b -> new DepthwiseStep(dw, hidden, b[x], b[d], block.hasExpansionResidual() ? b[x] : -1));
-            int dst = define(name, network.shape(name));
-            boolean residual = block.hasBottleneckResidual();
-            add(block.project().name(), block.project().macs(dwOut), residual ? new int[] {d, src} : new int[] {d}, dst,
-                    b -> convStep(block.project(), dwOut, b[d], b[dst], residual ? b[src] : -1));
-        }
-
-        /**
-         * Buffer of every tensor, by liveness over the pending steps: a step's output takes a free buffer,
-         * then the tensors it read for the last time give theirs back.
-         */
-        int[] assignBuffers(List<String> wanted) {
-            int[] lastRead = new int[shapes.size()];
-            Arrays.fill(lastRead, -1);
-            for (int i = 0; i < pending.size(); i++) {
-                for (int t : pending.get(i).reads()) {
-                    lastRead[t] = i;
-                }
-            }
-            for (String name : wanted) {
-                lastRead[tensor(name)] = Integer.MAX_VALUE;
-            }
-            int[] buffer = new int[shapes.size()];
-            bufferFloats.add(Math.toIntExact(network.input().elements()));
-            List<Integer> free = new ArrayList<>();
-            for (int i = 0; i < pending.size(); i++) {
-                Pending p = pending.get(i);
-                int need = Math.toIntExact(shapes.get(p.writes()).elements());
-                int chosen = chooseFree(free, need);
-                if (chosen < 0) {
-                    chosen = bufferFloats.size();
-                    bufferFloats.add(0);
-                } else {
-                    free.remove(Integer.valueOf(chosen));
-                }
-                bufferFloats.set(chosen, Math.max(bufferFloats.get(chosen), need));
-                buffer[p.writes()] = chosen;
-                for (int t : p.reads()) {
-                    if (t != 0 && lastRead[t] == i && !free.contains(buffer[t])) {
-                        free.add(buffer[t]);
-                    }
-                }
-                if (lastRead[p.writes()] < 0) {
-                    free.add(chosen); // nothing reads it: its buffer is free again at once
-                }
-            }
-            return buffer;
-        }
-
-        /** The smallest free buffer that holds {@code need} floats, else the largest free one, else -1. */
-        private int chooseFree(List<Integer> free, int need) {
-            int best = -1;
-            for (int b : free) {
-                int size = bufferFloats.get(b);
-                if (best < 0) {
-                    best = b;
-                    continue;
-                }
-                int bestSize = bufferFloats.get(best);
-                boolean fits = size >= need;
-                boolean bestFits = bestSize >= need;
-                if (fits && (!bestFits || size < bestSize) || !fits && !bestFits && size > bestSize) {
-                    best = b;
-                }
-            }
-            return best;
-        }
+        return lengths;
     }
 
-    private Step blockStep(InvertedResidual block, Shape in, Shape hidden, Shape dwOut, int src, int dst) {
-        BlockStep step = new BlockStep(block, in, hidden, dwOut, src, dst);
-        scratchFloats[RING] = Math.max(scratchFloats[RING], step.ringRows * step.rowFloats);
-        scratchFloats[TILE] = Math.max(scratchFloats[TILE], step.chunkRows * dwOut.width() * hidden.channels());
-        return step;
+    /** The step of {@code planned}, its kernel chosen by the layer's kind and shapes, bound to buffers {@code b}. */
+    private static Step bind(BufferLayout.Step planned, Layer layer, int[] b, BufferLayout layout) {
+        Shape in = planned.in();
+        int src = b[planned.reads()[0]];
+        int dst = b[planned.writes()];
+        if (layer instanceof InvertedResidual block) {
+            return switch (planned.part()) {
+                case WHOLE -> new BlockStep(block, in, block.expandedShape(in),
+                        block.depthwise().outputShape(block.expandedShape(in)), src, dst);
+                case EXPAND -> convStep(block.expand(), in, src, dst, -1);
+                case DEPTHWISE -> new DepthwiseStep(block.depthwise(), in, src, dst,
+                        block.hasExpansionResidual() ? src : -1);
+                case PROJECT -> convStep(block.project(), in, src, dst,
+                        planned.reads().length > 1 ? b[planned.reads()[1]] : -1);
+            };
+        }
+        Shape out = layer.outputShape(in);
+        if (layer instanceof Conv2d conv) {
+            return convStep(conv, in, src, dst, -1);
+        } else if (layer instanceof Dense dense) {
+            return new PointwiseStep(dense, 1, src, dst, -1);
+        } else if (layer instanceof GlobalAveragePool) {
+            return new PoolStep(in, src, dst);
+        } else if (layer instanceof AveragePool pool) {
+            boolean whole = out.height() == 1 && out.width() == 1 && pool.kernelHeight() == in.height()
+                    && pool.kernelWidth() == in.width() && pool.rows(in.height()).before() == 0
+                    && pool.columns(in.width()).before() == 0;
+            return whole ? new PoolStep(in, src, dst) : new AveragePoolStep(pool, in, out, src, dst);
+        } else if (layer instanceof Concat) {
+            int[] srcs = Arrays.stream(planned.reads()).map(t -> b[t]).toArray();
+            int[] channels = Arrays.stream(planned.reads()).map(t -> layout.shape(t).channels()).toArray();
+            return new ConcatStep(srcs, channels, in.height() * in.width(), dst);
+        } else if (layer instanceof ResizeBilinear resize) {
+            return new ResizeStep(resize, in, out, src, dst);
+        } else if (layer instanceof ArgMax) {
+            return new ArgMaxStep(in, src, dst);
+        }
+        throw new IllegalArgumentException("no kernel for layer " + layer.name());
     }
 
-    private Step convStep(Conv2d conv, Shape in, int src, int dst, int residual) {
-        if (isPlainPointwise(conv, in)) {
+    private static Step convStep(Conv2d conv, Shape in, int src, int dst, int residual) {
+        if (BufferLayout.isPlainPointwise(conv.spec(), in)) {
             return new PointwiseStep(conv, Math.toIntExact((long) in.height() * in.width()), src, dst, residual);
         }
         if (residual >= 0) {
             throw new IllegalArgumentException(conv.name() + ": residual only supported on 1x1 convolutions");
         }
         if (conv.isDepthwise()) {
-            maxKernel = Math.max(maxKernel, conv.kernel());
             return new DepthwiseStep(conv, in, src, dst, -1);
         }
-        ConvStep step = new ConvStep(conv, in, src, dst);
-        scratchFloats[PATCH] = Math.max(scratchFloats[PATCH], step.patchFloats);
-        return step;
-    }
-
-    /** A 1×1 convolution that maps every pixel to the same pixel: a matrix product over channels. */
-    private static boolean isPlainPointwise(Conv2d conv, Shape in) {
-        return conv.isPointwise() && conv.outputShape(in).height() == in.height()
-                && conv.outputShape(in).width() == in.width() && conv.resolve(in.height()).before() == 0
-                && conv.resolve(in.width()).before() == 0;
+        return new ConvStep(conv, in, src, dst);
     }
 
     private static float[] biasOf(Conv2d conv) {
@@ -434,7 +267,7 @@ public final class Plan {
     /** One thread's scratch buffers within a frame. */
     final class Scratch {
         final float[][] buffers = new float[SCRATCH_BUFFERS][];
-        final int[] rowOff = new int[maxKernel];
+        final int[] rowOff = new int[layout.maxKernel];
         final int[] sharedWritten = new int[sharedFloats.length];
         final int[] scratchWritten = new int[SCRATCH_BUFFERS];
 
@@ -486,7 +319,7 @@ public final class Plan {
         RowsStep(Conv2d conv, Shape in, int src, int dst) {
             this.conv = conv;
             this.in = in;
-            this.g = ConvGeometry.of(conv, in.height(), in.width());
+            this.g = ConvGeometry.of(conv.spec(), in.height(), in.width());
             this.src = src;
             this.dst = dst;
         }
@@ -514,7 +347,7 @@ public final class Plan {
 
         ConvStep(Conv2d conv, Shape in, int src, int dst) {
             super(conv, in, src, dst);
-            this.patchFloats = conv.groups() == 1 ? g.outW() * conv.kernel() * conv.kernel() * in.channels() : 0;
+            this.patchFloats = (int) BufferLayout.patchFloats(conv.spec(), in);
         }
 
         @Override
@@ -717,6 +550,9 @@ public final class Plan {
         private float[] projectWeight;
         private final int src;
         private final int dst;
+        /** The block's shortcuts, asked once: the block derives them from its spec on every call. */
+        private final boolean expansionResidual;
+        private final boolean bottleneckResidual;
         final int chunkRows;
         final int ringRows;
         final int rowFloats;
@@ -726,13 +562,15 @@ public final class Plan {
             this.in = in;
             this.hidden = hidden;
             this.out = block.project().outputShape(dwOut);
-            this.g = ConvGeometry.of(block.depthwise(), hidden.height(), hidden.width());
+            this.g = ConvGeometry.of(block.depthwise().spec(), hidden.height(), hidden.width());
             this.src = src;
             this.dst = dst;
-            this.chunkRows = Math.min(g.outH(), Math.max(1, (TILE_PIXELS + g.outW() - 1) / g.outW()));
+            BufferLayout.Tiling tiling = BufferLayout.Tiling.of(block.spec(), g, hidden.height());
+            this.chunkRows = tiling.tileRows();
             this.rowFloats = hidden.width() * hidden.channels();
-            this.ringRows = block.expand() == null ? 0
-                    : Math.min(hidden.height(), (chunkRows - 1) * g.stride() + (g.kernel() - 1) * g.dilation() + 1);
+            this.ringRows = tiling.ringRows();
+            this.expansionResidual = block.hasExpansionResidual();
+            this.bottleneckResidual = block.hasBottleneckResidual();
         }
 
         @Override
@@ -802,7 +640,7 @@ public final class Plan {
                         s.rowOff[ky] = iy < 0 || iy >= inH ? -1 : rowBase + iy * rowFloats;
                     }
                     // The expansion shortcut adds the depthwise's input row oy (stride 1, same shape).
-                    float[] res = block.hasExpansionResidual() ? rows : null;
+                    float[] res = expansionResidual ? rows : null;
                     k.depthwiseRow(rows, s.rowOff, hidden.width(), hidC, g.kernel(), g.stride(), g.dilation(),
                             g.padLeft(), dw.weight(), depthwiseBias, dw.activation().min(), dw.activation().max(),
                             tile, (oy - c0) * outRow, g.outW(), res, rowBase + oy * rowFloats);
@@ -813,7 +651,7 @@ public final class Plan {
                 k.pointwise(tile, 0, (c1 - c0) * g.outW(), hidC, projectWeight, projectBias, outC,
                         project.activation().min(), project.activation().max(),
                         f.buffers[dst], f.offsets[dst] + pixelOff * outC,
-                        block.hasBottleneckResidual() ? input : null, inOff + pixelOff * outC);
+                        bottleneckResidual ? input : null, inOff + pixelOff * outC);
                 s.wroteShared(dst, c1 * g.outW() * outC);
             }
         }

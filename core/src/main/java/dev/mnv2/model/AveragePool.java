@@ -7,7 +7,7 @@ import java.util.Objects;
  * the input, never the padding.
  */
 public record AveragePool(String name, int kernelHeight, int kernelWidth, int stride, Padding padding)
-        implements Layer {
+        implements Layer, LayerSpec {
     public AveragePool {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(padding, "padding");
@@ -27,5 +27,25 @@ public record AveragePool(String name, int kernelHeight, int kernelWidth, int st
     @Override
     public Shape outputShape(Shape input) {
         return new Shape(rows(input.height()).output(), columns(input.width()).output(), input.channels());
+    }
+
+    @Override
+    public AveragePool spec() {
+        return this;
+    }
+
+    @Override
+    public long parameters() {
+        return 0;
+    }
+
+    @Override
+    public long parametersWithoutBatchNorm() {
+        return 0;
+    }
+
+    @Override
+    public long macs(Shape input) {
+        return 0;
     }
 }

@@ -3,7 +3,7 @@ package dev.mnv2.model;
 import java.util.List;
 
 /** Concatenation along channels of tensors with the same height and width, in the order the node lists them. */
-public record Concat(String name) implements Layer {
+public record Concat(String name) implements Layer, LayerSpec {
     @Override
     public Shape outputShape(Shape input) {
         return input;
@@ -23,5 +23,25 @@ public record Concat(String name) implements Layer {
             channels += s.channels();
         }
         return new Shape(first.height(), first.width(), channels);
+    }
+
+    @Override
+    public Concat spec() {
+        return this;
+    }
+
+    @Override
+    public long parameters() {
+        return 0;
+    }
+
+    @Override
+    public long parametersWithoutBatchNorm() {
+        return 0;
+    }
+
+    @Override
+    public long macs(Shape input) {
+        return 0;
     }
 }

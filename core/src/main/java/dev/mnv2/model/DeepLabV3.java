@@ -29,35 +29,39 @@ public final class DeepLabV3 {
     }
 
     public static Network create(DeepLabV3Config config) {
+        return spec(config).create();
+    }
+
+    /** The architecture of {@code config} without its parameters. */
+    public static NetworkSpec spec(DeepLabV3Config config) {
         MobileNetV2Config b = config.backbone();
         Shape input = new Shape(b.inputHeight(), b.inputWidth(), 3);
-        List<Node> nodes = new ArrayList<>(MobileNetV2.backbone(b));
+        List<NodeSpec> nodes = new ArrayList<>(MobileNetV2.backbone(b));
         String features = nodes.get(nodes.size() - 1).name();
-        Shape map = Network.sequential(b, input, nodes, List.of()).outputShape();
+        Shape map = NetworkSpec.sequential(b, input, nodes).outputShape();
         int h = config.headChannels();
-        float eps = b.batchNormEpsilon();
         boolean align = config.alignCorners();
-        nodes.add(node(conv("classifier.0.convs.0.0", map.channels(), h, eps), features));
+        nodes.add(node(conv("classifier.0.convs.0.0", map.channels(), h), features));
         nodes.add(node(new AveragePool("classifier.0.convs.1.0", map.height(), map.width(), 1, Padding.valid()),
                 features));
-        nodes.add(node(conv("classifier.0.convs.1.1", map.channels(), h, eps), "classifier.0.convs.1.0"));
+        nodes.add(node(conv("classifier.0.convs.1.1", map.channels(), h), "classifier.0.convs.1.0"));
         nodes.add(node(new ResizeBilinear("classifier.0.convs.1.upsample", map.height(), map.width(), align, !align),
                 "classifier.0.convs.1.1"));
-        nodes.add(new Node(new Concat("classifier.0.concat"),
+        nodes.add(new NodeSpec(new Concat("classifier.0.concat"),
                 List.of("classifier.0.convs.1.upsample", "classifier.0.convs.0.0"), null));
-        nodes.add(node(conv("classifier.0.project.0", 2 * h, h, eps), "classifier.0.concat"));
-        nodes.add(node(Conv2d.zeros("classifier.1", h, config.classes(), 1, 1, 1, 1, Padding.valid(),
-                Activation.IDENTITY, true), "classifier.0.project.0"));
+        nodes.add(node(conv("classifier.0.project.0", 2 * h, h), "classifier.0.concat"));
+        nodes.add(node(new ConvSpec("classifier.1", h, config.classes(), 1, 1, 1, 1, Padding.valid(),
+                Activation.IDENTITY, true, false), "classifier.0.project.0"));
         nodes.add(node(new ResizeBilinear(OUTPUT, input.height(), input.width(), align, !align), "classifier.1"));
-        return new Network(config, input, nodes, List.of(OUTPUT), List.of());
+        return new NetworkSpec(config, input, nodes, List.of(OUTPUT));
     }
 
-    private static Conv2d conv(String name, int in, int out, float eps) {
-        return MobileNetV2.bnConv(name, in, out, 1, 1, 1, Padding.valid(), Activation.RELU, eps);
+    private static ConvSpec conv(String name, int in, int out) {
+        return MobileNetV2.bnConv(name, in, out, 1, 1, 1, Padding.valid(), Activation.RELU);
     }
 
-    private static Node node(Layer layer, String input) {
-        return new Node(layer, List.of(input), null);
+    private static NodeSpec node(LayerSpec layer, String input) {
+        return new NodeSpec(layer, List.of(input), null);
     }
 
     /** Builder of Mobile DeepLabv3 configurations: 513×513 input, output stride 16, 21 classes by default. */

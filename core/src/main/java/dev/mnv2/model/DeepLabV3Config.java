@@ -63,8 +63,8 @@ public record DeepLabV3Config(MobileNetV2Config backbone, int classes, int headC
     }
 
     @Override
-    public Network create() {
-        return DeepLabV3.create(this);
+    public NetworkSpec spec() {
+        return DeepLabV3.spec(this);
     }
 
     @Override

@@ -37,12 +37,16 @@ public final class MobileNetV2 {
 
     /** The network of {@code config} with zero weights and identity batch norms, ready for a loader. */
     public static Network create(MobileNetV2Config config) {
+        return spec(config).create();
+    }
+
+    /** The architecture of {@code config} without its parameters: Table 2 expanded into layer specs. */
+    public static NetworkSpec spec(MobileNetV2Config config) {
         Expansion walk = new Expansion(config);
         for (ArchitectureRow row : TABLE_2) {
             walk.add(row);
         }
-        return Network.sequential(config, new Shape(config.inputHeight(), config.inputWidth(), 3), walk.nodes,
-                List.of());
+        return NetworkSpec.sequential(config, new Shape(config.inputHeight(), config.inputWidth(), 3), walk.nodes);
     }
 
     /**
@@ -50,7 +54,7 @@ public final class MobileNetV2 {
      * features.17}, without the 1280-channel conv), at {@code config}'s width and output stride. The last
      * node's output is the feature map the heads read.
      */
-    public static List<Node> backbone(MobileNetV2Config config) {
+    public static List<NodeSpec> backbone(MobileNetV2Config config) {
         Expansion walk = new Expansion(config);
         for (ArchitectureRow row : TABLE_2) {
             if (!row.operator().equals("conv2d") && !row.operator().equals("bottleneck")) {
@@ -68,7 +72,7 @@ public final class MobileNetV2 {
      */
     private static final class Expansion {
         final MobileNetV2Config config;
-        final List<Node> nodes = new ArrayList<>();
+        final List<NodeSpec> nodes = new ArrayList<>();
         int in = 3;
         int index = 0;
         int stride = 1;
@@ -82,14 +86,13 @@ public final class MobileNetV2 {
         void add(ArchitectureRow row) {
             double alpha = config.width();
             Padding pad = config.padding();
-            float eps = config.batchNormEpsilon();
             ArchitectureRow shown = row.c() == 0 && row.operator().startsWith("conv")
                     ? new ArchitectureRow(row.operator(), 0, config.classes(), 0, 0) : row;
             switch (row.operator()) {
                 case "conv2d" -> {
                     int out = Channels.makeDivisible(row.c() * alpha, CHANNEL_DIVISOR);
                     int s = layerStride(row.s());
-                    append(bnConv("features." + index++ + ".0", in, out, 3, s, 1, pad, Activation.RELU6, eps), shown);
+                    append(bnConv("features." + index++ + ".0", in, out, 3, s, 1, pad, Activation.RELU6), shown);
                     in = out;
                 }
                 case "bottleneck" -> {
@@ -105,11 +108,11 @@ public final class MobileNetV2 {
                 case "conv2d 1x1" -> {
                     if (row.c() > 0) {
                         int out = Channels.makeDivisible(row.c() * Math.max(1.0, alpha), CHANNEL_DIVISOR);
-                        append(bnConv("features." + index++ + ".0", in, out, 1, 1, 1, pad, Activation.RELU6, eps), shown);
+                        append(bnConv("features." + index++ + ".0", in, out, 1, 1, 1, pad, Activation.RELU6), shown);
                         in = out;
                     } else {
                         append(new Dropout("classifier.0", config.dropout()), shown);
-                        append(Dense.zeros("classifier.1", in, config.classes()), shown);
+                        append(new DenseSpec("classifier.1", in, config.classes()), shown);
                     }
                 }
                 case "avgpool" -> append(new GlobalAveragePool("pool"), shown);
@@ -130,36 +133,35 @@ public final class MobileNetV2 {
             return s;
         }
 
-        private void append(Layer layer, ArchitectureRow row) {
-            nodes.add(new Node(layer, List.of(last), row));
+        private void append(LayerSpec layer, ArchitectureRow row) {
+            nodes.add(new NodeSpec(layer, List.of(last), row));
             last = layer.name();
         }
     }
 
-    private static InvertedResidual block(String name, int in, int out, int t, int stride, int dilation,
-                                          MobileNetV2Config config) {
+    private static BlockSpec block(String name, int in, int out, int t, int stride, int dilation,
+                                   MobileNetV2Config config) {
         Padding pad = config.padding();
-        float eps = config.batchNormEpsilon();
-        int hidden = in * t;
-        Conv2d expand = null;
+        int hidden = Math.multiplyExact(in, t);
+        ConvSpec expand = null;
         String prefix = name + ".conv.";
         int part = 0;
         if (t != 1) {
-            expand = bnConv(prefix + part++ + ".0", in, hidden, 1, 1, 1, pad, Activation.RELU6, eps);
+            expand = bnConv(prefix + part++ + ".0", in, hidden, 1, 1, 1, pad, Activation.RELU6);
         }
         // Symmetric padding grows with the dilation so that stride-1 blocks keep their size, as torchvision's.
         Padding dwPad = pad.tensorflowSame() ? pad : Padding.symmetric(pad.explicit() * dilation);
-        Conv2d depthwise = new Conv2d(prefix + part++ + ".0", hidden, hidden, 3, stride, dilation, hidden, dwPad,
-                Activation.RELU6, new float[9 * hidden], null, BatchNorm.identity(hidden, eps));
-        Conv2d project = bnConv(prefix + part, hidden, out, 1, 1, 1, pad, config.bottleneckActivation(), eps);
-        return new InvertedResidual(name, t, expand, depthwise, project, config.shortcut());
+        ConvSpec depthwise = new ConvSpec(prefix + part++ + ".0", hidden, hidden, 3, stride, dilation, hidden, dwPad,
+                Activation.RELU6, false, true);
+        ConvSpec project = bnConv(prefix + part, hidden, out, 1, 1, 1, pad, config.bottleneckActivation());
+        return new BlockSpec(name, t, expand, depthwise, project, config.shortcut());
     }
 
     /** A convolution followed by batch norm (no conv bias), as torchvision and TF-slim build them. */
-    static Conv2d bnConv(String name, int in, int out, int kernel, int stride, int groups, Padding pad,
-                         Activation activation, float eps) {
-        return new Conv2d(name, in, out, kernel, stride, 1, groups, kernel == 1 ? Padding.valid() : pad, activation,
-                new float[kernel * kernel * (in / groups) * out], null, BatchNorm.identity(out, eps));
+    static ConvSpec bnConv(String name, int in, int out, int kernel, int stride, int groups, Padding pad,
+                           Activation activation) {
+        return new ConvSpec(name, in, out, kernel, stride, 1, groups, kernel == 1 ? Padding.valid() : pad, activation,
+                false, true);
     }
 
     /** Builder of MobileNetV2 configurations and seeded random networks. */

@@ -51,7 +51,7 @@ public final class Network {
             if (node.layer() instanceof InvertedResidual block && block.expand() != null) {
                 define(known, block.expand().name(), block.expand().outputShape(in.get(0)));
             }
-            define(known, node.name(), node.layer().outputShape(in));
+            define(known, node.name(), node.layer().spec().outputShape(in));
         }
         if (this.outputs.isEmpty()) {
             throw new IllegalArgumentException("a network needs at least one output");
@@ -152,21 +152,23 @@ public final class Network {
         return outputShape().channels();
     }
 
+    /** What this network computes, without its parameters. */
+    public NetworkSpec spec() {
+        return new NetworkSpec(config, input,
+                nodes.stream().map(n -> new NodeSpec(n.layer().spec(), n.inputs(), n.row())).toList(), outputs);
+    }
+
     public long parameters() {
-        return layers().stream().mapToLong(Layer::parameters).sum();
+        return spec().parameters();
     }
 
     public long parametersWithoutBatchNorm() {
-        return layers().stream().mapToLong(Layer::parametersWithoutBatchNorm).sum();
+        return spec().parametersWithoutBatchNorm();
     }
 
     /** Multiply-accumulates of every conv and fully-connected layer for one image. */
     public long macs() {
-        long total = 0;
-        for (Node node : nodes) {
-            total += node.layer().macs(shape(node.inputs().get(0)));
-        }
-        return total;
+        return spec().macs();
     }
 
     /** The same network with every convolution replaced by {@code f(conv)}. */

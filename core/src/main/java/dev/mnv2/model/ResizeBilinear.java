@@ -9,7 +9,7 @@ import java.util.Objects;
  * with {@code halfPixelCenters} (torchvision's {@code align_corners=False}).
  */
 public record ResizeBilinear(String name, int height, int width, boolean alignCorners, boolean halfPixelCenters)
-        implements Layer {
+        implements Layer, LayerSpec {
     public ResizeBilinear {
         Objects.requireNonNull(name, "name");
         if (height <= 0 || width <= 0) {
@@ -49,5 +49,25 @@ public record ResizeBilinear(String name, int height, int width, boolean alignCo
     @Override
     public Shape outputShape(Shape input) {
         return new Shape(height, width, input.channels());
+    }
+
+    @Override
+    public ResizeBilinear spec() {
+        return this;
+    }
+
+    @Override
+    public long parameters() {
+        return 0;
+    }
+
+    @Override
+    public long parametersWithoutBatchNorm() {
+        return 0;
+    }
+
+    @Override
+    public long macs(Shape input) {
+        return 0;
     }
 }

@@ -12,6 +12,7 @@ import dev.mnv2.model.DeepLabV3;
 import dev.mnv2.model.InvertedResidual;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.Network;
+import dev.mnv2.model.NetworkSpec;
 import dev.mnv2.model.Padding;
 import dev.mnv2.model.ResizeBilinear;
 import dev.mnv2.model.Shape;
@@ -138,19 +139,18 @@ class GraphOpsTest {
     @Test
     void buffersAreReusedByLiveness() {
         // A chain of fused blocks ping-pongs between two buffers besides the caller's input.
-        Plan chain = Plan.layout(MobileNetV2.builder().width(1.0).resolution(224).classes(1000).config().create(),
-                ExecutionMode.MEMORY_EFFICIENT);
+        BufferLayout chain = new BufferLayout(MobileNetV2.builder().width(1.0).resolution(224).classes(1000).config()
+                .spec(), ExecutionMode.MEMORY_EFFICIENT, List.of("classifier.1"));
         assertEquals(3, chain.sharedFloats.length);
         assertEquals(112 * 112 * 32, chain.sharedFloats[1], "the stem's output and every other block's");
         assertEquals(112 * 112 * 16, chain.sharedFloats[2], "block 1's output and every other block's");
-        assertTrue(!chain.packed(), "laying out packs no weight");
         // The DeepLab head branches: the feature map stays live across both branches, the rest is reused.
-        Network deeplab = DeepLabV3.builder().width(0.35).resolution(65).classes(5).config().create();
-        Plan plan = Plan.layout(deeplab, ExecutionMode.MEMORY_EFFICIENT);
+        NetworkSpec deeplab = DeepLabV3.builder().width(0.35).resolution(65).classes(5).config().spec();
+        BufferLayout layout = new BufferLayout(deeplab, ExecutionMode.MEMORY_EFFICIENT, deeplab.outputs());
         long everyTensor = deeplab.tensorShapes().values().stream().mapToLong(Shape::elements).sum();
-        long planned = java.util.Arrays.stream(plan.sharedFloats).asLongStream().sum();
+        long planned = java.util.Arrays.stream(layout.sharedFloats).sum();
         assertTrue(planned < everyTensor / 2, planned + " floats planned for tensors of " + everyTensor);
-        assertTrue(plan.sharedFloats.length <= 5, plan.sharedFloats.length + " buffers");
+        assertTrue(layout.sharedFloats.length <= 5, layout.sharedFloats.length + " buffers");
     }
 
     private static double maxAbs(float[] values) {
