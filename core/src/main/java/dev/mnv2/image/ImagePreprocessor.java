@@ -3,6 +3,7 @@ package dev.mnv2.image;
 import dev.mnv2.exec.Tensor;
 import dev.mnv2.model.Shape;
 import java.awt.image.BufferedImage;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 
@@ -21,6 +22,13 @@ import java.util.Objects;
 public final class ImagePreprocessor {
     /** The central fraction the reference MobileNet evaluation keeps. */
     public static final double DEFAULT_CENTRAL_CROP = 0.875;
+
+    /**
+     * {@link #read(Path)} decodes at least this many times the output size (after the crop), so the
+     * area-averaging resize still sees several source pixels per output pixel when a large file is
+     * subsampled.
+     */
+    public static final int DECODE_OVERSAMPLING = 4;
 
     private final int height;
     private final int width;
@@ -48,6 +56,20 @@ public final class ImagePreprocessor {
 
     public PixelScaling scaling() {
         return scaling;
+    }
+
+    /**
+     * Reads {@code file} at the size this preprocessor needs: an image more than twice
+     * {@link #DECODE_OVERSAMPLING} times the output size (after the central crop) is decoded subsampled
+     * ({@link Images#read(Path, int, int)}), so memory and time stay small for huge photos and for files
+     * that claim a huge size.
+     */
+    public BufferedImage read(Path file) throws ImageReadException {
+        return Images.read(file, decodedSize(width), decodedSize(height));
+    }
+
+    private int decodedSize(int outputSize) {
+        return (int) Math.ceil(DECODE_OVERSAMPLING * outputSize / centralCrop);
     }
 
     /** A batch tensor of the given images, in order. */
