@@ -24,9 +24,9 @@ public final class ImagePreprocessor {
     public static final double DEFAULT_CENTRAL_CROP = 0.875;
 
     /**
-     * {@link #read(Path)} decodes at least this many times the output size (after the crop), so the
-     * area-averaging resize still sees several source pixels per output pixel when a large file is
-     * subsampled.
+     * {@link #read(Path)} keeps at least this many source pixels per output pixel across the central crop,
+     * so the area-averaging resize still averages a 4×4 patch or more when a large file is subsampled, and
+     * the aliasing that keeping every n-th pixel adds stays small next to it.
      */
     public static final int DECODE_OVERSAMPLING = 4;
 
@@ -59,10 +59,10 @@ public final class ImagePreprocessor {
     }
 
     /**
-     * Reads {@code file} at the size this preprocessor needs: an image more than twice
-     * {@link #DECODE_OVERSAMPLING} times the output size (after the central crop) is decoded subsampled
-     * ({@link Images#read(Path, int, int)}), so memory and time stay small for huge photos and for files
-     * that claim a huge size.
+     * Reads {@code file} at the size this preprocessor needs: {@link #DECODE_OVERSAMPLING} times the output
+     * size before the crop (1024 pixels for 224 and the default crop), so a side twice that or longer is
+     * decoded subsampled ({@link Images#read(Path, int, int)}) and memory follows the output size, not the
+     * size the file claims.
      */
     public BufferedImage read(Path file) throws ImageReadException {
         return Images.read(file, decodedSize(width), decodedSize(height));

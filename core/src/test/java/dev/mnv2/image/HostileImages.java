@@ -6,6 +6,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Random;
 import java.util.zip.CRC32;
 import javax.imageio.IIOImage;
@@ -18,8 +22,29 @@ import javax.imageio.stream.ImageOutputStream;
  * Image files as a fuzzer finds them: small valid files whose headers are patched to claim a huge size, and
  * photo-like pictures to truncate. Every file is made here, so the tests need no data files.
  */
-final class HostileImages {
+public final class HostileImages {
     private HostileImages() {}
+
+    /** Writes the files of {@code SmallHeapTest} that claim 100 megapixels into the folder {@code args[0]}. */
+    public static void main(String[] args) throws IOException {
+        Path folder = Files.createDirectories(Path.of(args[0]));
+        for (Map.Entry<String, byte[]> file : claiming100Megapixels().entrySet()) {
+            System.out.println(Files.write(folder.resolve(file.getKey()), file.getValue()));
+        }
+    }
+
+    /** Files of about 1 KB claiming 10000×10000 pixels, by name. */
+    static Map<String, byte[]> claiming100Megapixels() {
+        byte[] progressive = progressiveJpeg(photoLike(16, 16, 6));
+        patchJpegFrame(progressive, 10_000, 10_000);
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("claims-100mp.jpg", jpegClaiming(10_000, 10_000, 840));
+        files.put("claims-100mp-progressive.jpg", progressive);
+        files.put("claims-100mp.png", pngClaiming(10_000, 10_000));
+        files.put("claims-100mp.gif", gifClaiming(10_000, 10_000));
+        files.put("claims-100mp-rle.bmp", rleBmpClaiming(10_000, 10_000));
+        return files;
+    }
 
     /** Gradients, a ripple and noise: compresses like a photo, so truncation cuts real image data. */
     static BufferedImage photoLike(int width, int height, long seed) {

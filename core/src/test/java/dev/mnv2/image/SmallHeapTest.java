@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
@@ -60,22 +61,17 @@ class SmallHeapTest {
 
     @Test
     void hostileFilesAndALargePhotoClassifyInA256MbHeap() throws Exception {
-        byte[] progressive = HostileImages.progressiveJpeg(HostileImages.photoLike(16, 16, 6));
-        HostileImages.patchJpegFrame(progressive, 10_000, 10_000);
-        List<Path> files = List.of(
-                Files.write(dir.resolve("claims-100mp.jpg"), HostileImages.jpegClaiming(10_000, 10_000, 840)),
-                Files.write(dir.resolve("claims-100mp-progressive.jpg"), progressive),
-                Files.write(dir.resolve("claims-100mp.png"), HostileImages.pngClaiming(10_000, 10_000)),
-                Files.write(dir.resolve("claims-100mp.gif"), HostileImages.gifClaiming(10_000, 10_000)),
-                Files.write(dir.resolve("claims-100mp-rle.bmp"), HostileImages.rleBmpClaiming(10_000, 10_000)));
+        List<Path> files = new ArrayList<>();
+        for (Map.Entry<String, byte[]> file : HostileImages.claiming100Megapixels().entrySet()) {
+            files.add(Files.write(dir.resolve(file.getKey()), file.getValue()));
+        }
         Path photo = dir.resolve("photo-48mp.jpg");
         ImageIO.write(HostileImages.photoLike(8000, 6000, 7), "jpg", photo.toFile());
-        List<Path> all = new ArrayList<>(files);
-        all.add(photo);
+        files.add(photo);
 
-        List<String> lines = classifyInChild(all);
+        List<String> lines = classifyInChild(files);
 
-        for (Path file : all) {
+        for (Path file : files) {
             assertTrue(lines.stream().anyMatch(l -> l.startsWith(file.getFileName() + " classify: ")), file.toString());
         }
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("photo-48mp.jpg classify: classified as ")), "the photo");
