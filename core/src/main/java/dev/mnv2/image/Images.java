@@ -132,14 +132,16 @@ public final class Images {
         } else if (chain.stream().anyMatch(t -> t instanceof EOFException)) {
             problem = "incomplete image data";
         }
-        // The distinct messages along the chain, e.g. "Error reading PNG image data: Unexpected end of ZLIB input stream".
+        // The distinct messages along the chain, e.g. "Error reading PNG image data: Unexpected end of ZLIB
+        // input stream". An I/O exception's message is written for people; anything else (a decoder's
+        // NegativeArraySizeException says only "-40") is named by its type too.
         Set<String> reasons = new LinkedHashSet<>();
         for (Throwable t : chain) {
             String message = t.getMessage() == null ? "" : t.getMessage().replace('\n', ' ').strip();
             if (message.endsWith(":")) {
                 message = message.substring(0, message.length() - 1);
             }
-            if (t instanceof Error) {
+            if (!(t instanceof IOException)) {
                 reasons.add(t.getClass().getSimpleName() + (message.isEmpty() ? "" : ": " + message));
             } else if (!message.isEmpty()) {
                 reasons.add(message);

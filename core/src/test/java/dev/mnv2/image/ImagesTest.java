@@ -11,6 +11,8 @@ import java.awt.image.WritableRaster;
 import java.io.ByteArrayOutputStream;
 import dev.mnv2.testing.SharedData;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -173,6 +175,33 @@ class ImagesTest {
             assertTrue(e.getMessage().contains("pixels is not an image size this reader decodes (at most 100 "
                     + "megapixels and 65535 pixels a side)"), e.getMessage());
         }
+    }
+
+    /** Malformed headers decode or fail with one ImageReadException, whatever ImageIO's decoders throw. */
+    @Test
+    void malformedHeadersAreImageReadExceptions() throws Exception {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("empty.gif", HostileImages.gifClaiming(0, 0));
+        for (int colours : new int[] {300, Integer.MAX_VALUE}) {
+            byte[] palette = HostileImages.rleBmpClaiming(64, 64);
+            ByteBuffer.wrap(palette).order(ByteOrder.LITTLE_ENDIAN).putInt(46, colours); // palette size
+            files.put("palette" + colours + ".bmp", palette);
+        }
+        byte[] dataSize = HostileImages.rleBmpClaiming(64, 64);
+        ByteBuffer.wrap(dataSize).order(ByteOrder.LITTLE_ENDIAN).putInt(34, Integer.MAX_VALUE); // image data size
+        files.put("data-size.bmp", dataSize);
+        for (Map.Entry<String, byte[]> file : files.entrySet()) {
+            Path path = Files.write(dir.resolve(file.getKey()), file.getValue());
+            try {
+                BufferedImage image = Images.read(path);
+                System.out.println(file.getKey() + ": decoded " + image.getWidth() + "x" + image.getHeight());
+            } catch (ImageReadException e) {
+                System.out.println(e.getMessage() + " <- " + e.getCause());
+                assertTrue(e.getMessage().startsWith(path + ": "), e.getMessage());
+                assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+            }
+        }
+        assertThrows(ImageReadException.class, () -> Images.read(dir.resolve("empty.gif")));
     }
 
     @Test
