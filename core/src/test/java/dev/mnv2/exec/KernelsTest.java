@@ -25,10 +25,16 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Every kernel, run through the plan as a one-layer network, against the naive reference on random data:
  * vector and scalar kernels, both execution modes, one and several threads. The scalar kernels must also
- * equal the vector ones to the bit.
+ * equal the vector ones to the bit. Inputs are scaled so that ReLU6's bound matters.
  */
 class KernelsTest {
     private static final double TOLERANCE = 1e-4;
+
+    /**
+     * Inputs scaled by this much give pre-activations well beyond 6, so ReLU6's upper bound decides a good
+     * share of every ReLU6 case's outputs.
+     */
+    static final float INPUT_GAIN = 8;
 
     static Conv2d randomConv(int in, int out, int k, int stride, int dilation, int groups, Padding padding,
                              Activation activation, boolean bias, boolean batchNorm, long seed) {
@@ -105,12 +111,6 @@ class KernelsTest {
             assertEveryPathMatches(conv, x, expected, TOLERANCE * largest(expected));
         }
     }
-
-    /**
-     * Inputs scaled by this much give pre-activations well beyond 6, so ReLU6's upper bound decides a good
-     * share of every ReLU6 case's outputs.
-     */
-    static final float INPUT_GAIN = 8;
 
     static Tensor scaled(Tensor x, float gain) {
         float[] data = x.data().clone();
