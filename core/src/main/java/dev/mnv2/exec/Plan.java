@@ -212,15 +212,22 @@ public final class Plan {
         return Math.toIntExact(outputShapes[index].elements());
     }
 
-    /** Buffers of one running image, and the high-water mark of what the kernels wrote into them. */
+    /**
+     * A NaN whose payload arithmetic never produces (only copying such a value from the input could): marks
+     * the activation memory no kernel has written yet.
+     */
+    static final int UNWRITTEN = 0x7FC5A5A5;
+
+    /** Buffers of one running image, and the extent of each that kernels have written so far. */
     final class Frame {
         final float[][] buffers = new float[sharedFloats.length][];
         final int[] offsets = new int[sharedFloats.length];
         final Scratch[] scratch;
+        private final int[] written = new int[sharedFloats.length];
 
         Frame(int threads) {
             for (int b = INPUT + 1; b < buffers.length; b++) {
-                buffers[b] = new float[sharedFloats[b]];
+                buffers[b] = unwritten(sharedFloats[b]);
             }
             scratch = new Scratch[threads];
             for (int t = 0; t < threads; t++) {
@@ -243,46 +250,52 @@ public final class Plan {
         }
 
         /**
-         * Bytes the executor actually used: the input image it read, plus for every buffer it owns the extent
-         * its kernels wrote (the largest over threads for shared buffers, the sum for per-thread scratch).
+         * Bytes the executor has used, observed: the input image it read, plus for every buffer it owns (per
+         * thread scratch included) the end of the last value that no longer holds the {@link #UNWRITTEN}
+         * mark. Every buffer starts filled with the mark; each call scans only the still-unwritten tails.
          */
         long measuredBytes() {
             long floats = sharedFloats[INPUT];
             for (int b = INPUT + 1; b < buffers.length; b++) {
-                int extent = 0;
-                for (Scratch s : scratch) {
-                    extent = Math.max(extent, s.sharedWritten[b]);
-                }
-                floats += extent;
+                written[b] = writtenExtent(buffers[b], written[b]);
+                floats += written[b];
             }
             for (Scratch s : scratch) {
-                for (int n : s.scratchWritten) {
-                    floats += n;
+                for (int b = 0; b < SCRATCH_BUFFERS; b++) {
+                    s.written[b] = writtenExtent(s.buffers[b], s.written[b]);
+                    floats += s.written[b];
                 }
             }
             return floats * Float.BYTES;
         }
     }
 
+    private static float[] unwritten(int floats) {
+        float[] buffer = new float[floats];
+        Arrays.fill(buffer, Float.intBitsToFloat(UNWRITTEN));
+        return buffer;
+    }
+
+    /** One past the last value of {@code buffer} that is not the mark, given that {@code known} are written. */
+    private static int writtenExtent(float[] buffer, int known) {
+        for (int i = buffer.length; i > known; i--) {
+            if (Float.floatToRawIntBits(buffer[i - 1]) != UNWRITTEN) {
+                return i;
+            }
+        }
+        return known;
+    }
+
     /** One thread's scratch buffers within a frame. */
     final class Scratch {
         final float[][] buffers = new float[SCRATCH_BUFFERS][];
         final int[] rowOff = new int[layout.maxKernel];
-        final int[] sharedWritten = new int[sharedFloats.length];
-        final int[] scratchWritten = new int[SCRATCH_BUFFERS];
+        private final int[] written = new int[SCRATCH_BUFFERS];
 
         Scratch() {
             for (int b = 0; b < SCRATCH_BUFFERS; b++) {
-                buffers[b] = new float[scratchFloats[b]];
+                buffers[b] = unwritten(scratchFloats[b]);
             }
-        }
-
-        void wroteShared(int buffer, int end) {
-            if (end > sharedWritten[buffer]) sharedWritten[buffer] = end;
-        }
-
-        void wroteScratch(int buffer, int end) {
-            if (end > scratchWritten[buffer]) scratchWritten[buffer] = end;
         }
     }
 
@@ -376,13 +389,11 @@ public final class Plan {
                     }
                 } else {
                     gatherPatches(input, inOff, oy, s.buffers[PATCH]);
-                    s.wroteScratch(PATCH, patchFloats);
                     int taps = g.kernel() * g.kernel() * in.channels();
                     k.pointwise(s.buffers[PATCH], 0, g.outW(), taps, packed, bias, g.outC(), lo, hi,
                             out, f.offsets[dst] + oy * outRow, null, 0);
                 }
             }
-            s.wroteShared(dst, oy1 * outRow);
         }
 
         private void gatherPatches(float[] input, int inOff, int oy, float[] patches) {
@@ -485,7 +496,6 @@ public final class Plan {
                 int o1 = part + 1 == parts ? outC : split(strips, part + 1, parts) * Kernels.STRIP;
                 k.pointwise(f.buffers[src], f.offsets[src], pixels, inC, weight, bias, outC, lo, hi,
                         f.buffers[dst], f.offsets[dst], res, resOff, o0, o1);
-                s.wroteShared(dst, (pixels - 1) * outC + o1);
                 return;
             }
             // Ranges start on whole register blocks.
@@ -494,7 +504,6 @@ public final class Plan {
             int p1 = part + 1 == parts ? pixels : split(blocks, part + 1, parts) * Kernels.BLOCK_PIXELS;
             k.pointwise(f.buffers[src], f.offsets[src] + p0 * inC, p1 - p0, inC, weight, bias, outC, lo, hi,
                     f.buffers[dst], f.offsets[dst] + p0 * outC, res, resOff + p0 * outC);
-            s.wroteShared(dst, p1 * outC);
         }
     }
 
@@ -526,7 +535,6 @@ public final class Plan {
                         conv.weight(), bias, conv.activation().min(), conv.activation().max(),
                         f.buffers[dst], f.offsets[dst] + oy * outRow, g.outW(), res, resOff);
             }
-            s.wroteShared(dst, oy1 * outRow);
         }
     }
 
@@ -629,7 +637,6 @@ public final class Plan {
                                 in.channels(), expandWeight, expandBias, hidC, expand.activation().min(),
                                 expand.activation().max(), ring, count * rowFloats, null, 0);
                         count = hi - first;
-                        s.wroteScratch(RING, count * rowFloats);
                     }
                     rows = ring;
                     rowBase = -first * rowFloats;
@@ -645,14 +652,12 @@ public final class Plan {
                             g.padLeft(), dw.weight(), depthwiseBias, dw.activation().min(), dw.activation().max(),
                             tile, (oy - c0) * outRow, g.outW(), res, rowBase + oy * rowFloats);
                 }
-                s.wroteScratch(TILE, (c1 - c0) * outRow);
                 int outC = out.channels();
                 int pixelOff = c0 * g.outW();
                 k.pointwise(tile, 0, (c1 - c0) * g.outW(), hidC, projectWeight, projectBias, outC,
                         project.activation().min(), project.activation().max(),
                         f.buffers[dst], f.offsets[dst] + pixelOff * outC,
                         bottleneckResidual ? input : null, inOff + pixelOff * outC);
-                s.wroteShared(dst, c1 * g.outW() * outC);
             }
         }
     }
@@ -678,7 +683,6 @@ public final class Plan {
         void run(Kernels k, Frame f, Scratch s, int part, int parts) {
             k.globalAveragePool(f.buffers[src], f.offsets[src], in.height() * in.width(), in.channels(),
                     f.buffers[dst], f.offsets[dst]);
-            s.wroteShared(dst, in.channels());
         }
     }
 
@@ -717,7 +721,6 @@ public final class Plan {
             int oy1 = split(out.height(), part + 1, parts);
             ScalarKernels.averagePool(f.buffers[src], f.offsets[src], in.height(), in.width(), in.channels(),
                     kernelH, kernelW, stride, padTop, padLeft, f.buffers[dst], f.offsets[dst], out.width(), oy0, oy1);
-            s.wroteShared(dst, oy1 * out.width() * out.channels());
         }
     }
 
@@ -751,7 +754,6 @@ public final class Plan {
                         f.offsets[dst] + at, total, p0, p1);
                 at += channels[i];
             }
-            s.wroteShared(dst, p1 * total);
         }
     }
 
@@ -787,7 +789,6 @@ public final class Plan {
             int oy1 = split(out.height(), part + 1, parts);
             ScalarKernels.resizeBilinear(f.buffers[src], f.offsets[src], in.width(), in.channels(), rows, columns,
                     f.buffers[dst], f.offsets[dst], oy0, oy1);
-            s.wroteShared(dst, oy1 * out.width() * out.channels());
         }
     }
 
@@ -815,7 +816,6 @@ public final class Plan {
             int p0 = split(pixels, part, parts);
             int p1 = split(pixels, part + 1, parts);
             ScalarKernels.argMax(f.buffers[src], f.offsets[src], channels, f.buffers[dst], f.offsets[dst], p0, p1);
-            s.wroteShared(dst, p1);
         }
     }
 }

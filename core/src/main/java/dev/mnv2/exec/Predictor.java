@@ -161,8 +161,10 @@ public final class Predictor implements AutoCloseable {
     }
 
     /**
-     * The largest activation memory one image's run has actually used so far, in bytes: the input plus the
-     * extent the kernels wrote in every executor buffer (see {@link Plan.Frame}). 0 before the first call.
+     * The largest activation memory one image's run has actually used so far, in bytes, observed rather than
+     * planned: the input plus, for every buffer the executor owns, the extent its kernels have overwritten
+     * since it was filled with a NaN marker (see {@link Plan.Frame#measuredBytes()}). 0 before the first call;
+     * at most {@link #plannedActivationBytes()}.
      */
     public long measuredActivationBytes() {
         return measuredPeakBytes;

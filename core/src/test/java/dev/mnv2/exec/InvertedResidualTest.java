@@ -50,7 +50,9 @@ class InvertedResidualTest {
                 true, seed + 1);
         Conv2d project = randomConv(hidden, out, 1, 1, 1, 1, Padding.valid(), projection, false, true, seed + 2);
         InvertedResidual block = new InvertedResidual("block", t, expand, depthwise, project, shortcut);
-        Tensor x = RandomData.tensor(2, new Shape(h, w, in), seed);
-        KernelsTest.assertEveryPathMatches(block, x, Reference.invertedResidual(block, x), 1e-4);
+        // Scaled so that the expansion's ReLU6 bound decides many values.
+        Tensor x = KernelsTest.scaled(RandomData.tensor(2, new Shape(h, w, in), seed), KernelsTest.INPUT_GAIN);
+        Tensor expected = Reference.invertedResidual(block, x);
+        KernelsTest.assertEveryPathMatches(block, x, expected, 1e-4 * KernelsTest.largest(expected));
     }
 }

@@ -4,6 +4,10 @@ import dev.mnv2.exec.Tensor;
 import dev.mnv2.model.ArgMax;
 import dev.mnv2.model.AveragePool;
 import dev.mnv2.model.Concat;
+import dev.mnv2.model.Conv2d;
+import dev.mnv2.model.Dense;
+import dev.mnv2.model.Dropout;
+import dev.mnv2.model.GlobalAveragePool;
 import dev.mnv2.model.InvertedResidual;
 import dev.mnv2.model.Layer;
 import dev.mnv2.model.Network;
@@ -160,6 +164,11 @@ public final class GraphReference {
         if (layer instanceof AveragePool pool) return averagePool(pool, in.get(0));
         if (layer instanceof ResizeBilinear resize) return resizeBilinear(resize, in.get(0));
         if (layer instanceof ArgMax) return argMax(in.get(0));
-        return Reference.layer(layer, in.get(0));
+        if (layer instanceof Conv2d conv) return Reference.conv2d(conv, in.get(0));
+        if (layer instanceof InvertedResidual block) return Reference.invertedResidual(block, in.get(0));
+        if (layer instanceof GlobalAveragePool) return Reference.globalAveragePool(in.get(0));
+        if (layer instanceof Dense dense) return Reference.dense(dense, in.get(0));
+        if (layer instanceof Dropout) return in.get(0);
+        throw new IllegalArgumentException("no reference for " + layer);
     }
 }
