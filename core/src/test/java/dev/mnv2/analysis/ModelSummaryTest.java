@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mnv2.model.Conv2d;
+import dev.mnv2.model.DeepLabV3;
 import dev.mnv2.model.InvertedResidual;
 import dev.mnv2.model.Layer;
 import dev.mnv2.model.MobileNetV1;
@@ -23,6 +24,23 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ModelSummaryTest {
     private static final Network V2 = MobileNetV2.create(MobileNetV2.builder().classes(1001).config());
     private static final Network V1 = MobileNetV1.create(MobileNetV1.builder().classes(1001).config());
+
+    /**
+     * Paper Table 7, row "MNV2*, OS 16, no ASPP, no MF": 2.11M parameters and 2.75B multiply-adds for Mobile
+     * DeepLabv3 at 513×513 with the head the published model has (no 1280-channel conv).
+     */
+    @Test
+    void mobileDeepLabHasTable7sCost() {
+        Network deeplab = DeepLabV3.create(DeepLabV3.builder().config());
+        ModelSummary s = ModelSummary.of(deeplab);
+        System.out.printf("Mobile DeepLabv3 513x513 OS16: %,d params (%,d without batch norm), %,d MAdds"
+                + " (Table 7: 2.11M, 2.75B); planned activations %,d bytes%n", s.params(), s.paramsWithoutBatchNorm(),
+                s.macs(), s.peakActivationBytes());
+        assertEquals(2.11e6, s.params(), 0.02 * 2.11e6);
+        assertEquals(2.75e9, s.macs(), 0.02 * 2.75e9);
+        assertEquals(s.macs(), s.layers().stream().mapToLong(LayerCost::macs).sum());
+        assertEquals(deeplab.nodes().size(), s.layers().size());
+    }
 
     /**
      * Every row against the reference's own count from its walk of Table 2 (shapes, parameters, MACs), and the

@@ -28,6 +28,9 @@ class InvertedResidualTest {
         "13, 11, 8, 6, 16, 2, 1, -1, BOTTLENECK, IDENTITY",
         "12, 12, 16, 1, 8, 1, 1, -1, BOTTLENECK, IDENTITY",
         "11, 11, 8, 3, 8, 1, 2, -1, BOTTLENECK, IDENTITY",
+        "9, 9, 16, 6, 16, 1, 2, -1, BOTTLENECK, IDENTITY",   // DeepLab's dilated blocks at output stride 16
+        "12, 10, 8, 6, 16, 1, 4, -1, BOTTLENECK, IDENTITY",  // and at output stride 8
+        "9, 9, 8, 6, 8, 1, 2, 2, BOTTLENECK, IDENTITY",
         "12, 12, 8, 6, 8, 1, 1, -1, EXPANSION, IDENTITY",
         "12, 12, 8, 1, 8, 1, 1, -1, EXPANSION, IDENTITY",
         "10, 10, 8, 6, 8, 1, 1, -1, NONE, RELU6",
