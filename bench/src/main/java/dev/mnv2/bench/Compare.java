@@ -8,15 +8,9 @@ import dev.mnv2.model.Network;
 import dev.mnv2.model.Padding;
 import dev.mnv2.onnx.OnnxExporter;
 import dev.mnv2.util.Latency;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * mnv2 against ONNX Runtime and PyTorch (DJL) in one JVM, on the same random MobileNetV2 (torchvision's
@@ -62,15 +56,15 @@ public final class Compare {
 
     private void run() throws Exception {
         if (engines.contains("pytorch")) {
-            requireDjlOffline();
+            Djl.requireOffline("compare");
         }
-        double ghz = clockGhz();
+        double ghz = Machine.clockGhz();
         int cores = Runtime.getRuntime().availableProcessors();
         System.out.printf(Locale.ROOT, "machine: %s, %d cores available, %.3f GHz (/proc/cpuinfo), java %s, "
-                        + "mnv2 kernels: %s%n", cpuModel(), cores, ghz, System.getProperty("java.version"),
+                        + "mnv2 kernels: %s%n", Machine.cpuModel(), cores, ghz, System.getProperty("java.version"),
                 Predictor.vectorAvailable() ? "vector (jdk.incubator.vector)" : "scalar");
         System.out.printf(Locale.ROOT, "FMA peak: 2 FMA units x 8 fp32 lanes x 2 flops x %.3f GHz = %.1f GFLOP/s "
-                + "per core; load average before the run: %s%n", ghz, 32 * ghz, loadAverage());
+                + "per core; load average before the run: %s%n", ghz, 32 * ghz, Machine.loadAverage());
 
         List<Model> models = quick ? List.of(new Model(1.0, 224))
                 : List.of(new Model(1.0, 224), new Model(0.35, 96), new Model(0.35, 160));
@@ -179,35 +173,5 @@ public final class Compare {
             }
         }
         return String.format(Locale.ROOT, " [%s max |logit diff| %.1e]", name, max);
-    }
-
-    /** DJL must never reach the network: refuse to start it unless the offline switches are all set. */
-    private static void requireDjlOffline() {
-        if (!"true".equals(System.getenv("DJL_OFFLINE")) || !"true".equals(System.getenv("OPT_OUT_TRACKING"))
-                || !"true".equals(System.getProperty("ai.djl.offline"))) {
-            System.err.println("compare: PyTorch through DJL runs only offline: set DJL_OFFLINE=true and "
-                    + "OPT_OUT_TRACKING=true in the environment and -Dai.djl.offline=true (bench/compare does)");
-            System.exit(2);
-        }
-    }
-
-    private static String loadAverage() throws IOException {
-        Path p = Path.of("/proc/loadavg");
-        return Files.exists(p) ? String.join(" ", Arrays.copyOf(Files.readString(p).trim().split(" "), 3)) : "n/a";
-    }
-
-    private static double clockGhz() throws IOException {
-        Matcher m = Pattern.compile("(?m)^cpu MHz\\s*:\\s*([0-9.]+)").matcher(cpuinfo());
-        return m.find() ? Double.parseDouble(m.group(1)) / 1000 : Double.NaN;
-    }
-
-    private static String cpuModel() throws IOException {
-        Matcher m = Pattern.compile("(?m)^model name\\s*:\\s*(.+)$").matcher(cpuinfo());
-        return m.find() ? m.group(1).trim() : System.getProperty("os.arch");
-    }
-
-    private static String cpuinfo() throws IOException {
-        Path p = Path.of("/proc/cpuinfo");
-        return Files.exists(p) ? Files.readString(p) : "";
     }
 }
