@@ -1,5 +1,6 @@
 package dev.mnv2.onnx;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,7 @@ import dev.mnv2.exec.Tensor;
 import dev.mnv2.image.ImageClassifier;
 import dev.mnv2.image.ImagePreprocessor;
 import dev.mnv2.image.Images;
+import dev.mnv2.model.ArgMax;
 import dev.mnv2.model.DeepLabV3;
 import dev.mnv2.model.Network;
 import dev.mnv2.model.Padding;
@@ -20,6 +22,7 @@ import dev.mnv2.testing.SharedData;
 import dev.mnv2.tflite.TfliteModel;
 import dev.mnv2.tflite.TfliteModels;
 import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
 import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -94,6 +97,35 @@ class OnnxSegmentationRuntimeTest {
         byte[] onnx = OnnxExporter.builder().build().toBytes(network);
         compare(expected, ortLogits(onnx, bird))
                 .check("deeplabv3_mnv2_pascal_quant.tflite (513x513, OS 16) on bird_segmentation.bmp");
+        assertArrayEquals(expected.data(), mnv2Logits(OnnxImporter.fromBytes(onnx), bird).data(), 0f,
+                "ONNX round trip");
+    }
+
+    /** A network ending in the segmentation task's ArgMax: ORT's int64 classes are mnv2's, pixel for pixel. */
+    @Test
+    void argMaxEndedExportGivesMnv2sClasses() throws OrtException {
+        Network network = DeepLabV3.builder().width(0.35).resolution(81).classes(6).headChannels(16).seed(4).build()
+                .then(new ArgMax("argmax"));
+        Tensor images = OnnxRuntimeAgreementTest.randomImages(2, network.input(), 12);
+        float[] expected = mnv2Logits(network, images).data();
+        long[] classes;
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession session = env.createSession(OnnxExporter.builder().build().toBytes(network));
+             OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(OnnxRuntimeAgreementTest.toNchw(images)),
+                     new long[] {2, 3, 81, 81});
+             OrtSession.Result result = session.run(Map.of(OnnxExporter.INPUT, input))) {
+            LongBuffer buffer = ((OnnxTensor) result.get(OnnxExporter.CLASSES).orElseThrow()).getLongBuffer();
+            classes = new long[buffer.remaining()];
+            buffer.get(classes);
+        }
+        assertEquals(expected.length, classes.length);
+        long equal = 0;
+        for (int i = 0; i < classes.length; i++) {
+            equal += classes[i] == (long) expected[i] ? 1 : 0;
+        }
+        System.out.printf(Locale.ROOT, "ORT vs mnv2 ArgMax-ended DeepLabv3 0.35/81: %d of %d classes equal%n", equal,
+                classes.length);
+        assertTrue(equal >= ARGMAX_AGREEMENT * classes.length, equal + " of " + classes.length);
     }
 
     static Tensor mnv2Logits(Network network, Tensor images) {
