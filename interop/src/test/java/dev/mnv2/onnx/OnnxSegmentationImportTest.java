@@ -86,6 +86,12 @@ class OnnxSegmentationImportTest {
         ModelProto huge = withMetadata(OnnxExporter.builder().build().toModel(small()), "headChannels", "2000000000");
         e = assertThrows(OnnxFormatException.class, () -> OnnxImporter.fromModel(huge));
         assertTrue(e.getMessage().contains("metadata does not match the graph"), e.getMessage());
+        for (String[] entry : new String[][] {{"inputHeight", "100000"}, {"outputStride", "4"},
+                {"alignCorners", "maybe"}, {"headChannels", "x"}}) {
+            ModelProto bad = withMetadata(OnnxExporter.builder().build().toModel(small()), entry[0], entry[1]);
+            e = assertThrows(OnnxFormatException.class, () -> OnnxImporter.fromModel(bad));
+            assertTrue(e.getMessage().startsWith("bad configuration in metadata"), e.getMessage());
+        }
         ModelProto align = withMetadata(OnnxExporter.builder().build().toModel(small()), "alignCorners", "false");
         e = assertThrows(OnnxFormatException.class, () -> OnnxImporter.fromModel(align));
         assertTrue(e.getMessage().contains("Resize") && e.getMessage().contains("aligning corners"), e.getMessage());
