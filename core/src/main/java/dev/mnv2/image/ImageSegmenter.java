@@ -2,10 +2,14 @@ package dev.mnv2.image;
 
 import dev.mnv2.exec.Predictor;
 import dev.mnv2.exec.Tensor;
+import dev.mnv2.load.LoadedModel;
+import dev.mnv2.load.Models;
+import dev.mnv2.load.Task;
 import dev.mnv2.model.ArgMax;
 import dev.mnv2.model.Network;
 import dev.mnv2.model.Shape;
 import java.awt.image.BufferedImage;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -15,7 +19,7 @@ import java.util.Objects;
  * segmentation task's {@link ArgMax} over the classes at every pixel of the input resolution.
  *
  * <pre>{@code
- * try (ImageSegmenter segmenter = ImageSegmenter.create(network, scaling)) {
+ * try (ImageSegmenter segmenter = ImageSegmenter.pretrained("deeplabv3_mnv2_pascal_quant")) {
  *     SegmentationMap map = segmenter.segment(Path.of("bird.bmp"));
  * }
  * }</pre>
@@ -35,6 +39,31 @@ public final class ImageSegmenter implements AutoCloseable {
         this.predictor = Predictor.create(network.then(new ArgMax("argmax")));
     }
 
+    /**
+     * A segmenter of the model {@code nameOrPath} names: a known model name such as
+     * {@code deeplabv3_mnv2_pascal_quant} (found in $MNV2_MODELS or the cache, else downloaded and checked) or
+     * a model file, loaded by {@link Models#load(String)}. Its format's module must be on the classpath.
+     *
+     * @throws IOException when the model cannot be found or read (the message says why)
+     * @throws IllegalArgumentException when it is a classification model
+     */
+    public static ImageSegmenter pretrained(String nameOrPath) throws IOException {
+        return create(Models.load(nameOrPath));
+    }
+
+    /**
+     * A segmenter of a loaded model: the whole image resized to its input, with the model's pixel scaling.
+     *
+     * @throws IllegalArgumentException when the model's task is not segmentation
+     */
+    public static ImageSegmenter create(LoadedModel model) {
+        if (model.task() != Task.SEGMENTATION) {
+            throw new IllegalArgumentException("not a segmentation model: " + model.network().config().architecture()
+                    + " is a " + model.task().metadataName() + " model (use ImageClassifier)");
+        }
+        return create(model.network(), model.input().scaling());
+    }
+
     /** The whole image (no crop) resized to the network's input, with {@code scaling}. */
     public static ImageSegmenter create(Network network, PixelScaling scaling) {
         Shape in = network.input();
@@ -42,6 +71,7 @@ public final class ImageSegmenter implements AutoCloseable {
                 .scaling(scaling).build());
     }
 
+    /** A segmenter of {@code network} whose inputs {@code preprocessor} makes. */
     public static ImageSegmenter create(Network network, ImagePreprocessor preprocessor) {
         return new ImageSegmenter(network, preprocessor);
     }
