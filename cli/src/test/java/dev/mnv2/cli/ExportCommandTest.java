@@ -40,13 +40,13 @@ class ExportCommandTest {
         CliRun run = CliRun.of("export", "--model", checkpoint(network).toString(), "--out", onnx.toString());
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().startsWith("wrote " + onnx + " (onnx, mobilenet_v2 0.35/64, 4 classes"), run.out());
-        Network imported = OnnxImporter.read(onnx);
+        Network imported = OnnxImporter.read(onnx).network();
         assertArrayEquals(network.foldBatchNorm().convolutions().get(7).weight(), imported.convolutions().get(7).weight());
 
         Path back = dir.resolve("back.bin");
         run = CliRun.of("export", "--model", onnx.toString(), "--format", "safetensors", "--out", back.toString());
         assertEquals(0, run.exitCode(), run.err());
-        assertArrayEquals(imported.classifier().weight(), Checkpoint.load(back).classifier().weight());
+        assertArrayEquals(imported.classifier().weight(), Checkpoint.load(back).network().classifier().weight());
     }
 
     /** BatchNormalization nodes of an exported ONNX file. */
@@ -82,7 +82,7 @@ class ExportCommandTest {
         Path out = dir.resolve("mnv2.safetensors");
         CliRun run = CliRun.of("export", "--model", "mobilenet_v2_1.0_224_quant", "--out", out.toString());
         assertEquals(0, run.exitCode(), run.err());
-        Network loaded = Checkpoint.load(out);
+        Network loaded = Checkpoint.load(out).network();
         assertEquals(1001, loaded.classes());
         assertEquals("background", loaded.labels().get(0));
 
