@@ -107,25 +107,19 @@ public final class ArchitectureFit {
             if (!(width > 0)) {
                 continue;
             }
-            String problem;
-            long distance;
-            if (width > MAX_WIDTH) {
-                problem = "its channel counts suggest width " + width + ", above the " + MAX_WIDTH + " a file may have";
-                distance = Long.MAX_VALUE;
-            } else {
-                C config;
-                try {
-                    config = configAt.apply(width);
-                } catch (IllegalArgumentException e) {
-                    continue; // the knobs read from the file fail at this width only: another may fit
-                }
-                Check check = check(config, storedValues, mismatch);
-                if (check.problem() == null) {
-                    return config;
-                }
-                problem = check.problem();
-                distance = check.needed() < 0 ? Long.MAX_VALUE : Math.abs(check.needed() - storedValues);
+            C config;
+            try {
+                config = configAt.apply(width);
+            } catch (IllegalArgumentException e) {
+                continue; // the knobs read from the file fail at this width only: another may fit
             }
+            Check check = width > MAX_WIDTH ? new Check("its channel counts suggest width " + width + ", above the "
+                    + MAX_WIDTH + " a file may have", weightsOf(config)) : check(config, storedValues, mismatch);
+            if (check.problem() == null) {
+                return config;
+            }
+            String problem = check.problem();
+            long distance = check.needed() < 0 ? Long.MAX_VALUE : Math.abs(check.needed() - storedValues);
             if (closest == null || distance < closestDistance) {
                 closest = "width " + width + ": " + problem;
                 closestDistance = distance;
@@ -145,6 +139,15 @@ public final class ArchitectureFit {
                     + MAX_RESOLUTION + " pixels per side a model file may have";
         }
         return null;
+    }
+
+    /** The weights a network of {@code config} needs, computed without building it; -1 when it builds none. */
+    private static long weightsOf(NetworkConfig config) {
+        try {
+            return config.spec().parametersWithoutBatchNorm();
+        } catch (RuntimeException e) {
+            return -1;
+        }
     }
 
     /** The knobs a size problem depends on, for messages. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.mnv2.testing.SharedData;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -169,6 +170,10 @@ class ModelStoreTest {
         ModelNotFoundException missing = assertThrows(ModelNotFoundException.class,
                 () -> store.resolve(dir.resolve("absent.tflite").toString()));
         assertTrue(missing.getMessage().startsWith("model file not found"), missing.getMessage());
+        for (String fileName : new String[] {"weights.bin", "model.pt", "net.ONNX"}) {
+            ModelNotFoundException absent = assertThrows(ModelNotFoundException.class, () -> store.resolve(fileName));
+            assertTrue(absent.getMessage().equals("model file not found: " + fileName), absent.getMessage());
+        }
         ModelNotFoundException unknown = assertThrows(ModelNotFoundException.class,
                 () -> store.resolve("mobilenet_v2_0.5_160"));
         assertTrue(unknown.getMessage().contains("unknown model 'mobilenet_v2_0.5_160'"), unknown.getMessage());
@@ -183,6 +188,14 @@ class ModelStoreTest {
         assertEquals("7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776", quant.sha256());
         assertEquals(URI.create("https://raw.githubusercontent.com/google-coral/test_data/master/mobilenet_v2_1.0_224_quant.tflite"),
                 ModelStore.DEFAULT_BASE_URL.resolve(quant.path()));
+    }
+
+    /** The checksums the store verifies downloads against are those of the shared copies of the files. */
+    @Test
+    void everyKnownModelsChecksumIsItsFilesChecksum() throws IOException {
+        for (KnownModel model : ModelStore.KNOWN) {
+            assertEquals(model.sha256(), ModelStore.sha256(SharedData.model(model.fileName())), model.name());
+        }
     }
 
     private List<Path> cacheFiles() throws IOException {
