@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mnv2.image.PixelScaling;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.Network;
 import dev.mnv2.onnx.OnnxImporter;
@@ -85,6 +86,8 @@ class ExportCommandTest {
         Network loaded = Checkpoint.load(out).network();
         assertEquals(1001, loaded.classes());
         assertEquals("background", loaded.labels().get(0));
+        assertEquals(new PixelScaling(128f, 128f), Checkpoint.load(out).input().scaling(),
+                "the TFLite input quantisation's (p - 128) / 128 travels in the metadata");
 
         Path onnx = dir.resolve("mnv2.onnx");
         run = CliRun.of("export", "--model", "mobilenet_v2_1.0_224_quant", "--out", onnx.toString(), "--keep-batch-norm");
