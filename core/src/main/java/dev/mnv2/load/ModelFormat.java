@@ -11,9 +11,6 @@ import java.util.List;
  * module is on the classpath. Implementations need a public no-argument constructor.
  */
 public interface ModelFormat {
-    /** The format's name for messages, e.g. {@code TFLite}. */
-    String name();
-
     /** The lower-case file name endings this format reads, with their dot, e.g. {@code .tflite}. */
     List<String> extensions();
 

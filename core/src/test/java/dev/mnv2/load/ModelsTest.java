@@ -31,11 +31,6 @@ class ModelsTest {
         final LoadedModel model = LoadedModel.of(MobileNetV2.builder().width(0.35).resolution(32).classes(2).build());
 
         @Override
-        public String name() {
-            return "fake";
-        }
-
-        @Override
         public List<String> extensions() {
             return List.of(".fake");
         }

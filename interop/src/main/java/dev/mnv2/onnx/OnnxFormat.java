@@ -12,11 +12,6 @@ public final class OnnxFormat implements ModelFormat {
     public OnnxFormat() {}
 
     @Override
-    public String name() {
-        return "ONNX";
-    }
-
-    @Override
     public List<String> extensions() {
         return List.of(".onnx");
     }

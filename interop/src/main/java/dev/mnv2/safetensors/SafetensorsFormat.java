@@ -12,11 +12,6 @@ public final class SafetensorsFormat implements ModelFormat {
     public SafetensorsFormat() {}
 
     @Override
-    public String name() {
-        return "safetensors";
-    }
-
-    @Override
     public List<String> extensions() {
         return List.of(".safetensors");
     }

@@ -12,11 +12,6 @@ public final class TfliteFormat implements ModelFormat {
     public TfliteFormat() {}
 
     @Override
-    public String name() {
-        return "TFLite";
-    }
-
-    @Override
     public List<String> extensions() {
         return List.of(".tflite");
     }
