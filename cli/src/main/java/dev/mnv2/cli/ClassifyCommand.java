@@ -87,6 +87,7 @@ final class ClassifyCommand implements Callable<Integer> {
         }
         List<Path> files = expandFolders(images);
         LoadedModel loaded = withLabels(Models.load(model));
+        ModelTask.CLASSIFICATION.require(spec.commandLine(), model, loaded);
         PixelScaling scaling = switch (normalize) {
             case auto -> loaded.input().scaling();
             case tf -> PixelScaling.MINUS_ONE_TO_ONE;

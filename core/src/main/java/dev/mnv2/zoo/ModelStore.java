@@ -45,7 +45,7 @@ public final class ModelStore {
     /** The classifier used when none is named. */
     public static final String DEFAULT_MODEL = "mobilenet_v2_1.0_224_quant";
 
-    /** The segmentation model used when none is named: the published Mobile DeepLabv3. */
+    /** The published segmentation model: Mobile DeepLabv3, the default of {@code mnv2 segment}. */
     public static final String DEFAULT_SEGMENTATION_MODEL = "deeplabv3_mnv2_pascal_quant";
 
     public static final List<KnownModel> KNOWN = List.of(
@@ -59,7 +59,7 @@ public final class ModelStore {
             new KnownModel(DEFAULT_SEGMENTATION_MODEL, "deeplabv3_mnv2_pascal_quant.tflite",
                     "deeplabv3_mnv2_pascal_quant.tflite",
                     "350af47fd346ea6d74b58833a351f583ba860e9806ec5bd292ff8d8f1f249398",
-                    "Mobile DeepLabv3 (MobileNetV2 1.0, output stride 16) 513x513 PASCAL VOC, uint8, 21 classes"));
+                    "Mobile DeepLabv3 (MobileNetV2 1.0, output stride 16) PASCAL VOC 2012, 513x513, uint8, 21 classes"));
 
     private static final Pattern FILE_EXTENSION = Pattern.compile("\\.[A-Za-z][A-Za-z0-9]*$");
 
