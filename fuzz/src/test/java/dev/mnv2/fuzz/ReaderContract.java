@@ -39,13 +39,12 @@ public final class ReaderContract {
     private long slowestNanos;
     private byte[] slowest = new byte[0];
 
-    @SafeVarargs
     public ReaderContract(String target, long fixedBytes, long bytesPerInputByte,
-            Class<? extends Exception>... documented) {
+            List<Class<? extends Exception>> documented) {
         this.target = target;
         this.fixedBytes = fixedBytes;
         this.bytesPerInputByte = bytesPerInputByte;
-        this.documented = List.of(documented);
+        this.documented = List.copyOf(documented);
     }
 
     /**

@@ -2,10 +2,9 @@ package dev.mnv2.tflite;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.mnv2.fuzz.ReaderContract;
-import dev.mnv2.model.MobileNetV2;
+import dev.mnv2.fuzz.SeedNetworks;
 import dev.mnv2.model.Network;
 import java.util.List;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.provider.Arguments;
@@ -24,7 +23,7 @@ class TfliteFuzzTest {
      * room for that, the fixed part for the flatbuffer runtime and the graph.
      */
     private static final ReaderContract CONTRACT =
-            new ReaderContract("tflite", 16L << 20, 64, TfliteFormatException.class);
+            new ReaderContract("tflite", 16L << 20, 64, List.of(TfliteFormatException.class));
 
     /** Small models in every layout and weight type TfliteWriter writes, one with embedded labels. */
     private static final List<byte[]> SEEDS = seedModels();
@@ -38,9 +37,8 @@ class TfliteFuzzTest {
     }
 
     private static List<byte[]> seedModels() {
-        Network network = MobileNetV2.builder().width(0.1).resolution(32).classes(3).expansion(2).seed(5)
-                .build().foldBatchNorm();
-        Network labelled = network.withLabels(IntStream.range(0, 3).mapToObj(i -> "class " + i).toList());
+        Network network = SeedNetworks.tiny().foldBatchNorm();
+        Network labelled = SeedNetworks.labelled(network);
         return List.of(
                 TfliteWriter.write(labelled),
                 TfliteWriter.write(network, TfliteWriter.Graph.KERAS, TfliteWriter.Weights.INT8),

@@ -1,0 +1,51 @@
+package dev.mnv2.safetensors;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.mnv2.fuzz.ReaderContract;
+import dev.mnv2.fuzz.SeedNetworks;
+import dev.mnv2.model.Network;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@link Safetensors#parse} then {@link Checkpoint#fromContents} (what {@link Checkpoint#load} does with a
+ * file's bytes) on fuzzed bytes end in a network or a {@link SafetensorsFormatException}.
+ */
+class SafetensorsFuzzTest {
+    /** Header map, float32 copies of the tensors and the network built from them: 64 bytes per input byte. */
+    private static final ReaderContract CONTRACT =
+            new ReaderContract("safetensors", 16L << 20, 64, List.of(SafetensorsFormatException.class));
+
+    /** An mnv2 checkpoint with labels and a bare torchvision-style state_dict without metadata. */
+    private static final List<byte[]> SEEDS = List.of(
+            Checkpoint.toBytes(SeedNetworks.labelled(SeedNetworks.tiny())),
+            Safetensors.toBytes(Map.of(), Checkpoint.stateDict(SeedNetworks.tiny())));
+
+    static {
+        ReaderContract.warmUp(SEEDS, SafetensorsFuzzTest::readCheckpoint);
+    }
+
+    static Stream<Arguments> seeds() {
+        return SEEDS.stream().map(bytes -> Arguments.of((Object) bytes));
+    }
+
+    @MethodSource("seeds")
+    @FuzzTest(maxDuration = "10s")
+    void load(byte[] input) {
+        CONTRACT.check(input, SafetensorsFuzzTest::readCheckpoint);
+    }
+
+    private static Network readCheckpoint(byte[] input) throws SafetensorsFormatException {
+        return Checkpoint.fromContents(Safetensors.parse(ByteBuffer.wrap(input)));
+    }
+
+    @AfterAll
+    static void report() {
+        System.out.println(CONTRACT.report(ReaderContract.reportDirectory()));
+    }
+}
