@@ -88,7 +88,7 @@ public final class ReaderContract {
         }
         if (refusal != null) {
             String message = refusal.getMessage();
-            if (message == null || message.isBlank() || message.contains("\n")) {
+            if (message == null || message.isBlank() || message.chars().anyMatch(c -> c == '\n' || c == '\r')) {
                 throw new AssertionError(target + ": " + refusal.getClass().getSimpleName()
                         + " without a one-line message: " + message, refusal);
             }
