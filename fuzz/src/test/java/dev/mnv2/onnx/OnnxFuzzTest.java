@@ -1,12 +1,19 @@
 package dev.mnv2.onnx;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.mnv2.fuzz.ReaderContract;
 import dev.mnv2.fuzz.SeedNetworks;
 import dev.mnv2.model.Network;
+import dev.mnv2.onnx.proto.OnnxProto.AttributeProto;
+import dev.mnv2.onnx.proto.OnnxProto.ModelProto;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -43,6 +50,22 @@ class OnnxFuzzTest {
     @FuzzTest(maxDuration = "10s")
     void fromBytes(byte[] input) {
         CONTRACT.check(input, OnnxImporter::fromBytes);
+    }
+
+    /**
+     * The fuzzer's first finding, rebuilt small (its input was a 426 KB model): a name from the file holding a
+     * line break or an escape sequence made the error message span lines. Names are now escaped.
+     */
+    @Test
+    void controlCharactersInQuotedNamesAreEscaped() {
+        ModelProto.Builder model = OnnxExporter.builder().build().toModel(SeedNetworks.tiny()).toBuilder();
+        model.getGraphBuilder().getNodeBuilder(0).addAttribute(AttributeProto.newBuilder()
+                .setName("pads\n\u001b[2J").setType(AttributeProto.AttributeType.INT).setI(1));
+        OnnxFormatException e = assertThrows(OnnxFormatException.class,
+                () -> OnnxImporter.fromBytes(model.build().toByteArray()));
+        assertEquals(-1, e.getMessage().indexOf('\n'), e.getMessage());
+        assertEquals(-1, e.getMessage().indexOf('\u001b'), e.getMessage());
+        assertTrue(e.getMessage().contains("pads\\u000a\\u001b[2J"), e.getMessage());
     }
 
     @AfterAll

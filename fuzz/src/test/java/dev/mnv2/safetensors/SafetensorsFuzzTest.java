@@ -1,14 +1,20 @@
 package dev.mnv2.safetensors;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.mnv2.fuzz.ReaderContract;
 import dev.mnv2.fuzz.SeedNetworks;
 import dev.mnv2.model.Network;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -42,6 +48,17 @@ class SafetensorsFuzzTest {
 
     private static Network readCheckpoint(byte[] input) throws SafetensorsFormatException {
         return Checkpoint.fromContents(Safetensors.parse(ByteBuffer.wrap(input)));
+    }
+
+    /** A tensor name with an escaped line break (JSON allows it) must not break the message's line. */
+    @Test
+    void controlCharactersInTensorNamesAreEscaped() {
+        byte[] header = "{\"a\\nb\":{\"dtype\":\"Q8\",\"shape\":[],\"data_offsets\":[0,0]}}"
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] file = ByteBuffer.allocate(8 + header.length).order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(header.length).put(header).array();
+        SafetensorsFormatException e = assertThrows(SafetensorsFormatException.class, () -> readCheckpoint(file));
+        assertTrue(e.getMessage().contains("'a\\u000ab'"), e.getMessage());
     }
 
     @AfterAll

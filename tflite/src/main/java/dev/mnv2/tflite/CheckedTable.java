@@ -211,31 +211,13 @@ class CheckedTable extends Table {
         source.spend(2L * v.length(), what + "." + name);
         byte[] raw = new byte[v.length()];
         bb.duplicate().position(v.start()).get(raw);
-        String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(raw)).toString();
         } catch (CharacterCodingException e) {
             throw fail(name + " is not valid UTF-8");
         }
-        return printable(text);
-    }
-
-    /** The file's strings are names quoted in error messages, which must stay one line: escape control characters. */
-    private static String printable(String text) {
-        if (text.chars().noneMatch(Character::isISOControl)) {
-            return text;
-        }
-        StringBuilder out = new StringBuilder(text.length() + 16);
-        for (char c : text.toCharArray()) {
-            if (Character.isISOControl(c)) {
-                out.append(String.format("\\u%04x", (int) c));
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
     }
 
     /** Positions of the tables of a vector of tables, each checked to lie inside the file. */
