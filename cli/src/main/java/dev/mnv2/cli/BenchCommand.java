@@ -41,46 +41,58 @@ final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--width", defaultValue = "1.0", description = "Width multiplier α > 0. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--width", paramLabel = "W", defaultValue = "1.0", converter = ArchitectureLimits.Width.class,
+            description = "Width multiplier α, > 0 and at most 100. Default: ${DEFAULT-VALUE}.")
     double width;
 
-    @Option(names = "--resolution", defaultValue = "224", description = "Square input resolution, at least 32. "
-            + "Default: ${DEFAULT-VALUE}.")
-    int resolution;
+    @Option(names = "--resolution", paramLabel = "R|HxW", defaultValue = "224",
+            converter = ArchitectureLimits.Resolution.class,
+            description = "Input resolution, every side from 32 to 16384: 224 or 160x128. Default: ${DEFAULT-VALUE}.")
+    ArchitectureLimits.InputSize resolution;
 
-    @Option(names = "--threads", description = "Threads per call. Default: all available processors.")
+    @Option(names = "--threads", paramLabel = "N",
+            description = "Threads per call; more than the available processors is allowed, with a warning. "
+                    + "Default: all available processors.")
     Integer threads;
 
-    @Option(names = "--batch", defaultValue = "1", description = "Images per call. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "1", description = "Images per call. Default: ${DEFAULT-VALUE}.")
     int batch;
 
-    @Option(names = "--mode", defaultValue = "memory_efficient",
+    @Option(names = "--mode", paramLabel = "memory_efficient|layer_by_layer", defaultValue = "memory_efficient",
             description = "memory_efficient (§5.1 row tiles) or layer_by_layer. Default: ${DEFAULT-VALUE}.")
     Mode mode;
 
-    @Option(names = "--warmup-ms", defaultValue = "2000", description = "Warm-up time in ms. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--warmup-ms", paramLabel = "MS", defaultValue = "2000",
+            description = "Warm-up time in ms. Default: ${DEFAULT-VALUE}.")
     long warmupMs;
 
-    @Option(names = "--iterations", defaultValue = "50", description = "Timed calls. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--iterations", paramLabel = "N", defaultValue = "50", description = "Timed calls. Default: ${DEFAULT-VALUE}.")
     int iterations;
 
     @Option(names = "--profile", description = "Also time every layer (every block in memory-efficient mode) "
             + "on one thread and list them.")
     boolean profile;
 
-    @Option(names = "--format", defaultValue = "table", description = "table or json. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
+            description = "Output format. Default: ${DEFAULT-VALUE}.")
     Format format;
 
     @Override
     public void run() {
-        int threadCount = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        int processors = Runtime.getRuntime().availableProcessors();
+        int threadCount = threads == null ? processors : threads;
         if (threadCount < 1) throw usage("--threads must be >= 1, got " + threadCount);
+        if (threadCount > processors) {
+            spec.commandLine().getErr().println("mnv2: warning: --threads " + threadCount + " is more than the "
+                    + processors + " available processors; the extra threads share cores and time slower");
+        }
         if (batch < 1) throw usage("--batch must be >= 1, got " + batch);
         if (iterations < 1) throw usage("--iterations must be >= 1, got " + iterations);
         if (warmupMs < 0) throw usage("--warmup-ms must be >= 0, got " + warmupMs);
         Network network;
         try {
-            network = MobileNetV2.builder().width(width).resolution(resolution).classes(1000).seed(2018).build();
+            network = MobileNetV2.builder().width(width).resolution(resolution.height(), resolution.width())
+                    .classes(1000).seed(2018).build();
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
@@ -101,7 +113,8 @@ final class BenchCommand implements Runnable {
                 throw new IllegalStateException(e);
             }
             report.put("width", width);
-            report.put("resolution", resolution);
+            report.put("inputHeight", resolution.height());
+            report.put("inputWidth", resolution.width());
             report.put("batch", batch);
             report.put("threads", threadCount);
             report.put("mode", mode.name());
@@ -132,7 +145,7 @@ final class BenchCommand implements Runnable {
         if (format == Format.json) {
             out.println(Json.write(report));
         } else {
-            out.printf(Locale.ROOT, "MobileNetV2 %.2f/%d, batch %d, %d thread(s), %s, %s kernels%s%n", width, resolution,
+            out.printf(Locale.ROOT, "MobileNetV2 %.2f/%s, batch %d, %d thread(s), %s, %s kernels%s%n", width, resolution,
                     batch, threadCount, mode, report.get("kernels"),
                     scalarHint((String) report.get("kernels")));
             out.printf(Locale.ROOT, "latency: median %.2f ms, p90 %.2f ms, min %.2f ms over %d calls%n",

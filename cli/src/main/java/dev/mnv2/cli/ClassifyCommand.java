@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,7 +29,8 @@ import picocli.CommandLine.Parameters;
 /** {@code mnv2 classify}: top-K labels of photos with a pretrained MobileNetV2 (TFLite, ONNX or safetensors). */
 @Command(name = "classify", mixinStandardHelpOptions = true,
         description = "Classify images (JPEG, PNG, BMP) with a pretrained MobileNetV2 and print the top K labels "
-                + "with their probabilities. The model is loaded once for all images.")
+                + "with their probabilities. The model is loaded once for all images. A folder stands for its "
+                + ".jpg, .jpeg, .png, .bmp and .gif files in name order (not its subfolders).")
 final class ClassifyCommand implements Callable<Integer> {
     enum Format { text, json }
 
@@ -66,8 +68,12 @@ final class ClassifyCommand implements Callable<Integer> {
             description = "Label file (one label per line, line i = output i) for models that embed none.")
     Path labels;
 
-    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Image files to classify.")
+    @Parameters(arity = "1..*", paramLabel = "IMAGE|DIR",
+            description = "Image files, or folders whose images to classify.")
     List<Path> images;
+
+    /** Extensions, compared case-insensitively, of the files a folder argument contributes. */
+    static final List<String> IMAGE_EXTENSIONS = List.of(".jpg", ".jpeg", ".png", ".bmp", ".gif");
 
     @Override
     public Integer call() throws IOException {
@@ -77,6 +83,7 @@ final class ClassifyCommand implements Callable<Integer> {
         if (!(centralCrop > 0 && centralCrop <= 1)) {
             throw usage("--central-crop must be in (0, 1], got " + centralCrop);
         }
+        List<Path> files = expandFolders(images);
         ModelFiles.Loaded loaded = ModelFiles.load(model);
         Network network = withLabels(loaded.network());
         PixelScaling scaling = switch (normalize) {
@@ -91,7 +98,7 @@ final class ClassifyCommand implements Callable<Integer> {
         List<Object> results = new ArrayList<>();
         int failures = 0;
         try (ImageClassifier classifier = ImageClassifier.create(network, preprocessor)) {
-            for (Path image : images) {
+            for (Path image : files) {
                 try {
                     List<Classification> best = classifier.classify(Images.read(image), top);
                     if (format == Format.json) {
@@ -117,6 +124,36 @@ final class ClassifyCommand implements Callable<Integer> {
         out.flush();
         err.flush();
         return failures == 0 ? 0 : 1;
+    }
+
+    /**
+     * The files to classify: every argument as given, except that a folder is replaced by its image files
+     * ({@link #IMAGE_EXTENSIONS}) in name order, not looking into subfolders. A folder without any is an error.
+     */
+    static List<Path> expandFolders(List<Path> arguments) throws IOException {
+        List<Path> files = new ArrayList<>();
+        for (Path argument : arguments) {
+            if (!Files.isDirectory(argument)) {
+                files.add(argument);
+                continue;
+            }
+            List<Path> found;
+            try (Stream<Path> entries = Files.list(argument)) {
+                found = entries.filter(f -> Files.isRegularFile(f) && isImageName(f)).sorted().toList();
+            } catch (IOException e) {
+                throw new IOException(argument + ": cannot list the folder (" + e.getClass().getSimpleName() + ")", e);
+            }
+            if (found.isEmpty()) {
+                throw new IOException(argument + ": no " + String.join(", ", IMAGE_EXTENSIONS) + " files in this folder");
+            }
+            files.addAll(found);
+        }
+        return files;
+    }
+
+    private static boolean isImageName(Path file) {
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        return IMAGE_EXTENSIONS.stream().anyMatch(name::endsWith);
     }
 
     private Network withLabels(Network network) throws IOException {

@@ -40,7 +40,8 @@ final class ExportCommand implements Callable<Integer> {
     boolean softmax;
 
     @Option(names = "--keep-batch-norm",
-            description = "ONNX: keep BatchNormalization nodes instead of folding them into the convolutions.")
+            description = "ONNX: keep BatchNormalization nodes instead of folding them into the convolutions; a "
+                    + "source whose batch norms are folded (any TFLite file) gets identity ones.")
     boolean keepBatchNorm;
 
     @Override
@@ -58,6 +59,12 @@ final class ExportCommand implements Callable<Integer> {
             throw new NoSuchFileException(out.toString(), null, "cannot write: folder " + folder + " does not exist");
         }
         Network network = ModelFiles.load(model).network();
+        if (keepBatchNorm && network.convolutions().stream().anyMatch(conv -> conv.batchNorm() == null)) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("mnv2: " + model + " has its batch norms folded into the convolutions; --keep-batch-norm "
+                    + "writes identity BatchNormalization nodes (gamma 1, beta = conv bias, mean 0, var 1 - eps)");
+            err.flush();
+        }
         switch (chosen) {
             case onnx -> OnnxExporter.builder().foldBatchNorm(!keepBatchNorm).softmax(softmax).build().write(network, out);
             case safetensors -> Checkpoint.save(network, out);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.Properties;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Mnv2.Version.class,
         description = "MobileNetV2 for the JVM: build, run and analyse MobileNetV2 in pure Java.",
-        subcommands = {SummaryCommand.class, ClassifyCommand.class, ExportCommand.class, BenchCommand.class,
+        subcommands = {ClassifyCommand.class, SummaryCommand.class, BenchCommand.class, ExportCommand.class,
             CommandLine.HelpCommand.class})
 public final class Mnv2 implements Runnable {
     @CommandLine.Spec
@@ -24,7 +25,8 @@ public final class Mnv2 implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try 'mnv2 --help')");
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "missing command (commands: " + commandNames(spec.commandLine()) + "; try 'mnv2 --help')");
     }
 
     public static void main(String[] args) {
@@ -38,7 +40,7 @@ public final class Mnv2 implements Runnable {
         cli.setErr(err);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setParameterExceptionHandler((e, arguments) -> {
-            err.println("mnv2: " + e.getMessage());
+            err.println("mnv2: " + usageMessage(e, cli));
             return CommandLine.ExitCode.USAGE;
         });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -56,6 +58,24 @@ public final class Mnv2 implements Runnable {
         out.flush();
         err.flush();
         return code;
+    }
+
+    /**
+     * picocli's message, except for a first argument that is no command, which picocli calls an unmatched
+     * argument: that is an unknown command, said with the list of commands.
+     */
+    private static String usageMessage(CommandLine.ParameterException e, CommandLine root) {
+        if (e instanceof CommandLine.UnmatchedArgumentException unmatched && e.getCommandLine() == root
+                && !unmatched.getUnmatched().isEmpty() && !unmatched.getUnmatched().get(0).startsWith("-")) {
+            return "unknown command '" + unmatched.getUnmatched().get(0) + "' (commands: " + commandNames(root) + ")";
+        }
+        return e.getMessage();
+    }
+
+    /** The tool's commands, in the order help lists them, without help itself. */
+    private static String commandNames(CommandLine root) {
+        return root.getSubcommands().keySet().stream().filter(name -> !name.equals("help"))
+                .collect(Collectors.joining(", "));
     }
 
     /** A one-line description of a failure: its message, or its type when it has none. */

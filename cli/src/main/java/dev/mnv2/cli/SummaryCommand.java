@@ -3,11 +3,13 @@ package dev.mnv2.cli;
 import dev.mnv2.analysis.LayerCost;
 import dev.mnv2.analysis.ModelSummary;
 import dev.mnv2.analysis.Table3Row;
+import dev.mnv2.model.Activation;
 import dev.mnv2.model.MobileNetV1;
 import dev.mnv2.model.MobileNetV2;
-import dev.mnv2.model.Network;
+import dev.mnv2.model.NetworkConfig;
 import dev.mnv2.model.Padding;
 import dev.mnv2.model.Shape;
+import dev.mnv2.model.Shortcut;
 import dev.mnv2.util.Json;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -15,58 +17,98 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code mnv2 summary}: per-layer cost table, totals and the paper's Table 3 memory view. */
+/**
+ * {@code mnv2 summary}: per-layer cost table, totals and the paper's Table 3 memory view, computed from the
+ * architecture alone, so any size answers at once without building weights.
+ */
 @Command(name = "summary", mixinStandardHelpOptions = true,
         description = "Print the architecture with per-layer parameters and multiply-accumulates, "
-                + "totals, the paper's Table 3 memory view and this engine's planned peak activation memory.")
+                + "totals, the paper's Table 3 memory view and this engine's planned peak activation memory. "
+                + "Computed from the architecture alone: no weights are built.")
 final class SummaryCommand implements Runnable {
     enum Arch { v2, v1 }
 
     enum Format { table, json, markdown }
 
+    enum Bottleneck {
+        linear(Activation.IDENTITY), relu6(Activation.RELU6);
+
+        final Activation activation;
+
+        Bottleneck(Activation activation) {
+            this.activation = activation;
+        }
+    }
+
+    enum ShortcutOption {
+        bottleneck(Shortcut.BOTTLENECK), expansion(Shortcut.EXPANSION), none(Shortcut.NONE);
+
+        final Shortcut shortcut;
+
+        ShortcutOption(Shortcut shortcut) {
+            this.shortcut = shortcut;
+        }
+    }
+
+    enum PaddingOption {
+        same(Padding.same()), symmetric(Padding.symmetric(1));
+
+        final Padding padding;
+
+        PaddingOption(Padding padding) {
+            this.padding = padding;
+        }
+    }
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--arch", defaultValue = "v2", description = "v2 (MobileNetV2) or v1 (MobileNetV1). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--arch", paramLabel = "v2|v1", defaultValue = "v2",
+            description = "v2 (MobileNetV2) or v1 (MobileNetV1). Default: ${DEFAULT-VALUE}.")
     Arch arch;
 
-    @Option(names = "--width", defaultValue = "1.0", description = "Width multiplier α > 0. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--width", paramLabel = "W", defaultValue = "1.0", converter = ArchitectureLimits.Width.class,
+            description = "Width multiplier α, > 0 and at most 100. Default: ${DEFAULT-VALUE}.")
     double width;
 
-    @Option(names = "--resolution", defaultValue = "224", paramLabel = "R|HxW",
-            description = "Input resolution, at least 32: 224 or 160x128. Default: ${DEFAULT-VALUE}.")
-    String resolution;
+    @Option(names = "--resolution", paramLabel = "R|HxW", defaultValue = "224",
+            converter = ArchitectureLimits.Resolution.class,
+            description = "Input resolution, every side from 32 to 16384: 224 or 160x128. Default: ${DEFAULT-VALUE}.")
+    ArchitectureLimits.InputSize resolution;
 
-    @Option(names = "--classes", defaultValue = "1000", description = "Number of classes. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--classes", paramLabel = "N", defaultValue = "1000", converter = ArchitectureLimits.Classes.class,
+            description = "Number of classes, 1 to 1000000. Default: ${DEFAULT-VALUE}.")
     int classes;
 
-    @Option(names = "--expansion", defaultValue = "0",
-            description = "Expansion factor t replacing Table 2's 6 (v2 only); 0 keeps Table 2.")
+    @Option(names = "--expansion", paramLabel = "T", defaultValue = "0", converter = ArchitectureLimits.Expansion.class,
+            description = "Expansion factor t, up to 100, replacing Table 2's 6 (v2 only); 0 keeps Table 2.")
     int expansion;
 
-    @Option(names = "--bottleneck", defaultValue = "linear",
-            description = "Activation after each block's projection: linear or relu6 (v2 only; paper Fig. 6a).")
-    String bottleneck;
+    @Option(names = "--bottleneck", paramLabel = "linear|relu6", defaultValue = "linear",
+            description = "Activation after each block's projection (v2 only; paper Fig. 6a). Default: ${DEFAULT-VALUE}.")
+    Bottleneck bottleneck;
 
-    @Option(names = "--shortcut", defaultValue = "bottleneck",
-            description = "Residual placement: bottleneck, expansion or none (v2 only; paper Fig. 6b).")
-    String shortcut;
+    @Option(names = "--shortcut", paramLabel = "bottleneck|expansion|none", defaultValue = "bottleneck",
+            description = "Residual placement (v2 only; paper Fig. 6b). Default: ${DEFAULT-VALUE}.")
+    ShortcutOption shortcut;
 
-    @Option(names = "--padding", defaultValue = "same",
+    @Option(names = "--padding", paramLabel = "same|symmetric", defaultValue = "same",
             description = "same (TensorFlow) or symmetric (PyTorch). Default: ${DEFAULT-VALUE}.")
-    String padding;
+    PaddingOption padding;
 
-    @Option(names = "--format", defaultValue = "table", description = "table, json or markdown. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--format", paramLabel = "table|json|markdown", defaultValue = "table",
+            description = "Output format. Default: ${DEFAULT-VALUE}.")
     Format format;
 
     @Override
     public void run() {
-        Network network = build();
-        ModelSummary summary = ModelSummary.of(network);
+        ModelSummary summary = ModelSummary.of(config());
         PrintWriter out = spec.commandLine().getOut();
         switch (format) {
             case json -> out.println(Json.write(toJson(summary)));
@@ -76,67 +118,24 @@ final class SummaryCommand implements Runnable {
         out.flush();
     }
 
-    private Network build() {
-        if (!(width > 0) || Double.isInfinite(width)) {
-            throw usage("--width must be a number > 0, got " + width);
-        }
-        int[] hw = parseResolution(resolution);
-        if (classes <= 0) {
-            throw usage("--classes must be > 0, got " + classes);
-        }
-        if (expansion < 0) {
-            throw usage("--expansion must be > 0 (or 0 for Table 2), got " + expansion);
-        }
-        Padding pad = switch (padding.toLowerCase(Locale.ROOT)) {
-            case "same" -> Padding.same();
-            case "symmetric" -> Padding.symmetric(1);
-            default -> throw usage("--padding must be same or symmetric, got '" + padding + "'");
-        };
+    private NetworkConfig config() {
         if (arch == Arch.v1) {
-            if (!bottleneck.equals("linear") || !shortcut.equals("bottleneck") || expansion != 0) {
-                throw usage("--bottleneck, --shortcut and --expansion apply to --arch v2 only");
+            if (bottleneck != Bottleneck.linear || shortcut != ShortcutOption.bottleneck || expansion != 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--bottleneck, --shortcut and --expansion apply to --arch v2 only");
             }
-            return MobileNetV1.create(MobileNetV1.builder().width(width).resolution(hw[0], hw[1]).classes(classes)
-                    .padding(pad).config());
+            return MobileNetV1.builder().width(width).resolution(resolution.height(), resolution.width())
+                    .classes(classes).padding(padding.padding).config();
         }
-        MobileNetV2.Builder builder = MobileNetV2.builder().width(width).resolution(hw[0], hw[1]).classes(classes)
-                .expansion(expansion).padding(pad);
-        try {
-            builder.bottleneck(bottleneck);
-        } catch (IllegalArgumentException e) {
-            throw usage("--bottleneck must be linear or relu6, got '" + bottleneck + "'");
-        }
-        try {
-            builder.shortcut(shortcut);
-        } catch (IllegalArgumentException e) {
-            throw usage("--shortcut must be bottleneck, expansion or none, got '" + shortcut + "'");
-        }
-        return MobileNetV2.create(builder.config());
-    }
-
-    private int[] parseResolution(String text) {
-        String[] parts = text.toLowerCase(Locale.ROOT).split("x", -1);
-        try {
-            int h = Integer.parseInt(parts[0].trim());
-            int w = parts.length == 2 ? Integer.parseInt(parts[1].trim()) : h;
-            if (parts.length > 2) throw new NumberFormatException();
-            if (h < 32 || w < 32) {
-                throw usage("--resolution must be at least 32, got " + text);
-            }
-            return new int[] {h, w};
-        } catch (NumberFormatException e) {
-            throw usage("--resolution must be a number like 224 or HxW like 160x128, got '" + text + "'");
-        }
-    }
-
-    private CommandLine.ParameterException usage(String message) {
-        return new CommandLine.ParameterException(spec.commandLine(), message);
+        return MobileNetV2.builder().width(width).resolution(resolution.height(), resolution.width()).classes(classes)
+                .expansion(expansion).bottleneck(bottleneck.activation).shortcut(shortcut.shortcut).padding(padding.padding)
+                .config();
     }
 
     static Map<String, Object> toJson(ModelSummary s) {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("architecture", s.config().architecture());
-        root.put("config", s.config().toMap());
+        root.put("config", jsonValues(s.config().toMap()));
         root.put("input", shape(s.input()));
         root.put("params", s.params());
         root.put("paramsWithoutBatchNorm", s.paramsWithoutBatchNorm());
@@ -166,6 +165,28 @@ final class SummaryCommand implements Runnable {
         }
         root.put("layers", layers);
         return root;
+    }
+
+    /** A JSON number: what Integer, Double and Float.toString write. */
+    private static final Pattern NUMBER = Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?");
+
+    /** The configuration's entries (strings, as checkpoints store them) with numbers and booleans as such. */
+    static Map<String, Object> jsonValues(Map<String, String> entries) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        entries.forEach((key, text) -> values.put(key, jsonValue(text)));
+        return values;
+    }
+
+    private static Object jsonValue(String text) {
+        if (text.equals("true") || text.equals("false")) {
+            return Boolean.valueOf(text);
+        }
+        Matcher number = NUMBER.matcher(text);
+        if (!number.matches()) {
+            return text;
+        }
+        boolean integral = number.group(2) == null && number.group(3) == null;
+        return integral ? (Object) Long.valueOf(text) : (Object) Double.valueOf(text);
     }
 
     private static List<Integer> shape(Shape s) {

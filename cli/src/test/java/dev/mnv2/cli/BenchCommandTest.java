@@ -54,12 +54,34 @@ class BenchCommandTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"--threads=0", "--batch=0", "--iterations=0", "--width=-1", "--resolution=16", "--mode=fast"})
+    @ValueSource(strings = {"--threads=0", "--batch=0", "--iterations=0", "--width=-1", "--width=101",
+        "--resolution=16", "--resolution=96x", "--resolution=96x20000", "--mode=fast"})
     void badOptionsAreUsageErrors(String option) {
         CliRun run = CliRun.of("bench", option);
         assertEquals(2, run.exitCode(), run.out() + run.err());
         assertTrue(run.err().startsWith("mnv2: "), run.err());
         assertEquals(1, run.err().strip().lines().count(), run.err());
+    }
+
+    @Test
+    void resolutionTakesHeightByWidthAsSummaryDoes() {
+        CliRun run = CliRun.of("bench", "--width", "0.35", "--resolution", "96x64", "--threads", "1",
+                "--warmup-ms", "0", "--iterations", "1", "--format", "json");
+        assertEquals(0, run.exitCode(), run.err());
+        Map<?, ?> report = (Map<?, ?>) Json.parse(run.out());
+        assertEquals(96L, report.get("inputHeight"));
+        assertEquals(64L, report.get("inputWidth"));
+    }
+
+    @Test
+    void moreThreadsThanProcessorsWarnAndStillRun() {
+        int threads = Runtime.getRuntime().availableProcessors() + 1;
+        CliRun run = CliRun.of("bench", "--width", "0.35", "--resolution", "64", "--threads", Integer.toString(threads),
+                "--warmup-ms", "0", "--iterations", "1", "--format", "json");
+        assertEquals(0, run.exitCode(), run.err());
+        assertEquals(1, run.err().strip().lines().count(), run.err());
+        assertTrue(run.err().startsWith("mnv2: warning: --threads " + threads + " is more than the"), run.err());
+        assertEquals((long) threads, ((Map<?, ?>) Json.parse(run.out())).get("threads"));
     }
 
     @Test

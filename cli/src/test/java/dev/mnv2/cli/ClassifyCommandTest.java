@@ -188,4 +188,47 @@ class ClassifyCommandTest {
             assertEquals(0, left.count(), "no partial download left in " + cache);
         }
     }
+
+    @Test
+    void aFolderStandsForItsImagesInNameOrder() throws Exception {
+        for (String name : new String[] {"b.PNG", "a.jpg", "c.jpeg", "d.gif", "e.bmp", "notes.txt", "jpg"}) {
+            Files.writeString(dir.resolve(name), "x");
+        }
+        Files.createDirectory(dir.resolve("sub.jpg"));
+        Files.writeString(Files.createDirectory(dir.resolve("nested")).resolve("f.jpg"), "x");
+        Path single = dir.resolve("nested/f.jpg");
+
+        List<Path> files = ClassifyCommand.expandFolders(List.of(dir, single));
+
+        assertEquals(List.of(dir.resolve("a.jpg"), dir.resolve("b.PNG"), dir.resolve("c.jpeg"), dir.resolve("d.gif"),
+                dir.resolve("e.bmp"), single), files);
+    }
+
+    @Test
+    void aFolderWithoutImagesIsAnErrorBeforeAnyModelLoads() throws Exception {
+        Files.writeString(dir.resolve("notes.txt"), "x");
+        CliRun run = CliRun.of("classify", "--model", dir.resolve("absent.tflite").toString(), dir.toString());
+        assertEquals(1, run.exitCode(), run.err());
+        assertEquals("mnv2: " + dir + ": no .jpg, .jpeg, .png, .bmp, .gif files in this folder", run.err().strip());
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aFolderOfPhotosIsClassifiedPhotoByPhoto() throws Exception {
+        SharedData.model("mobilenet_v2_1.0_224_quant.tflite");
+        Files.copy(SharedData.data("images/cat.bmp"), dir.resolve("b.bmp"));
+        Files.copy(SharedData.data("images/cat_720p.jpg"), dir.resolve("a.jpg"));
+        Files.writeString(dir.resolve("labels.txt"), "not an image");
+
+        CliRun run = CliRun.of("classify", "--top", "1", "--format", "json", dir.toString());
+
+        assertEquals(0, run.exitCode(), run.err());
+        List<Map<String, Object>> results = (List<Map<String, Object>>) ((Map<String, Object>) Json.parse(run.out()))
+                .get("results");
+        assertEquals(List.of(dir.resolve("a.jpg").toString(), dir.resolve("b.bmp").toString()),
+                results.stream().map(r -> r.get("image")).toList());
+        for (Map<String, Object> result : results) {
+            assertEquals(286L, ((List<Map<String, Object>>) result.get("top")).get(0).get("index"), result.toString());
+        }
+    }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.Network;
 import dev.mnv2.onnx.OnnxImporter;
+import dev.mnv2.onnx.proto.OnnxProto.ModelProto;
 import dev.mnv2.safetensors.Checkpoint;
 import dev.mnv2.testing.SharedData;
 import java.nio.file.Files;
@@ -48,6 +49,33 @@ class ExportCommandTest {
         assertArrayEquals(imported.classifier().weight(), Checkpoint.load(back).classifier().weight());
     }
 
+    /** BatchNormalization nodes of an exported ONNX file. */
+    private static long batchNormNodes(Path onnx) throws Exception {
+        return ModelProto.parseFrom(Files.readAllBytes(onnx)).getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("BatchNormalization")).count();
+    }
+
+    @Test
+    void keepBatchNormOfAFoldedSourceWritesIdentityBatchNormsAndSaysSo() throws Exception {
+        Network network = MobileNetV2.builder().width(0.35).resolution(64).classes(4).seed(3).build();
+        Path folded = dir.resolve("folded.onnx");
+        assertEquals(0, CliRun.of("export", "--model", checkpoint(network).toString(), "--out", folded.toString())
+                .exitCode());
+        assertEquals(0, batchNormNodes(folded));
+
+        Path kept = dir.resolve("kept.onnx");
+        CliRun run = CliRun.of("export", "--model", folded.toString(), "--out", kept.toString(), "--keep-batch-norm");
+        assertEquals(0, run.exitCode(), run.err());
+        assertEquals(1, run.err().strip().lines().count(), run.err());
+        assertTrue(run.err().contains("folded") && run.err().contains("identity BatchNormalization"), run.err());
+        assertEquals(network.convolutions().size(), batchNormNodes(kept));
+
+        run = CliRun.of("export", "--model", checkpoint(network).toString(), "--out", kept.toString(), "--keep-batch-norm");
+        assertEquals(0, run.exitCode(), run.err());
+        assertEquals("", run.err(), "a source with its batch norms has nothing to say");
+        assertEquals(network.convolutions().size(), batchNormNodes(kept));
+    }
+
     @Test
     void exportsThePublishedModelByName() throws Exception {
         SharedData.model("mobilenet_v2_1.0_224_quant.tflite");
@@ -57,6 +85,12 @@ class ExportCommandTest {
         Network loaded = Checkpoint.load(out);
         assertEquals(1001, loaded.classes());
         assertEquals("background", loaded.labels().get(0));
+
+        Path onnx = dir.resolve("mnv2.onnx");
+        run = CliRun.of("export", "--model", "mobilenet_v2_1.0_224_quant", "--out", onnx.toString(), "--keep-batch-norm");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.err().contains("identity BatchNormalization"), run.err());
+        assertEquals(52, batchNormNodes(onnx), "one per convolution, as torchvision's mobilenet_v2 has");
     }
 
     @Test

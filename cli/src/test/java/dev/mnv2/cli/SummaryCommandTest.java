@@ -50,6 +50,68 @@ class SummaryCommandTest {
         assertEquals(paramsMillions, Math.round((Long) s.get("paramsWithoutBatchNorm") / 10_000.0) / 100.0, 1e-9);
     }
 
+    /** README's architecture table, figure for figure, as the text output prints it. */
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {
+        "summary --classes 1000; params: 3,504,872 (3.50M)",
+        "summary --classes 1001; without batch norm: 3,472,041 (3.47M)  MACs: 300,775,552 (300M)",
+        "summary --arch v1 --classes 1000; MACs: 568,740,352 (568M)",
+        "summary --classes 1000; max: 401 kB",
+        "summary --arch v1 --classes 1000; max: 1606 kB"})
+    void readmeFiguresAreWhatTheCommandsPrint(String args, String printed) {
+        CliRun run = CliRun.of(args.split(" "));
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains(printed), run.out());
+    }
+
+    /** Building the weights of width 20 would take about 3.5 GB; the summary needs only the architecture. */
+    @Test
+    void aWideNetworkIsSummarisedWithoutBuildingItsWeights() {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        String[] args = {"summary", "--width", "20", "--format", "json"};
+        CliRun.of(args); // loads the classes
+        long before = threads.getCurrentThreadAllocatedBytes();
+        CliRun run = CliRun.of(args);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(allocated < 16_000_000, allocated + " bytes allocated");
+        assertEquals(876_771_560L, ((Map<?, ?>) Json.parse(run.out())).get("paramsWithoutBatchNorm"));
+    }
+
+    /** At the largest values the options allow, the counts are still exact: the per-layer rows add up. */
+    @ParameterizedTest
+    @CsvSource({"v2,--expansion=100", "v1,--expansion=0"})
+    void theLargestAllowedArchitectureIsCountedExactly(String arch, String expansion) {
+        Map<String, Object> s = json("summary", "--arch", arch, "--width", "100", "--resolution", "16384",
+                "--classes", "1000000", expansion, "--format", "json");
+        long macs = 0;
+        long params = 0;
+        for (Object layer : (List<?>) s.get("layers")) {
+            macs = Math.addExact(macs, (Long) ((Map<?, ?>) layer).get("macs"));
+            params = Math.addExact(params, (Long) ((Map<?, ?>) layer).get("params"));
+        }
+        assertEquals(s.get("macs"), macs);
+        assertEquals(s.get("params"), params);
+        assertTrue(macs > 1e16, "" + macs);
+        assertTrue((Long) s.get("peakActivationBytes") > 1e12, s.get("peakActivationBytes").toString());
+    }
+
+    @Test
+    void jsonConfigHasNumbersAsNumbers() {
+        Map<?, ?> config = (Map<?, ?>) json("summary", "--width", "0.75", "--resolution", "160x128", "--expansion",
+                "4", "--format", "json").get("config");
+        assertEquals(0.75, config.get("width"));
+        assertEquals(160L, config.get("inputHeight"));
+        assertEquals(128L, config.get("inputWidth"));
+        assertEquals(1000L, config.get("classes"));
+        assertEquals(4L, config.get("expansion"));
+        assertEquals(0.2, config.get("dropout"));
+        assertEquals(0.001, config.get("batchNormEpsilon"));
+        assertEquals("same", config.get("padding"));
+        assertEquals("linear", config.get("bottleneck"));
+    }
+
     @Test
     void mobileNetV1Table3() {
         Map<String, Object> s = json("summary", "--arch", "v1", "--format", "json");
@@ -80,7 +142,13 @@ class SummaryCommandTest {
         "summary --arch v3; --arch",
         "summary --arch v1 --shortcut none; v2 only",
         "summary --bogus; --bogus",
-        "nosuchcommand; nosuchcommand"})
+        "summary --resolution 100000; --resolution",
+        "summary --resolution 224x16385; --resolution",
+        "summary --width 101; --width",
+        "summary --width NaN; --width",
+        "summary --classes 1000001; --classes",
+        "summary --expansion 101; --expansion",
+        "nosuchcommand; unknown command 'nosuchcommand' (commands: classify, summary, bench, export)"})
     void usageErrorsExitTwoWithOneLineNamingTheProblem(String args, String mentioned) {
         CliRun run = CliRun.of(args.split(" "));
         assertEquals(2, run.exitCode(), run.err());

@@ -1,17 +1,19 @@
 package dev.mnv2.analysis;
 
+import dev.mnv2.exec.ExecutionMode;
 import dev.mnv2.exec.Plan;
 import dev.mnv2.model.ArchitectureRow;
-import dev.mnv2.model.Conv2d;
-import dev.mnv2.model.Dense;
+import dev.mnv2.model.BlockSpec;
+import dev.mnv2.model.ConvSpec;
+import dev.mnv2.model.DenseSpec;
 import dev.mnv2.model.Dropout;
 import dev.mnv2.model.GlobalAveragePool;
-import dev.mnv2.model.InvertedResidual;
-import dev.mnv2.model.Layer;
+import dev.mnv2.model.LayerSpec;
 import dev.mnv2.model.Network;
 import dev.mnv2.model.NetworkConfig;
+import dev.mnv2.model.NetworkSpec;
 import dev.mnv2.model.Shape;
-import dev.mnv2.model.Stage;
+import dev.mnv2.model.StageSpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,13 +21,15 @@ import java.util.Map;
 
 /**
  * Cost and memory analysis of a network: per-layer parameters and multiply-accumulates, the paper's
- * Table 3 memory view, and the peak activation bytes this engine's plan allocates.
+ * Table 3 memory view, and the peak activation bytes this engine's plan allocates. Computed from the
+ * architecture alone ({@link NetworkSpec}), so no weight is allocated, whatever the configuration.
  *
  * @param params learnable parameters with batch-norm gamma/beta (torchvision's and Keras' count)
  * @param paramsWithoutBatchNorm conv and dense weights and biases only (the reference implementation's count)
  * @param macs multiply-accumulates of conv and fully-connected layers for one image
  * @param table3 per resolution, the largest tensor that §5.1 inference must hold between operators
- * @param peakActivationBytes float32 activation buffers this engine's layer-by-layer plan allocates per image
+ * @param peakActivationBytes float32 activation buffers this engine's default (memory-efficient, §5.1) plan
+ *     allocates for one image on one thread, the input included
  */
 public record ModelSummary(
         NetworkConfig config, Shape input, List<LayerCost> layers, long params, long paramsWithoutBatchNorm,
@@ -35,10 +39,19 @@ public record ModelSummary(
     public static final int TABLE3_BYTES_PER_VALUE = 2;
 
     public static ModelSummary of(Network network) {
+        return of(network.spec());
+    }
+
+    /** The summary of the network {@code config} describes, without building it. */
+    public static ModelSummary of(NetworkConfig config) {
+        return of(config.spec());
+    }
+
+    public static ModelSummary of(NetworkSpec network) {
         List<LayerCost> rows = new ArrayList<>();
         Shape shape = network.input();
-        for (Stage stage : network.stages()) {
-            for (Layer layer : stage.layers()) {
+        for (StageSpec stage : network.stages()) {
+            for (LayerSpec layer : stage.layers()) {
                 Shape out = layer.outputShape(shape);
                 rows.add(new LayerCost(layer.name(), operator(layer), shape, out, expansion(layer),
                         Integer.toString(out.channels()), ArchitectureRow.cell(stage.row().n()), stride(layer),
@@ -50,7 +63,7 @@ public record ModelSummary(
         double maxKb = table3.stream().mapToDouble(Table3Row::kb).max().orElse(0);
         return new ModelSummary(network.config(), network.input(), List.copyOf(rows), network.parameters(),
                 network.parametersWithoutBatchNorm(), network.macs(), table3, maxKb,
-                Plan.of(network).activationBytes());
+                Plan.activationBytes(network, ExecutionMode.MEMORY_EFFICIENT, 1));
     }
 
     /**
@@ -60,13 +73,13 @@ public record ModelSummary(
      * or the global pooling (the last 1×1 conv is pooled as it is produced). The network input is not an
      * activation and is left out, as in the paper.
      */
-    static List<Table3Row> table3(Network network) {
+    static List<Table3Row> table3(NetworkSpec network) {
         Map<String, Integer> maxChannels = new LinkedHashMap<>();
         Map<String, Long> positions = new LinkedHashMap<>();
-        List<Layer> layers = network.layers();
+        List<LayerSpec> layers = network.layers();
         Shape shape = network.input();
         for (int i = 0; i < layers.size(); i++) {
-            Layer layer = layers.get(i);
+            LayerSpec layer = layers.get(i);
             Shape out = layer.outputShape(shape);
             shape = out;
             if (layer instanceof Dropout || streamedIntoNext(layer, i + 1 < layers.size() ? layers.get(i + 1) : null)) {
@@ -84,33 +97,33 @@ public record ModelSummary(
         return List.copyOf(rows);
     }
 
-    private static boolean streamedIntoNext(Layer layer, Layer next) {
-        if (!(layer instanceof Conv2d)) {
+    private static boolean streamedIntoNext(LayerSpec layer, LayerSpec next) {
+        if (!(layer instanceof ConvSpec)) {
             return false;
         }
         return next instanceof GlobalAveragePool
-                || (next instanceof InvertedResidual block && block.expand() == null);
+                || (next instanceof BlockSpec block && block.expand() == null);
     }
 
-    private static String operator(Layer layer) {
-        if (layer instanceof Conv2d conv) {
+    private static String operator(LayerSpec layer) {
+        if (layer instanceof ConvSpec conv) {
             String k = conv.kernel() + "x" + conv.kernel();
             return conv.isDepthwise() ? "conv2d " + k + " dw" : "conv2d " + k;
         }
-        if (layer instanceof InvertedResidual) return "bottleneck";
+        if (layer instanceof BlockSpec) return "bottleneck";
         if (layer instanceof GlobalAveragePool) return "avgpool";
         if (layer instanceof Dropout) return "dropout";
-        if (layer instanceof Dense) return "fc";
+        if (layer instanceof DenseSpec) return "fc";
         return layer.getClass().getSimpleName();
     }
 
-    private static String expansion(Layer layer) {
-        return layer instanceof InvertedResidual block ? Integer.toString(block.expansion()) : "-";
+    private static String expansion(LayerSpec layer) {
+        return layer instanceof BlockSpec block ? Integer.toString(block.expansion()) : "-";
     }
 
-    private static String stride(Layer layer) {
-        if (layer instanceof Conv2d conv) return Integer.toString(conv.stride());
-        if (layer instanceof InvertedResidual block) return Integer.toString(block.stride());
+    private static String stride(LayerSpec layer) {
+        if (layer instanceof ConvSpec conv) return Integer.toString(conv.stride());
+        if (layer instanceof BlockSpec block) return Integer.toString(block.stride());
         return "-";
     }
 }

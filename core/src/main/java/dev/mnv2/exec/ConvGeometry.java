@@ -1,12 +1,12 @@
 package dev.mnv2.exec;
 
-import dev.mnv2.model.Conv2d;
+import dev.mnv2.model.ConvSpec;
 import dev.mnv2.model.Padding;
 
 /** The resolved shape arithmetic of a convolution on one input size: what the kernels need besides data. */
 record ConvGeometry(int kernel, int stride, int dilation, int groups, int outC, int padTop, int padLeft,
                     int outH, int outW) {
-    static ConvGeometry of(Conv2d conv, int inH, int inW) {
+    static ConvGeometry of(ConvSpec conv, int inH, int inW) {
         Padding.Axis rows = conv.resolve(inH);
         Padding.Axis cols = conv.resolve(inW);
         return new ConvGeometry(conv.kernel(), conv.stride(), conv.dilation(), conv.groups(), conv.outChannels(),

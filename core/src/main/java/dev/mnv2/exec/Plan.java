@@ -1,12 +1,13 @@
 package dev.mnv2.exec;
 
+import dev.mnv2.model.BlockSpec;
 import dev.mnv2.model.Conv2d;
 import dev.mnv2.model.Dense;
-import dev.mnv2.model.Dropout;
 import dev.mnv2.model.GlobalAveragePool;
 import dev.mnv2.model.InvertedResidual;
 import dev.mnv2.model.Layer;
 import dev.mnv2.model.Network;
+import dev.mnv2.model.NetworkSpec;
 import dev.mnv2.model.Shape;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,7 +15,7 @@ import java.util.List;
 
 /**
  * Execution plan for one image: batch norms folded, every layer bound to a kernel and to buffers whose
- * sizes are fixed when the plan is made, so running allocates nothing. Shared buffers (per running image):
+ * sizes are fixed, from shapes alone, when the plan is made, so running allocates nothing. Shared buffers (per running image):
  * the caller's input, two ping-pong buffers for the tensors between layers, and in
  * {@link ExecutionMode#LAYER_BY_LAYER} one for a block's expanded and one for its depthwise output.
  * Per-thread scratch: the expanded rows a tile needs and the tile's depthwise output (memory-efficient mode),
@@ -33,47 +34,41 @@ public final class Plan {
     static final int TILE = 1;
     static final int PATCH = 2;
     static final int SCRATCH_BUFFERS = 3;
-    /** A memory-efficient tile covers at least this many output pixels, so the GEMMs have work to block. */
-    private static final int TILE_PIXELS = 32;
+    /** Longest Java array; a buffer beyond it cannot be allocated. */
+    private static final int MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
 
     private final Network network;
     private final ExecutionMode mode;
+    private final BufferLayout layout;
     private final List<Step> steps = new ArrayList<>();
-    final int[] sharedFloats = new int[SHARED_BUFFERS];
-    final int[] scratchFloats = new int[SCRATCH_BUFFERS];
-    private int maxKernel = 1;
-    private final int outputBuffer;
+    final int[] sharedFloats;
+    final int[] scratchFloats;
     private final int outputFloats;
 
     private Plan(Network network, ExecutionMode mode) {
-        this.network = network.foldBatchNorm();
         this.mode = mode;
-        Shape shape = this.network.input();
-        sharedFloats[INPUT] = Math.toIntExact(shape.elements());
-        int current = INPUT;
-        for (Layer layer : this.network.layers()) {
-            if (layer instanceof Dropout) {
-                continue;
-            }
-            Shape out = layer.outputShape(shape);
-            int dst = current == PING ? PONG : PING;
-            reserveShared(dst, out);
+        // Buffers are sized, and checked to fit, before the weights are copied for folding.
+        this.layout = new BufferLayout(network.spec(), mode);
+        this.sharedFloats = arrayLengths(layout.sharedFloats);
+        this.scratchFloats = arrayLengths(layout.scratchFloats);
+        this.network = network.foldBatchNorm();
+        List<Layer> layers = this.network.layers();
+        for (BufferLayout.Binding binding : layout.bindings) {
+            Layer layer = layers.get(binding.layer());
+            Shape shape = binding.in();
+            int src = binding.src();
+            int dst = binding.dst();
             if (layer instanceof Conv2d conv) {
-                add(conv.name(), conv.macs(shape), convStep(conv, shape, current, dst, -1));
+                add(conv.name(), conv.macs(shape), convStep(conv, shape, src, dst, -1));
             } else if (layer instanceof InvertedResidual block) {
-                planBlock(block, shape, current, dst);
+                planBlock(block, shape, src, dst);
             } else if (layer instanceof GlobalAveragePool) {
-                add(layer.name(), 0, new PoolStep(shape, current, dst));
+                add(layer.name(), 0, new PoolStep(shape, src, dst));
             } else if (layer instanceof Dense dense) {
                 add(dense.name(), dense.macs(shape), new PointwiseStep(dense.weight(), dense.bias(), Float.NEGATIVE_INFINITY,
-                        Float.POSITIVE_INFINITY, 1, dense.inFeatures(), dense.outFeatures(), current, dst, -1));
-            } else {
-                throw new IllegalArgumentException("no kernel for layer " + layer.name());
+                        Float.POSITIVE_INFINITY, 1, dense.inFeatures(), dense.outFeatures(), src, dst, -1));
             }
-            shape = out;
-            current = dst;
         }
-        outputBuffer = current;
         outputFloats = Math.toIntExact(this.network.outputShape().elements());
     }
 
@@ -84,6 +79,15 @@ public final class Plan {
 
     public static Plan of(Network network, ExecutionMode mode) {
         return new Plan(network, mode);
+    }
+
+    /**
+     * Activation bytes that a plan of a network of {@code spec} allocates for one image whose steps are split
+     * over {@code threads} threads, computed from shapes alone: no weight is allocated or packed, and the
+     * answer exists even for a network too large to run.
+     */
+    public static long activationBytes(NetworkSpec spec, ExecutionMode mode, int threads) {
+        return new BufferLayout(spec, mode).activationBytes(threads);
     }
 
     /** The batch-norm-folded network this plan runs. */
@@ -105,42 +109,34 @@ public final class Plan {
      * the shared buffers, and each thread's scratch.
      */
     public long activationBytes(int threads) {
-        long floats = 0;
-        for (int n : sharedFloats) {
-            floats += n;
+        return layout.activationBytes(threads);
+    }
+
+    private static int[] arrayLengths(long[] floats) {
+        int[] lengths = new int[floats.length];
+        for (int i = 0; i < floats.length; i++) {
+            if (floats[i] > MAX_ARRAY_LENGTH) {
+                throw new IllegalArgumentException("an activation buffer of " + floats[i]
+                        + " floats is larger than a Java array can be; use a smaller resolution or width");
+            }
+            lengths[i] = (int) floats[i];
         }
-        for (int n : scratchFloats) {
-            floats += (long) threads * n;
-        }
-        return floats * Float.BYTES;
+        return lengths;
     }
 
     private void planBlock(InvertedResidual block, Shape in, int src, int dst) {
         Shape hidden = block.expandedShape(in);
         Conv2d dw = block.depthwise();
         Shape dwOut = dw.outputShape(hidden);
-        if (block.hasExpansionResidual() && !dwOut.equals(hidden)) {
-            throw new IllegalArgumentException(block.name() + ": expansion shortcut needs the depthwise to keep "
-                    + hidden + ", it gives " + dwOut);
-        }
-        maxKernel = Math.max(maxKernel, dw.kernel());
-        if ((block.expand() != null && !isPlainPointwise(block.expand(), in)) || !isPlainPointwise(block.project(), dwOut)) {
-            throw new IllegalArgumentException(block.name() + ": 1x1 convolutions of a block must not pad or stride");
-        }
         if (mode == ExecutionMode.MEMORY_EFFICIENT) {
-            BlockStep step = new BlockStep(block, in, hidden, dwOut, src, dst);
-            scratchFloats[RING] = Math.max(scratchFloats[RING], step.ringRows * step.rowFloats);
-            scratchFloats[TILE] = Math.max(scratchFloats[TILE], step.chunkRows * dwOut.width() * hidden.channels());
-            add(block.name(), block.macs(in), step);
+            add(block.name(), block.macs(in), new BlockStep(block, in, hidden, dwOut, src, dst));
             return;
         }
         int expanded = src;
         if (block.expand() != null) {
             expanded = EXPANDED;
-            reserveShared(EXPANDED, hidden);
             add(block.expand().name(), block.expand().macs(in), convStep(block.expand(), in, src, EXPANDED, -1));
         }
-        reserveShared(DEPTHWISE, dwOut);
         add(dw.name(), dw.macs(hidden),
                 new DepthwiseStep(dw, hidden, expanded, DEPTHWISE, block.hasExpansionResidual() ? expanded : -1));
         add(block.project().name(), block.project().macs(dwOut),
@@ -154,7 +150,7 @@ public final class Plan {
     }
 
     private Step convStep(Conv2d conv, Shape in, int src, int dst, int residual) {
-        if (isPlainPointwise(conv, in)) {
+        if (BufferLayout.isPlainPointwise(conv.spec(), in)) {
             return new PointwiseStep(conv.weight(), biasOf(conv), conv.activation().min(), conv.activation().max(),
                     Math.toIntExact((long) in.height() * in.width()), conv.inChannels(), conv.outChannels(),
                     src, dst, residual);
@@ -163,27 +159,13 @@ public final class Plan {
             throw new IllegalArgumentException(conv.name() + ": residual only supported on 1x1 convolutions");
         }
         if (conv.isDepthwise()) {
-            maxKernel = Math.max(maxKernel, conv.kernel());
             return new DepthwiseStep(conv, in, src, dst, -1);
         }
-        ConvStep step = new ConvStep(conv, in, src, dst);
-        scratchFloats[PATCH] = Math.max(scratchFloats[PATCH], step.patchFloats);
-        return step;
-    }
-
-    /** A 1×1 convolution that maps every pixel to the same pixel: a matrix product over channels. */
-    private static boolean isPlainPointwise(Conv2d conv, Shape in) {
-        return conv.isPointwise() && conv.outputShape(in).height() == in.height()
-                && conv.outputShape(in).width() == in.width() && conv.resolve(in.height()).before() == 0
-                && conv.resolve(in.width()).before() == 0;
+        return new ConvStep(conv, in, src, dst);
     }
 
     private static float[] biasOf(Conv2d conv) {
         return conv.bias() != null ? conv.bias() : new float[conv.outChannels()];
-    }
-
-    private void reserveShared(int buffer, Shape shape) {
-        sharedFloats[buffer] = Math.max(sharedFloats[buffer], Math.toIntExact(shape.elements()));
     }
 
     List<Step> steps() {
@@ -191,7 +173,7 @@ public final class Plan {
     }
 
     int outputBuffer() {
-        return outputBuffer;
+        return layout.outputBuffer;
     }
 
     /** Values of one image's output (the logits of a classifier). */
@@ -221,7 +203,7 @@ public final class Plan {
         }
 
         float[] output() {
-            return buffers[outputBuffer];
+            return buffers[layout.outputBuffer];
         }
 
         /**
@@ -249,7 +231,7 @@ public final class Plan {
     /** One thread's scratch buffers within a frame. */
     final class Scratch {
         final float[][] buffers = new float[SCRATCH_BUFFERS][];
-        final int[] rowOff = new int[maxKernel];
+        final int[] rowOff = new int[layout.maxKernel];
         final int[] sharedWritten = new int[SHARED_BUFFERS];
         final int[] scratchWritten = new int[SCRATCH_BUFFERS];
 
@@ -297,7 +279,7 @@ public final class Plan {
         RowsStep(Conv2d conv, Shape in, int src, int dst) {
             this.conv = conv;
             this.in = in;
-            this.g = ConvGeometry.of(conv, in.height(), in.width());
+            this.g = ConvGeometry.of(conv.spec(), in.height(), in.width());
             this.bias = biasOf(conv);
             this.src = src;
             this.dst = dst;
@@ -323,7 +305,7 @@ public final class Plan {
             this.packed = conv.groups() == 1
                     ? Kernels.pack(conv.weight(), conv.kernel() * conv.kernel() * in.channels(), conv.outChannels())
                     : null;
-            this.patchFloats = conv.groups() == 1 ? g.outW() * conv.kernel() * conv.kernel() * in.channels() : 0;
+            this.patchFloats = (int) BufferLayout.patchFloats(conv.spec(), in);
         }
 
         @Override
@@ -494,6 +476,8 @@ public final class Plan {
         private final float[] projectWeight;
         private final int src;
         private final int dst;
+        private final boolean expansionResidual;
+        private final boolean bottleneckResidual;
         final int chunkRows;
         final int ringRows;
         final int rowFloats;
@@ -503,7 +487,7 @@ public final class Plan {
             this.in = in;
             this.hidden = hidden;
             this.out = block.project().outputShape(dwOut);
-            this.g = ConvGeometry.of(block.depthwise(), hidden.height(), hidden.width());
+            this.g = ConvGeometry.of(block.depthwise().spec(), hidden.height(), hidden.width());
             this.expandBias = block.expand() == null ? null : biasOf(block.expand());
             this.expandWeight = block.expand() == null ? null
                     : Kernels.pack(block.expand().weight(), in.channels(), hidden.channels());
@@ -512,10 +496,13 @@ public final class Plan {
             this.projectBias = biasOf(block.project());
             this.src = src;
             this.dst = dst;
-            this.chunkRows = Math.min(g.outH(), Math.max(1, (TILE_PIXELS + g.outW() - 1) / g.outW()));
+            BlockSpec spec = block.spec();
+            this.expansionResidual = spec.hasExpansionResidual();
+            this.bottleneckResidual = spec.hasBottleneckResidual();
+            BufferLayout.Tiling tiling = BufferLayout.Tiling.of(spec, g, hidden.height());
+            this.chunkRows = tiling.tileRows();
+            this.ringRows = tiling.ringRows();
             this.rowFloats = hidden.width() * hidden.channels();
-            this.ringRows = block.expand() == null ? 0
-                    : Math.min(hidden.height(), (chunkRows - 1) * g.stride() + (g.kernel() - 1) * g.dilation() + 1);
         }
 
         @Override
@@ -574,7 +561,7 @@ public final class Plan {
                         s.rowOff[ky] = iy < 0 || iy >= inH ? -1 : rowBase + iy * rowFloats;
                     }
                     // The expansion shortcut adds the depthwise's input row oy (stride 1, same shape).
-                    float[] res = block.hasExpansionResidual() ? rows : null;
+                    float[] res = expansionResidual ? rows : null;
                     k.depthwiseRow(rows, s.rowOff, hidden.width(), hidC, g.kernel(), g.stride(), g.dilation(),
                             g.padLeft(), dw.weight(), depthwiseBias, dw.activation().min(), dw.activation().max(),
                             tile, (oy - c0) * outRow, g.outW(), res, rowBase + oy * rowFloats);
@@ -585,7 +572,7 @@ public final class Plan {
                 k.pointwise(tile, 0, (c1 - c0) * g.outW(), hidC, projectWeight, projectBias, outC,
                         project.activation().min(), project.activation().max(),
                         f.buffers[dst], f.offsets[dst] + pixelOff * outC,
-                        block.hasBottleneckResidual() ? input : null, inOff + pixelOff * outC);
+                        bottleneckResidual ? input : null, inOff + pixelOff * outC);
                 s.wroteShared(dst, c1 * g.outW() * outC);
             }
         }

@@ -15,8 +15,13 @@ public record BatchNorm(float[] gamma, float[] beta, float[] mean, float[] varia
         if (beta.length != c || mean.length != c || variance.length != c) {
             throw new IllegalArgumentException("batch-norm arrays must all have " + c + " entries");
         }
-        if (!(epsilon >= 0)) {
-            throw new IllegalArgumentException("batch-norm epsilon must be >= 0: " + epsilon);
+        checkEpsilon(epsilon);
+    }
+
+    /** Throws IllegalArgumentException unless {@code epsilon} is finite and >= 0 (NaN and infinity are not). */
+    static void checkEpsilon(float epsilon) {
+        if (!(epsilon >= 0) || Float.isInfinite(epsilon)) {
+            throw new IllegalArgumentException("batch-norm epsilon must be finite and >= 0, got " + epsilon);
         }
     }
 

@@ -29,21 +29,12 @@ public record Conv2d(
         implements Layer {
 
     public Conv2d {
-        Objects.requireNonNull(name, "name");
-        Objects.requireNonNull(padding, "padding");
-        Objects.requireNonNull(activation, "activation");
         Objects.requireNonNull(weight, "weight");
-        if (inChannels <= 0 || outChannels <= 0 || kernel <= 0 || stride <= 0 || dilation <= 0 || groups <= 0) {
-            throw new IllegalArgumentException(name + ": channels, kernel, stride, dilation and groups must be > 0");
-        }
-        if (inChannels % groups != 0 || outChannels % groups != 0) {
+        ConvSpec spec = new ConvSpec(name, inChannels, outChannels, kernel, stride, dilation, groups, padding,
+                activation, bias != null, batchNorm != null);
+        if (weight.length != spec.weightCount()) {
             throw new IllegalArgumentException(
-                    name + ": " + groups + " groups do not divide " + inChannels + " -> " + outChannels + " channels");
-        }
-        long expected = (long) kernel * kernel * (inChannels / groups) * outChannels;
-        if (weight.length != expected) {
-            throw new IllegalArgumentException(
-                    name + ": weight has " + weight.length + " values, expected " + expected);
+                    name + ": weight has " + weight.length + " values, expected " + spec.weightCount());
         }
         if (bias != null && bias.length != outChannels) {
             throw new IllegalArgumentException(name + ": bias has " + bias.length + " values, expected " + outChannels);
@@ -57,25 +48,42 @@ public record Conv2d(
     /** A convolution with zero weights and no batch norm, for loaders to fill in. */
     public static Conv2d zeros(String name, int in, int out, int kernel, int stride, int dilation, int groups,
                                Padding padding, Activation activation, boolean withBias) {
-        return new Conv2d(name, in, out, kernel, stride, dilation, groups, padding, activation,
-                new float[kernel * kernel * (in / groups) * out], withBias ? new float[out] : null, null);
+        return zeros(new ConvSpec(name, in, out, kernel, stride, dilation, groups, padding, activation, withBias,
+                false), BatchNorm.DEFAULT_EPSILON);
+    }
+
+    /**
+     * The convolution of {@code spec} with zero weights (and bias, if it has one), and an identity batch norm
+     * with {@code batchNormEpsilon} if it has one.
+     */
+    public static Conv2d zeros(ConvSpec spec, float batchNormEpsilon) {
+        return new Conv2d(spec.name(), spec.inChannels(), spec.outChannels(), spec.kernel(), spec.stride(),
+                spec.dilation(), spec.groups(), spec.padding(), spec.activation(),
+                new float[Math.toIntExact(spec.weightCount())], spec.hasBias() ? new float[spec.outChannels()] : null,
+                spec.hasBatchNorm() ? BatchNorm.identity(spec.outChannels(), batchNormEpsilon) : null);
+    }
+
+    @Override
+    public ConvSpec spec() {
+        return new ConvSpec(name, inChannels, outChannels, kernel, stride, dilation, groups, padding, activation,
+                bias != null, batchNorm != null);
     }
 
     public boolean isDepthwise() {
-        return groups == inChannels && groups == outChannels;
+        return spec().isDepthwise();
     }
 
     public boolean isPointwise() {
-        return kernel == 1 && groups == 1;
+        return spec().isPointwise();
     }
 
     public int inPerGroup() {
-        return inChannels / groups;
+        return spec().inPerGroup();
     }
 
     /** Index into {@link #weight()} of tap (ky, kx), group-local input channel ci, output channel co. */
     public int weightIndex(int ky, int kx, int ci, int co) {
-        return ((ky * kernel + kx) * inPerGroup() + ci) * outChannels + co;
+        return ((ky * kernel + kx) * (inChannels / groups) + ci) * outChannels + co;
     }
 
     /** Same layer with batch normalisation folded into weights and bias; identical output at inference. */
@@ -97,32 +105,7 @@ public record Conv2d(
     }
 
     public Padding.Axis resolve(int inputLength) {
-        return padding.resolve(inputLength, kernel, stride, dilation);
-    }
-
-    @Override
-    public Shape outputShape(Shape input) {
-        if (input.channels() != inChannels) {
-            throw new IllegalArgumentException(
-                    name + ": expects " + inChannels + " input channels, got " + input.channels());
-        }
-        return new Shape(resolve(input.height()).output(), resolve(input.width()).output(), outChannels);
-    }
-
-    @Override
-    public long parameters() {
-        return parametersWithoutBatchNorm() + (batchNorm == null ? 0 : 2L * outChannels);
-    }
-
-    @Override
-    public long parametersWithoutBatchNorm() {
-        return weight.length + (bias == null ? 0 : bias.length);
-    }
-
-    @Override
-    public long macs(Shape input) {
-        Shape out = outputShape(input);
-        return (long) out.height() * out.width() * outChannels * kernel * kernel * inPerGroup();
+        return spec().resolve(inputLength);
     }
 
     @Override

@@ -8,12 +8,9 @@ import java.util.Objects;
  */
 public record Dense(String name, int inFeatures, int outFeatures, float[] weight, float[] bias) implements Layer {
     public Dense {
-        Objects.requireNonNull(name, "name");
         Objects.requireNonNull(weight, "weight");
         Objects.requireNonNull(bias, "bias");
-        if (inFeatures <= 0 || outFeatures <= 0) {
-            throw new IllegalArgumentException(name + ": features must be > 0");
-        }
+        new DenseSpec(name, inFeatures, outFeatures); // checks the name and feature counts
         if (weight.length != (long) inFeatures * outFeatures || bias.length != outFeatures) {
             throw new IllegalArgumentException(name + ": weight must be " + inFeatures + "x" + outFeatures
                     + " and bias " + outFeatures + " long");
@@ -21,29 +18,17 @@ public record Dense(String name, int inFeatures, int outFeatures, float[] weight
     }
 
     public static Dense zeros(String name, int in, int out) {
-        return new Dense(name, in, out, new float[in * out], new float[out]);
+        return zeros(new DenseSpec(name, in, out));
+    }
+
+    /** The layer of {@code spec} with zero weights and bias. */
+    public static Dense zeros(DenseSpec spec) {
+        return new Dense(spec.name(), spec.inFeatures(), spec.outFeatures(),
+                new float[Math.multiplyExact(spec.inFeatures(), spec.outFeatures())], new float[spec.outFeatures()]);
     }
 
     @Override
-    public Shape outputShape(Shape input) {
-        if (input.elements() != inFeatures) {
-            throw new IllegalArgumentException(name + ": expects " + inFeatures + " features, got " + input);
-        }
-        return new Shape(1, 1, outFeatures);
-    }
-
-    @Override
-    public long parameters() {
-        return parametersWithoutBatchNorm();
-    }
-
-    @Override
-    public long parametersWithoutBatchNorm() {
-        return (long) weight.length + bias.length;
-    }
-
-    @Override
-    public long macs(Shape input) {
-        return (long) inFeatures * outFeatures;
+    public DenseSpec spec() {
+        return new DenseSpec(name, inFeatures, outFeatures);
     }
 }

@@ -14,45 +14,54 @@ public record InvertedResidual(
         implements Layer {
 
     public InvertedResidual {
-        Objects.requireNonNull(name, "name");
         Objects.requireNonNull(depthwise, "depthwise");
         Objects.requireNonNull(project, "project");
-        Objects.requireNonNull(shortcut, "shortcut");
-        if (!depthwise.isDepthwise()) {
-            throw new IllegalArgumentException(name + ": middle convolution must be depthwise");
-        }
-        if (expand != null && (!expand.isPointwise() || expand.outChannels() != depthwise.inChannels())) {
-            throw new IllegalArgumentException(name + ": expansion must be 1x1 into " + depthwise.inChannels());
-        }
-        if (!project.isPointwise() || project.inChannels() != depthwise.outChannels()) {
-            throw new IllegalArgumentException(name + ": projection must be 1x1 from " + depthwise.outChannels());
-        }
+        specOf(name, expansion, expand, depthwise, project, shortcut); // validates
+    }
+
+    /** The block of {@code spec} with zero weights, and identity batch norms with {@code batchNormEpsilon}. */
+    public static InvertedResidual zeros(BlockSpec spec, float batchNormEpsilon) {
+        return new InvertedResidual(spec.name(), spec.expansion(),
+                spec.expand() == null ? null : Conv2d.zeros(spec.expand(), batchNormEpsilon),
+                Conv2d.zeros(spec.depthwise(), batchNormEpsilon), Conv2d.zeros(spec.project(), batchNormEpsilon),
+                spec.shortcut());
+    }
+
+    @Override
+    public BlockSpec spec() {
+        return specOf(name, expansion, expand, depthwise, project, shortcut);
+    }
+
+    private static BlockSpec specOf(String name, int expansion, Conv2d expand, Conv2d depthwise, Conv2d project,
+                                    Shortcut shortcut) {
+        return new BlockSpec(name, expansion, expand == null ? null : expand.spec(), depthwise.spec(), project.spec(),
+                shortcut);
     }
 
     public int inChannels() {
-        return expand != null ? expand.inChannels() : depthwise.inChannels();
+        return spec().inChannels();
     }
 
     public int outChannels() {
-        return project.outChannels();
+        return spec().outChannels();
     }
 
     public int hiddenChannels() {
-        return depthwise.inChannels();
+        return spec().hiddenChannels();
     }
 
     public int stride() {
-        return depthwise.stride();
+        return spec().stride();
     }
 
     /** True when the bottleneck shortcut x + F(x) is applied. */
     public boolean hasBottleneckResidual() {
-        return shortcut == Shortcut.BOTTLENECK && stride() == 1 && inChannels() == outChannels();
+        return spec().hasBottleneckResidual();
     }
 
     /** True when the expansion shortcut (expanded + depthwise(expanded)) is applied. */
     public boolean hasExpansionResidual() {
-        return shortcut == Shortcut.EXPANSION && stride() == 1;
+        return spec().hasExpansionResidual();
     }
 
     public InvertedResidual withConvs(Conv2d newExpand, Conv2d newDepthwise, Conv2d newProject) {
@@ -61,33 +70,6 @@ public record InvertedResidual(
 
     /** Shape of the expanded tensor: the input of the depthwise convolution. */
     public Shape expandedShape(Shape input) {
-        return expand != null ? expand.outputShape(input) : input;
-    }
-
-    @Override
-    public Shape outputShape(Shape input) {
-        if (input.channels() != inChannels()) {
-            throw new IllegalArgumentException(
-                    name + ": expects " + inChannels() + " input channels, got " + input.channels());
-        }
-        return project.outputShape(depthwise.outputShape(expandedShape(input)));
-    }
-
-    @Override
-    public long parameters() {
-        return (expand == null ? 0 : expand.parameters()) + depthwise.parameters() + project.parameters();
-    }
-
-    @Override
-    public long parametersWithoutBatchNorm() {
-        return (expand == null ? 0 : expand.parametersWithoutBatchNorm())
-                + depthwise.parametersWithoutBatchNorm() + project.parametersWithoutBatchNorm();
-    }
-
-    @Override
-    public long macs(Shape input) {
-        Shape expanded = expandedShape(input);
-        return (expand == null ? 0 : expand.macs(input))
-                + depthwise.macs(expanded) + project.macs(depthwise.outputShape(expanded));
+        return spec().expandedShape(input);
     }
 }

@@ -31,19 +31,24 @@ public final class MobileNetV1 {
         return Math.max((int) (base * alpha), 8);
     }
 
+    /** The network of {@code config} with zero weights and identity batch norms, ready for a loader. */
     public static Network create(MobileNetV1Config config) {
+        return spec(config).create();
+    }
+
+    /** The architecture of {@code config} without its parameters: Table 1 expanded into layer specs. */
+    public static NetworkSpec spec(MobileNetV1Config config) {
         Padding pad = config.padding();
-        float eps = config.batchNormEpsilon();
-        List<Stage> stages = new ArrayList<>();
+        List<StageSpec> stages = new ArrayList<>();
         int in = 3;
         int index = 0;
         for (ArchitectureRow row : TABLE_1) {
-            List<Layer> layers = new ArrayList<>();
+            List<LayerSpec> layers = new ArrayList<>();
             switch (row.operator()) {
                 case "conv2d" -> {
                     int out = channels(row.c(), config.width());
                     layers.add(MobileNetV2.bnConv("features." + index++ + ".0", in, out, 3, row.s(), 1, pad,
-                            Activation.RELU6, eps));
+                            Activation.RELU6));
                     in = out;
                 }
                 case "depthwise separable" -> {
@@ -52,24 +57,24 @@ public final class MobileNetV1 {
                         int stride = i == 0 ? row.s() : 1;
                         String name = "features." + index++;
                         layers.add(MobileNetV2.bnConv(name + ".depthwise", in, in, 3, stride, in, pad,
-                                Activation.RELU6, eps));
+                                Activation.RELU6));
                         layers.add(MobileNetV2.bnConv(name + ".pointwise", in, out, 1, 1, 1, pad,
-                                Activation.RELU6, eps));
+                                Activation.RELU6));
                         in = out;
                     }
                 }
                 case "avgpool" -> layers.add(new GlobalAveragePool("pool"));
                 case "fc" -> {
                     layers.add(new Dropout("classifier.0", config.dropout()));
-                    layers.add(Dense.zeros("classifier.1", in, config.classes()));
+                    layers.add(new DenseSpec("classifier.1", in, config.classes()));
                 }
                 default -> throw new IllegalStateException("unknown Table 1 operator " + row.operator());
             }
             ArchitectureRow shown = row.operator().equals("fc")
                     ? new ArchitectureRow(row.operator(), 0, config.classes(), 0, 0) : row;
-            stages.add(new Stage(shown, layers));
+            stages.add(new StageSpec(shown, layers));
         }
-        return new Network(config, new Shape(config.inputHeight(), config.inputWidth(), 3), stages, List.of());
+        return new NetworkSpec(config, new Shape(config.inputHeight(), config.inputWidth(), 3), stages);
     }
 
     /** Builder of MobileNetV1 configurations and seeded random networks. */

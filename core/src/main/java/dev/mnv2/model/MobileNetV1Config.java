@@ -11,7 +11,7 @@ public record MobileNetV1Config(
 
     public MobileNetV1Config {
         Objects.requireNonNull(padding, "padding");
-        NetworkConfig.validate(width, inputHeight, inputWidth, classes, dropout);
+        NetworkConfig.validate(width, inputHeight, inputWidth, classes, dropout, batchNormEpsilon);
     }
 
     @Override
@@ -20,8 +20,8 @@ public record MobileNetV1Config(
     }
 
     @Override
-    public Network create() {
-        return MobileNetV1.create(this);
+    public NetworkSpec spec() {
+        return MobileNetV1.spec(this);
     }
 
     @Override

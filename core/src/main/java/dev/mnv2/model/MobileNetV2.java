@@ -37,18 +37,22 @@ public final class MobileNetV2 {
 
     /** The network of {@code config} with zero weights and identity batch norms, ready for a loader. */
     public static Network create(MobileNetV2Config config) {
+        return spec(config).create();
+    }
+
+    /** The architecture of {@code config} without its parameters: Table 2 expanded into layer specs. */
+    public static NetworkSpec spec(MobileNetV2Config config) {
         double alpha = config.width();
         Padding pad = config.padding();
-        float eps = config.batchNormEpsilon();
-        List<Stage> stages = new ArrayList<>();
+        List<StageSpec> stages = new ArrayList<>();
         int in = 3;
         int index = 0;
         for (ArchitectureRow row : TABLE_2) {
-            List<Layer> layers = new ArrayList<>();
+            List<LayerSpec> layers = new ArrayList<>();
             switch (row.operator()) {
                 case "conv2d" -> {
                     int out = Channels.makeDivisible(row.c() * alpha, CHANNEL_DIVISOR);
-                    layers.add(bnConv("features." + index++ + ".0", in, out, 3, row.s(), 1, pad, Activation.RELU6, eps));
+                    layers.add(bnConv("features." + index++ + ".0", in, out, 3, row.s(), 1, pad, Activation.RELU6));
                     in = out;
                 }
                 case "bottleneck" -> {
@@ -62,11 +66,11 @@ public final class MobileNetV2 {
                 case "conv2d 1x1" -> {
                     if (row.c() > 0) {
                         int out = Channels.makeDivisible(row.c() * Math.max(1.0, alpha), CHANNEL_DIVISOR);
-                        layers.add(bnConv("features." + index++ + ".0", in, out, 1, 1, 1, pad, Activation.RELU6, eps));
+                        layers.add(bnConv("features." + index++ + ".0", in, out, 1, 1, 1, pad, Activation.RELU6));
                         in = out;
                     } else {
                         layers.add(new Dropout("classifier.0", config.dropout()));
-                        layers.add(Dense.zeros("classifier.1", in, config.classes()));
+                        layers.add(new DenseSpec("classifier.1", in, config.classes()));
                     }
                 }
                 case "avgpool" -> layers.add(new GlobalAveragePool("pool"));
@@ -74,31 +78,30 @@ public final class MobileNetV2 {
             }
             ArchitectureRow shown = row.c() == 0 && row.operator().startsWith("conv")
                     ? new ArchitectureRow(row.operator(), 0, config.classes(), 0, 0) : row;
-            stages.add(new Stage(shown, layers));
+            stages.add(new StageSpec(shown, layers));
         }
-        return new Network(config, new Shape(config.inputHeight(), config.inputWidth(), 3), stages, List.of());
+        return new NetworkSpec(config, new Shape(config.inputHeight(), config.inputWidth(), 3), stages);
     }
 
-    private static InvertedResidual block(String name, int in, int out, int t, int stride, MobileNetV2Config config) {
+    private static BlockSpec block(String name, int in, int out, int t, int stride, MobileNetV2Config config) {
         Padding pad = config.padding();
-        float eps = config.batchNormEpsilon();
-        int hidden = in * t;
-        Conv2d expand = null;
+        int hidden = Math.multiplyExact(in, t);
+        ConvSpec expand = null;
         String prefix = name + ".conv.";
         int part = 0;
         if (t != 1) {
-            expand = bnConv(prefix + part++ + ".0", in, hidden, 1, 1, 1, pad, Activation.RELU6, eps);
+            expand = bnConv(prefix + part++ + ".0", in, hidden, 1, 1, 1, pad, Activation.RELU6);
         }
-        Conv2d depthwise = bnConv(prefix + part++ + ".0", hidden, hidden, 3, stride, hidden, pad, Activation.RELU6, eps);
-        Conv2d project = bnConv(prefix + part, hidden, out, 1, 1, 1, pad, config.bottleneckActivation(), eps);
-        return new InvertedResidual(name, t, expand, depthwise, project, config.shortcut());
+        ConvSpec depthwise = bnConv(prefix + part++ + ".0", hidden, hidden, 3, stride, hidden, pad, Activation.RELU6);
+        ConvSpec project = bnConv(prefix + part, hidden, out, 1, 1, 1, pad, config.bottleneckActivation());
+        return new BlockSpec(name, t, expand, depthwise, project, config.shortcut());
     }
 
     /** A convolution followed by batch norm (no conv bias), as torchvision and TF-slim build them. */
-    static Conv2d bnConv(String name, int in, int out, int kernel, int stride, int groups, Padding pad,
-                         Activation activation, float eps) {
-        return new Conv2d(name, in, out, kernel, stride, 1, groups, kernel == 1 ? Padding.valid() : pad, activation,
-                new float[kernel * kernel * (in / groups) * out], null, BatchNorm.identity(out, eps));
+    static ConvSpec bnConv(String name, int in, int out, int kernel, int stride, int groups, Padding pad,
+                           Activation activation) {
+        return new ConvSpec(name, in, out, kernel, stride, 1, groups, kernel == 1 ? Padding.valid() : pad, activation,
+                false, true);
     }
 
     /** Builder of MobileNetV2 configurations and seeded random networks. */

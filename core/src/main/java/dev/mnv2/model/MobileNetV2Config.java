@@ -31,7 +31,7 @@ public record MobileNetV2Config(
         Objects.requireNonNull(bottleneckActivation, "bottleneckActivation");
         Objects.requireNonNull(shortcut, "shortcut");
         Objects.requireNonNull(padding, "padding");
-        NetworkConfig.validate(width, inputHeight, inputWidth, classes, dropout);
+        NetworkConfig.validate(width, inputHeight, inputWidth, classes, dropout, batchNormEpsilon);
         if (expansion < 0) {
             throw new IllegalArgumentException("expansion factor must be > 0 (or 0 for Table 2), got " + expansion);
         }
@@ -43,8 +43,8 @@ public record MobileNetV2Config(
     }
 
     @Override
-    public Network create() {
-        return MobileNetV2.create(this);
+    public NetworkSpec spec() {
+        return MobileNetV2.spec(this);
     }
 
     @Override
@@ -66,10 +66,19 @@ public record MobileNetV2Config(
         if (map.containsKey("expansion")) b.expansion(parseInt(map, "expansion"));
         if (map.containsKey("bottleneck")) b.bottleneck(map.get("bottleneck"));
         if (map.containsKey("shortcut")) b.shortcut(map.get("shortcut"));
-        if (map.containsKey("padding")) b.padding("same".equals(map.get("padding")) ? Padding.same() : Padding.symmetric(1));
+        if (map.containsKey("padding")) b.padding(parsePadding(map.get("padding")));
         if (map.containsKey("dropout")) b.dropout(parseDouble(map, "dropout"));
         if (map.containsKey("batchNormEpsilon")) b.batchNormEpsilon((float) parseDouble(map, "batchNormEpsilon"));
         return b.config();
+    }
+
+    /** The inverse of {@link NetworkConfig#commonEntries}' {@code padding}: {@code same} or {@code symmetric}. */
+    static Padding parsePadding(String name) {
+        return switch (name) {
+            case "same" -> Padding.same();
+            case "symmetric" -> Padding.symmetric(1);
+            default -> throw new IllegalArgumentException("config entry 'padding' must be same or symmetric, got " + name);
+        };
     }
 
     static int parseInt(Map<String, String> map, String key) {

@@ -54,6 +54,11 @@ public record Network(NetworkConfig config, Shape input, List<Stage> stages, Lis
         return convs;
     }
 
+    /** What this network computes, without its parameters. */
+    public NetworkSpec spec() {
+        return new NetworkSpec(config, input, stages.stream().map(Stage::spec).toList());
+    }
+
     /** Shape of the network's output for one image. */
     public Shape outputShape() {
         Shape shape = input;
@@ -68,22 +73,16 @@ public record Network(NetworkConfig config, Shape input, List<Stage> stages, Lis
     }
 
     public long parameters() {
-        return layers().stream().mapToLong(Layer::parameters).sum();
+        return spec().parameters();
     }
 
     public long parametersWithoutBatchNorm() {
-        return layers().stream().mapToLong(Layer::parametersWithoutBatchNorm).sum();
+        return spec().parametersWithoutBatchNorm();
     }
 
     /** Multiply-accumulates of every conv and fully-connected layer for one image. */
     public long macs() {
-        long total = 0;
-        Shape shape = input;
-        for (Layer layer : layers()) {
-            total += layer.macs(shape);
-            shape = layer.outputShape(shape);
-        }
-        return total;
+        return spec().macs();
     }
 
     /** The same network with every convolution replaced by {@code f(conv)}. */

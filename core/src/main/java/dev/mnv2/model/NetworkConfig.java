@@ -23,8 +23,13 @@ public sealed interface NetworkConfig permits MobileNetV2Config, MobileNetV1Conf
 
     float batchNormEpsilon();
 
+    /** The architecture of this configuration without its parameters (nothing is allocated). */
+    NetworkSpec spec();
+
     /** The architecture built from this configuration, with zero weights and identity batch norms. */
-    Network create();
+    default Network create() {
+        return spec().create();
+    }
 
     /** Every knob as a string, for checkpoint metadata. */
     Map<String, String> toMap();
@@ -47,7 +52,8 @@ public sealed interface NetworkConfig permits MobileNetV2Config, MobileNetV1Conf
     int MIN_RESOLUTION = 32;
 
     /** Checks the knobs every MobileNet shares; throws IllegalArgumentException naming the bad one. */
-    static void validate(double width, int inputHeight, int inputWidth, int classes, double dropout) {
+    static void validate(double width, int inputHeight, int inputWidth, int classes, double dropout,
+                         float batchNormEpsilon) {
         if (!(width > 0) || Double.isInfinite(width)) {
             throw new IllegalArgumentException("width multiplier must be > 0, got " + width);
         }
@@ -61,5 +67,6 @@ public sealed interface NetworkConfig permits MobileNetV2Config, MobileNetV1Conf
         if (!(dropout >= 0 && dropout < 1)) {
             throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
         }
+        BatchNorm.checkEpsilon(batchNormEpsilon);
     }
 }

@@ -8,6 +8,7 @@ import dev.mnv2.model.InvertedResidual;
 import dev.mnv2.model.Layer;
 import dev.mnv2.model.MobileNetV1;
 import dev.mnv2.model.MobileNetV2;
+import dev.mnv2.model.MobileNetV2Config;
 import dev.mnv2.model.Network;
 import dev.mnv2.model.Shape;
 import java.util.List;
@@ -117,6 +118,32 @@ class ModelSummaryTest {
         long small = ModelSummary.of(MobileNetV2.create(MobileNetV2.builder().resolution(96).config()))
                 .peakActivationBytes();
         assertTrue(small < s.peakActivationBytes());
+    }
+
+    /**
+     * The summary comes from the architecture alone: at width 20 the network would hold about 877 million
+     * weights (3.5 GB), yet summarising it allocates next to nothing.
+     */
+    @Test
+    void summaryOfAConfigurationAllocatesNoWeights() {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        MobileNetV2Config wide = MobileNetV2.builder().width(20).config();
+        ModelSummary.of(wide); // loads the classes
+        long before = threads.getCurrentThreadAllocatedBytes();
+        ModelSummary s = ModelSummary.of(wide);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertTrue(allocated < 2_000_000, allocated + " bytes allocated");
+        assertTrue(s.paramsWithoutBatchNorm() > 800_000_000L, "" + s.paramsWithoutBatchNorm());
+        assertEquals(s.macs(), s.layers().stream().mapToLong(LayerCost::macs).sum());
+    }
+
+    @Test
+    void summaryOfAConfigurationEqualsThatOfTheBuiltNetwork() {
+        for (Network net : List.of(V2, V1,
+                MobileNetV2.create(MobileNetV2.builder().width(0.35).resolution(160, 96).expansion(3).config()))) {
+            assertEquals(ModelSummary.of(net), ModelSummary.of(net.config()));
+        }
     }
 
     @Test

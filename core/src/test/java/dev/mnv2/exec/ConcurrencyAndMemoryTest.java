@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mnv2.model.MobileNetV1;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.Network;
+import dev.mnv2.model.Padding;
+import dev.mnv2.model.Shortcut;
 import dev.mnv2.testing.RandomData;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -82,6 +85,33 @@ class ConcurrencyAndMemoryTest {
         // it) dominate; tiles of expanded rows add less than a fifth.
         long bottlenecks = (112L * 112 * (32 + 16) + 224L * 224 * 3) * Float.BYTES;
         assertTrue(efficient < 1.2 * bottlenecks, efficient + " vs " + bottlenecks);
+    }
+
+    /** The activation plan from shapes alone is the one a predictor allocates, for every kind of layer. */
+    @Test
+    void activationBytesFromTheArchitectureEqualThePlans() {
+        List<Network> networks = List.of(
+                MobileNetV2.create(MobileNetV2.builder().resolution(160, 96).config()),
+                MobileNetV2.create(MobileNetV2.builder().width(0.35).resolution(97).padding(Padding.symmetric(1))
+                        .expansion(4).config()),
+                MobileNetV2.create(MobileNetV2.builder().width(0.5).resolution(64).shortcut(Shortcut.EXPANSION).config()),
+                MobileNetV1.create(MobileNetV1.builder().width(0.25).resolution(128).config()));
+        for (Network network : networks) {
+            for (ExecutionMode mode : ExecutionMode.values()) {
+                for (int threads : new int[] {1, 3}) {
+                    assertEquals(Plan.of(network, mode).activationBytes(threads),
+                            Plan.activationBytes(network.spec(), mode, threads), network.config() + " " + mode);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aBufferLargerThanAJavaArrayIsAClearError() {
+        // 32768x32768 input: the stem's 16384x16384x32 output has 2^33 floats.
+        Network network = MobileNetV2.create(MobileNetV2.builder().width(0.35).resolution(32768).config());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Plan.of(network));
+        assertTrue(e.getMessage().contains("larger than a Java array"), e.getMessage());
     }
 
     @Test

@@ -152,6 +152,15 @@ class MobileNetV2Test {
         assertThrows(IllegalArgumentException.class, () -> MobileNetV2.builder().classes(0).config());
         assertThrows(IllegalArgumentException.class, () -> MobileNetV2.builder().bottleneck("relu"));
         assertThrows(IllegalArgumentException.class, () -> MobileNetV2.builder().shortcut("wide"));
+        for (float eps : new float[] {-1f, Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY}) {
+            e = assertThrows(IllegalArgumentException.class, () -> MobileNetV2.builder().batchNormEpsilon(eps).config());
+            assertTrue(e.getMessage().contains("epsilon"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> MobileNetV1.builder().batchNormEpsilon(eps).config());
+        }
+        var map = new java.util.HashMap<>(MobileNetV2.builder().config().toMap());
+        map.put("padding", "reflect");
+        e = assertThrows(IllegalArgumentException.class, () -> MobileNetV2Config.fromMap(map));
+        assertTrue(e.getMessage().contains("padding"), e.getMessage());
     }
 
     @Test

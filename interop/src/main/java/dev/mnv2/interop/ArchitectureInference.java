@@ -5,6 +5,7 @@ import dev.mnv2.model.Channels;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.MobileNetV2Config;
 import dev.mnv2.model.Network;
+import dev.mnv2.model.NetworkConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -18,6 +19,12 @@ import java.util.function.Function;
  * the stored shapes, so the result is the project's own architecture, never a look-alike.
  */
 public final class ArchitectureInference {
+    /**
+     * Largest input side an imported file may declare. No published MobileNetV2 exceeds 224, and at twice
+     * this the stem's output alone (8192² × 32 floats) would not fit in a Java array: a file claiming more
+     * is refused on reading instead of being accepted to fail at its first inference.
+     */
+    public static final int MAX_RESOLUTION = 8192;
     private static final double[] STANDARD_WIDTHS = {1.0, 0.75, 0.5, 0.35, 1.3, 1.4};
     private static final ArchitectureRow STEM = MobileNetV2.TABLE_2.get(0);
     /** The last 1×1 convolution: the last "conv2d 1x1" row with channels (the one after it is the classifier). */
@@ -85,6 +92,23 @@ public final class ArchitectureInference {
                     + stem + "/" + expanded + "/" + last + "/" + config.classes()
                     + " channels in the stem, first expansion, last conv and classifier; the tensors have "
                     + stemChannels + "/" + expandedChannels + "/" + lastChannels + "/" + classes;
+        }
+        return null;
+    }
+
+    /** {@link #resolutionProblem} of a configuration read from a file's metadata, naming its entries. */
+    public static String resolutionProblem(MobileNetV2Config config) {
+        return resolutionProblem("inputHeight x inputWidth", config.inputHeight(), config.inputWidth());
+    }
+
+    /**
+     * Null when an input of {@code height × width} lies within the resolutions an import accepts, else the
+     * problem, naming the input as {@code what} (the file's field it came from).
+     */
+    public static String resolutionProblem(String what, long height, long width) {
+        if (Math.min(height, width) < NetworkConfig.MIN_RESOLUTION || Math.max(height, width) > MAX_RESOLUTION) {
+            return what + " " + height + "x" + width + " is outside the " + NetworkConfig.MIN_RESOLUTION + " to "
+                    + MAX_RESOLUTION + " pixels per side an imported MobileNetV2 may have";
         }
         return null;
     }

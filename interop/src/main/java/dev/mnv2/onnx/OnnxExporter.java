@@ -81,7 +81,10 @@ public final class OnnxExporter {
 
         /**
          * Fold batch norms into the convolutions (default, the smallest and fastest graph) or keep them as
-         * BatchNormalization nodes with their running statistics (for further training elsewhere).
+         * BatchNormalization nodes with their running statistics (for further training elsewhere), as
+         * torchvision's modules have them: a convolution whose batch norm is already folded gets an identity
+         * one ({@link TorchLayout#withBatchNorms}, at the configuration's epsilon), so every Conv is followed
+         * by a BatchNormalization and has no bias.
          */
         public Builder foldBatchNorm(boolean fold) {
             this.foldBatchNorm = fold;
@@ -109,7 +112,8 @@ public final class OnnxExporter {
     }
 
     public ModelProto toModel(Network network) {
-        Network source = foldBatchNorm ? network.foldBatchNorm() : network;
+        Network source = foldBatchNorm ? network.foldBatchNorm()
+                : TorchLayout.withBatchNorms(network, network.config().batchNormEpsilon());
         GraphWriter graph = new GraphWriter();
         Shape input = source.input();
         graph.builder.setName(source.config().architecture());

@@ -3,6 +3,7 @@ package dev.mnv2.onnx;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.mnv2.interop.ArchitectureInference;
+import dev.mnv2.interop.FormatBoundary;
 import dev.mnv2.interop.TorchLayout;
 import dev.mnv2.model.Activation;
 import dev.mnv2.model.BatchNorm;
@@ -77,6 +78,8 @@ public final class OnnxImporter {
             Map.entry("Reshape", Set.of("allowzero")),
             Map.entry("Softmax", Set.of("axis")));
     private static final float TORCH_EPSILON = 1e-5f;
+    /** Message prefix of a failure that no explicit check caught. */
+    static final String UNCHECKED = "malformed ONNX file: ";
 
     private OnnxImporter() {}
 
@@ -94,7 +97,7 @@ public final class OnnxImporter {
     public static Network fromBytes(byte[] bytes) throws OnnxFormatException {
         ModelProto model;
         try {
-            model = ModelProto.parseFrom(bytes);
+            model = guarded(() -> ModelProto.parseFrom(bytes));
         } catch (InvalidProtocolBufferException e) {
             throw new OnnxFormatException("not a valid ONNX protobuf: " + e.getMessage());
         }
@@ -102,7 +105,12 @@ public final class OnnxImporter {
     }
 
     public static Network fromModel(ModelProto model) throws OnnxFormatException {
-        return new Reader(model).network();
+        return guarded(() -> new Reader(model).network());
+    }
+
+    /** Runs {@code step} behind the {@link FormatBoundary}: a runtime exception becomes an OnnxFormatException. */
+    static <T, X extends Exception> T guarded(FormatBoundary.Step<T, X> step) throws X, OnnxFormatException {
+        return FormatBoundary.guarded(step, e -> new OnnxFormatException(UNCHECKED + e, e));
     }
 
     /** A Conv node with the BatchNormalization and activation fused after it. */
@@ -148,6 +156,8 @@ public final class OnnxImporter {
         private final List<Object> ops = new ArrayList<>();
         private final List<ConvOp> convs = new ArrayList<>();
         private final Map<String, String> metadata = new LinkedHashMap<>();
+        /** Every value name assigned so far: ONNX assigns each once, and the data-flow checks rely on it. */
+        private final Set<String> defined = new HashSet<>();
         private String input;
         private long[] inputDims;
 
@@ -178,7 +188,9 @@ public final class OnnxImporter {
         Network network() throws OnnxFormatException {
             for (TensorProto t : graph.getInitializerList()) {
                 constants.put(t.getName(), t);
+                defined.add(t.getName());
             }
+            graph.getInputList().forEach(v -> defined.add(v.getName()));
             findInput();
             for (NodeProto node : graph.getNodeList()) {
                 collect(node);
@@ -243,6 +255,12 @@ public final class OnnxImporter {
                 throw new OnnxFormatException(describe(node) + " has no output");
             }
             String out = node.getOutput(0);
+            for (String output : node.getOutputList()) {
+                if (!output.isEmpty() && !defined.add(output)) {
+                    throw new OnnxFormatException(describe(node) + " writes '" + output
+                            + "', which is already defined (an ONNX graph assigns every value once)");
+                }
+            }
             Set<String> allowed = ATTRIBUTES.get(op);
             if (allowed != null) {
                 for (AttributeProto a : node.getAttributeList()) {
@@ -357,6 +375,10 @@ public final class OnnxImporter {
             }
             if (intAttribute(node, "training_mode", 0) != 0) {
                 throw new OnnxFormatException(describe(node) + " is in training mode");
+            }
+            float epsilon = batchNormEpsilon(node);
+            if (!(epsilon >= 0) || Float.isInfinite(epsilon)) {
+                throw new OnnxFormatException(describe(node) + " has epsilon " + epsilon + "; it must be finite and >= 0");
             }
             for (int i = 1; i <= 4; i++) {
                 constant(node, i);
@@ -487,7 +509,11 @@ public final class OnnxImporter {
                 } catch (IllegalArgumentException e) {
                     throw new OnnxFormatException("bad configuration in metadata: " + e.getMessage());
                 }
-                String problem = ArchitectureInference.sizeMismatch(config, stem, expanded, lastChannels, classes);
+                String problem = ArchitectureInference.resolutionProblem(config);
+                if (problem != null) {
+                    throw new OnnxFormatException("bad configuration in metadata: " + problem);
+                }
+                problem = ArchitectureInference.sizeMismatch(config, stem, expanded, lastChannels, classes);
                 if (problem == null) {
                     problem = ArchitectureInference.sizeProblem(config, storedValues());
                 }
@@ -499,11 +525,12 @@ public final class OnnxImporter {
             if (stem > Integer.MAX_VALUE || lastChannels > Integer.MAX_VALUE || classes > Integer.MAX_VALUE) {
                 throw new OnnxFormatException("layer sizes too large for a MobileNetV2");
             }
+            int[] resolution = resolution();
             MobileNetV2.Builder base = MobileNetV2.builder()
-                    .resolution(dimension(2), dimension(3))
+                    .resolution(resolution[0], resolution[1])
                     .classes((int) classes)
                     .padding(inferPadding())
-                    .batchNormEpsilon(epsilon())
+                    .batchNormEpsilon(inferredEpsilon())
                     .bottleneck(convs.get(2).activation)
                     .shortcut(shortcut());
             long expandIn = convs.get(3).weightShape[1];
@@ -542,23 +569,35 @@ public final class OnnxImporter {
                     : "graph has " + convs.size() + " convolutions, MobileNetV2 " + expected.size();
         }
 
-        private int dimension(int axis) throws OnnxFormatException {
+        /** The input's height and width: fixed in the graph, else from the {@code resolution} metadata, else 224. */
+        private int[] resolution() throws OnnxFormatException {
+            long height = dimension(2);
+            long width = dimension(3);
+            String problem = ArchitectureInference.resolutionProblem(
+                    inputDims[2] > 0 && inputDims[3] > 0 ? "input '" + input + "' of" : "metadata resolution", height, width);
+            if (problem != null) {
+                throw new OnnxFormatException(problem);
+            }
+            return new int[] {(int) height, (int) width};
+        }
+
+        private long dimension(int axis) throws OnnxFormatException {
             long fixed = inputDims[axis];
             if (fixed > 0) {
-                if (fixed > 1 << 16) {
-                    throw new OnnxFormatException("input dimension " + fixed + " is too large");
-                }
-                return (int) fixed;
+                return fixed;
             }
             String resolution = metadata.get("resolution");
             if (resolution == null) {
                 return DEFAULT_RESOLUTION;
             }
-            String[] parts = resolution.split("x");
+            String[] parts = resolution.split("x", -1);
             try {
+                if (parts.length > 2) {
+                    throw new NumberFormatException();
+                }
                 return Integer.parseInt(parts[parts.length == 2 ? axis - 2 : 0]);
             } catch (NumberFormatException e) {
-                throw new OnnxFormatException("metadata resolution '" + resolution + "' is not a number");
+                throw new OnnxFormatException("metadata resolution '" + resolution + "' is not a number or HxW");
             }
         }
 
@@ -574,10 +613,11 @@ public final class OnnxImporter {
             return Padding.symmetric(1);
         }
 
-        private float epsilon() throws OnnxFormatException {
+        /** The first BatchNormalization's epsilon, or torch's default when the batch norms are folded. */
+        private float inferredEpsilon() throws OnnxFormatException {
             for (ConvOp c : convs) {
                 if (c.batchNorm != null) {
-                    return floatAttribute(c.batchNorm, "epsilon", TORCH_EPSILON);
+                    return batchNormEpsilon(c.batchNorm);
                 }
             }
             return TORCH_EPSILON;
@@ -707,7 +747,7 @@ public final class OnnxImporter {
                     NodeProto n = c.batchNorm;
                     bn = new BatchNorm(vector(constant(n, 1), n, channels), vector(constant(n, 2), n, channels),
                             vector(constant(n, 3), n, channels), vector(constant(n, 4), n, channels),
-                            floatAttribute(n, "epsilon", TORCH_EPSILON));
+                            batchNormEpsilon(n));
                 }
                 loaded.put(expected.name(), new Conv2d(expected.name(), expected.inChannels(), expected.outChannels(),
                         expected.kernel(), expected.stride(), expected.dilation(), expected.groups(), expected.padding(),
@@ -736,7 +776,7 @@ public final class OnnxImporter {
                     throw new OnnxFormatException(describe(node(op)) + " found where MobileNetV2 adds the shortcut of "
                             + blockName);
                 }
-                if (!Set.copyOf(s.inputs()).equals(Set.of(a, b)) || s.inputs().size() != 2) {
+                if (!s.inputs().equals(List.of(a, b)) && !s.inputs().equals(List.of(b, a))) {
                     throw new OnnxFormatException(describe(s.node()) + " adds " + s.inputs() + ", expected '" + a
                             + "' and '" + b + "' (shortcut of " + blockName + ")");
                 }
@@ -913,6 +953,11 @@ public final class OnnxImporter {
             }
         }
         throw new OnnxFormatException(Reader.describe(node) + " has no supported value attribute");
+    }
+
+    /** A BatchNormalization node's epsilon (ONNX's default is torch's 1e-5). */
+    private static float batchNormEpsilon(NodeProto batchNorm) throws OnnxFormatException {
+        return floatAttribute(batchNorm, "epsilon", TORCH_EPSILON);
     }
 
     private static AttributeProto attribute(NodeProto node, String name) {

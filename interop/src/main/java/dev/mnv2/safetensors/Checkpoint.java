@@ -35,13 +35,21 @@ import java.util.Set;
  * <p>It is mnv2's own checkpoint format too: {@code __metadata__} holds the architecture configuration
  * ({@link MobileNetV2Config#toMap()}) and the class labels as a JSON array under {@code labels}. A file
  * without that metadata is read as torchvision's: width and classes from the shapes, symmetric padding,
- * batch-norm epsilon 1e-5, resolution 224. A network whose batch norms were folded has no BatchNorm2d
- * entries but a conv {@code bias} per convolution instead, which {@link #load} accepts too.
+ * batch-norm epsilon 1e-5, resolution 224.
+ *
+ * <p>A network whose batch norms were folded (any TFLite source) is written with identity batch norms
+ * ({@link TorchLayout#withBatchNorms}: γ = 1, β = the conv bias, mean 0, variance 1 − ε), so that its file
+ * has torchvision's keys too; it then declares torchvision's ε = 1e-5, which torchvision's BatchNorm2d
+ * applies whatever the file says, so that those batch norms are the identity there as well as here. Files
+ * with a conv {@code bias} per convolution instead of BatchNorm2d entries, as older mnv2 versions wrote
+ * them, are still read.
  */
 public final class Checkpoint {
     /** Metadata key marking mnv2 checkpoints, with the layout version. */
     public static final String VERSION_KEY = "mnv2_checkpoint";
     public static final String LABELS_KEY = "labels";
+    /** The configuration map's entry for the batch-norm epsilon, which a checkpoint may set to its own. */
+    private static final String EPSILON_KEY = "batchNormEpsilon";
     private static final float TORCHVISION_EPSILON = 1e-5f;
     private static final int TORCHVISION_RESOLUTION = 224;
 
@@ -60,8 +68,18 @@ public final class Checkpoint {
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put(VERSION_KEY, "1");
         metadata.putAll(network.config().toMap());
+        metadata.put(EPSILON_KEY, Float.toString(batchNormEpsilon(network)));
         metadata.put(LABELS_KEY, Json.write(network.labels()));
         return metadata;
+    }
+
+    /**
+     * The epsilon of the file's batch norms: the network's own, or torchvision's when every batch norm is
+     * folded (the network's is then unused, and torchvision's makes the identity batch norms exact there).
+     */
+    private static float batchNormEpsilon(Network network) {
+        boolean anyBatchNorm = network.convolutions().stream().anyMatch(c -> c.batchNorm() != null);
+        return anyBatchNorm ? network.config().batchNormEpsilon() : TORCHVISION_EPSILON;
     }
 
     /** The tensors of torchvision's state_dict for {@code network}, in its order. */
@@ -71,22 +89,17 @@ public final class Checkpoint {
                     + network.config().architecture());
         }
         List<Entry> entries = new ArrayList<>();
-        for (Conv2d conv : network.convolutions()) {
+        for (Conv2d conv : TorchLayout.withBatchNorms(network, batchNormEpsilon(network)).convolutions()) {
             entries.add(Entry.floats(conv.name() + ".weight", TorchLayout.convWeightShape(conv),
                     TorchLayout.convWeightToOihw(conv)));
             long[] channels = {conv.outChannels()};
-            if (conv.bias() != null) {
-                entries.add(Entry.floats(conv.name() + ".bias", channels, conv.bias()));
-            }
             BatchNorm bn = conv.batchNorm();
-            if (bn != null) {
-                String name = TorchLayout.batchNormName(conv.name());
-                entries.add(Entry.floats(name + ".weight", channels, bn.gamma()));
-                entries.add(Entry.floats(name + ".bias", channels, bn.beta()));
-                entries.add(Entry.floats(name + ".running_mean", channels, bn.mean()));
-                entries.add(Entry.floats(name + ".running_var", channels, bn.variance()));
-                entries.add(Entry.int64(name + ".num_batches_tracked", new long[0], 0L));
-            }
+            String name = TorchLayout.batchNormName(conv.name());
+            entries.add(Entry.floats(name + ".weight", channels, bn.gamma()));
+            entries.add(Entry.floats(name + ".bias", channels, bn.beta()));
+            entries.add(Entry.floats(name + ".running_mean", channels, bn.mean()));
+            entries.add(Entry.floats(name + ".running_var", channels, bn.variance()));
+            entries.add(Entry.int64(name + ".num_batches_tracked", new long[0], 0L));
         }
         Dense dense = network.classifier();
         entries.add(Entry.floats(dense.name() + ".weight", new long[] {dense.outFeatures(), dense.inFeatures()},
@@ -106,6 +119,10 @@ public final class Checkpoint {
     }
 
     public static Network fromContents(Contents contents) throws SafetensorsFormatException {
+        return Safetensors.guarded(() -> build(contents));
+    }
+
+    private static Network build(Contents contents) throws SafetensorsFormatException {
         MobileNetV2Config config = config(contents);
         Network created = MobileNetV2.create(config);
         Set<String> used = new LinkedHashSet<>();
@@ -186,7 +203,11 @@ public final class Checkpoint {
             } catch (IllegalArgumentException e) {
                 throw new SafetensorsFormatException("bad configuration in metadata: " + e.getMessage());
             }
-            String problem = ArchitectureInference.sizeMismatch(config, firstDim(contents, "features.0.0.weight"),
+            String problem = ArchitectureInference.resolutionProblem(config);
+            if (problem != null) {
+                throw new SafetensorsFormatException("bad configuration in metadata: " + problem);
+            }
+            problem = ArchitectureInference.sizeMismatch(config, firstDim(contents, "features.0.0.weight"),
                     firstDim(contents, "features.2.conv.0.0.weight"), dim(contents, "classifier.1.weight", 1),
                     firstDim(contents, "classifier.1.weight"));
             if (problem == null) {

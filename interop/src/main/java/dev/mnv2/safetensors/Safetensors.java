@@ -1,6 +1,7 @@
 package dev.mnv2.safetensors;
 
 import dev.mnv2.interop.AtomicFiles;
+import dev.mnv2.interop.FormatBoundary;
 import dev.mnv2.util.Float16;
 import dev.mnv2.util.Json;
 import java.io.IOException;
@@ -36,6 +37,8 @@ public final class Safetensors {
     /** Same bound as the reference implementation: a header is metadata, never megabytes of it. */
     public static final long MAX_HEADER_BYTES = 100_000_000;
     public static final String METADATA = "__metadata__";
+    /** Message prefix of a failure that no explicit check caught. */
+    static final String UNCHECKED = "malformed safetensors file: ";
 
     private Safetensors() {}
 
@@ -157,6 +160,15 @@ public final class Safetensors {
 
     /** Parses a whole safetensors file held in {@code bytes}. */
     public static Contents parse(ByteBuffer bytes) throws SafetensorsFormatException {
+        return guarded(() -> parseChecked(bytes));
+    }
+
+    /** Runs {@code step} behind the {@link FormatBoundary}: a runtime exception becomes a SafetensorsFormatException. */
+    static <T> T guarded(FormatBoundary.Step<T, SafetensorsFormatException> step) throws SafetensorsFormatException {
+        return FormatBoundary.guarded(step, e -> new SafetensorsFormatException(UNCHECKED + e, e));
+    }
+
+    private static Contents parseChecked(ByteBuffer bytes) throws SafetensorsFormatException {
         ByteBuffer file = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
         long size = file.remaining();
         if (size < 8) {

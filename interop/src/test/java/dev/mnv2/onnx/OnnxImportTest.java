@@ -84,6 +84,26 @@ class OnnxImportTest {
         assertSameLogits(network, imported);
     }
 
+    /** Keeping batch norms of a folded network (any TFLite import) writes identity ones, as safetensors does. */
+    @Test
+    void foldedNetworkExportedWithBatchNormsGetsIdentityBatchNormalizationNodes() throws Exception {
+        Network folded = MobileNetV2.builder().width(0.35).resolution(64).classes(4).seed(7).build().foldBatchNorm();
+        ModelProto model = OnnxExporter.builder().foldBatchNorm(false).build().toModel(folded);
+        List<NodeProto> nodes = model.getGraph().getNodeList();
+        int convs = 0;
+        for (int i = 0; i < nodes.size(); i++) {
+            if (nodes.get(i).getOpType().equals("Conv")) {
+                convs++;
+                assertEquals(2, nodes.get(i).getInputCount(), nodes.get(i).getName() + " has no bias");
+                assertEquals("BatchNormalization", nodes.get(i + 1).getOpType(), nodes.get(i).getName());
+            }
+        }
+        assertEquals(folded.convolutions().size(), convs);
+        Network imported = OnnxImporter.fromModel(model);
+        assertEquals(1f, imported.convolutions().get(0).batchNorm().gamma()[0]);
+        assertSameLogits(folded, imported);
+    }
+
     @Test
     void softmaxEndedGraphImportsToo() throws Exception {
         Network network = MobileNetV2.builder().width(0.35).resolution(32).classes(3).seed(1).build();

@@ -65,6 +65,20 @@ class OnnxRuntimeAgreementTest {
     }
 
     @Test
+    void identityBatchNormsOfAFoldedNetworkAgree() throws OrtException {
+        Network folded = MobileNetV2.builder().width(0.5).resolution(96).classes(10).seed(4).build().foldBatchNorm();
+        Tensor images = randomImages(1, folded.input(), 8);
+        float[][] expected;
+        try (Predictor predictor = Predictor.create(folded)) {
+            expected = predictor.logits(images);
+        }
+        double diff = maxAbsDiff(expected, runOrt(OnnxExporter.builder().foldBatchNorm(false).build().toBytes(folded),
+                images), 1);
+        System.out.printf("ORT vs mnv2 folded network with identity BatchNormalization nodes: max abs diff %.3g%n", diff);
+        assertTrue(diff <= TOLERANCE, "max abs diff " + diff);
+    }
+
+    @Test
     void mobileNetV1ExportAgrees() throws OrtException {
         Network network = MobileNetV1.builder().width(0.5).resolution(128).classes(10).seed(3).build();
         Tensor images = randomImages(1, network.input(), 10);

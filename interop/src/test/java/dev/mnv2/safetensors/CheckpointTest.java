@@ -77,14 +77,42 @@ class CheckpointTest {
         assertArrayEquals(logits(network, 1)[1], logits(loaded, 1)[1], 0f);
     }
 
+    /** A folded network (as every TFLite import is) gets identity batch norms at torchvision's epsilon. */
     @Test
-    void foldedNetworkIsStoredWithConvBiasesAndReloadsExactly() throws IOException {
+    void foldedNetworkIsStoredWithIdentityBatchNormsAndReloadsExactly() throws IOException {
         Network folded = MobileNetV2.builder().width(0.35).resolution(64).classes(3).seed(4).build().foldBatchNorm();
-        byte[] bytes = Checkpoint.toBytes(folded);
-        Safetensors.Contents contents = Safetensors.parse(ByteBuffer.wrap(bytes));
-        assertTrue(contents.tensors().containsKey("features.0.0.bias"));
-        assertFalse(contents.tensors().containsKey("features.0.1.weight"));
+        Safetensors.Contents contents = Safetensors.parse(ByteBuffer.wrap(Checkpoint.toBytes(folded)));
+        assertFalse(contents.tensors().containsKey("features.0.0.bias"));
+        assertEquals("1.0E-5", contents.metadata().get("batchNormEpsilon"));
+        assertArrayEquals(folded.convolutions().get(0).bias(), contents.floats("features.0.1.bias"));
+        float[] ones = new float[folded.convolutions().get(0).outChannels()];
+        java.util.Arrays.fill(ones, 1f);
+        assertArrayEquals(ones, contents.floats("features.0.1.weight"));
+        assertArrayEquals(new float[ones.length], contents.floats("features.0.1.running_mean"));
+        java.util.Arrays.fill(ones, 1f - 1e-5f);
+        assertArrayEquals(ones, contents.floats("features.0.1.running_var"));
         Network loaded = Checkpoint.fromContents(contents);
+        List<Conv2d> refolded = loaded.foldBatchNorm().convolutions();
+        for (int i = 0; i < refolded.size(); i++) {
+            assertArrayEquals(folded.convolutions().get(i).weight(), refolded.get(i).weight());
+            assertArrayEquals(folded.convolutions().get(i).bias(), refolded.get(i).bias());
+        }
+        assertArrayEquals(logits(folded, 3)[0], logits(loaded, 3)[0], 0f);
+    }
+
+    /** Older mnv2 versions wrote a folded network with a conv bias per convolution and no batch norms. */
+    @Test
+    void checkpointWithConvBiasesInsteadOfBatchNormsStillLoads() throws IOException {
+        Network folded = MobileNetV2.builder().width(0.35).resolution(64).classes(3).seed(4).build().foldBatchNorm();
+        List<Entry> entries = new ArrayList<>();
+        for (Conv2d conv : folded.convolutions()) {
+            entries.add(Entry.floats(conv.name() + ".weight", dev.mnv2.interop.TorchLayout.convWeightShape(conv),
+                    dev.mnv2.interop.TorchLayout.convWeightToOihw(conv)));
+            entries.add(Entry.floats(conv.name() + ".bias", new long[] {conv.outChannels()}, conv.bias()));
+        }
+        Checkpoint.stateDict(folded).stream().filter(e -> e.name().startsWith("classifier")).forEach(entries::add);
+        Network loaded = Checkpoint.fromContents(Safetensors.parse(ByteBuffer.wrap(
+                Safetensors.toBytes(folded.config().toMap(), entries))));
         assertNull(loaded.convolutions().get(0).batchNorm());
         assertArrayEquals(logits(folded, 3)[0], logits(loaded, 3)[0], 0f);
     }

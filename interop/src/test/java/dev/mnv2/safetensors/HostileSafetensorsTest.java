@@ -1,6 +1,8 @@
 package dev.mnv2.safetensors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -11,8 +13,12 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Malformed and hostile files end in SafetensorsFormatException, never another exception or an OOM. */
 class HostileSafetensorsTest {
@@ -28,8 +34,50 @@ class HostileSafetensorsTest {
     }
 
     static String error(byte[] bytes) {
-        return assertThrows(SafetensorsFormatException.class, () -> Safetensors.parse(ByteBuffer.wrap(bytes)))
-                .getMessage();
+        return checked(assertThrows(SafetensorsFormatException.class, () -> Safetensors.parse(ByteBuffer.wrap(bytes))));
+    }
+
+    /** The message of {@code e}, which an explicit check must have raised, not the backstop. */
+    static String checked(SafetensorsFormatException e) {
+        assertFalse(e.getMessage().startsWith(Safetensors.UNCHECKED), "slipped past the checks: " + e.getMessage());
+        return e.getMessage();
+    }
+
+    private static final Network SMALL = MobileNetV2.builder().width(0.1).resolution(32).classes(3).seed(8).build();
+
+    /** The load error of SMALL's checkpoint with metadata entry {@code key} set to {@code value}. */
+    static String checkpointError(String key, String value) throws SafetensorsFormatException {
+        Map<String, String> metadata = new LinkedHashMap<>(Safetensors.parse(ByteBuffer.wrap(Checkpoint.toBytes(SMALL))).metadata());
+        metadata.put(key, value);
+        byte[] bytes = Safetensors.toBytes(metadata, Checkpoint.stateDict(SMALL));
+        return checked(assertThrows(SafetensorsFormatException.class,
+                () -> Checkpoint.fromContents(Safetensors.parse(ByteBuffer.wrap(bytes)))));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"batchNormEpsilon, -1", "batchNormEpsilon, NaN", "batchNormEpsilon, -Infinity", "batchNormEpsilon, Infinity",
+            "batchNormEpsilon, 1e-3x", "inputHeight, 2147483647", "inputWidth, 8193", "inputHeight, -5", "inputHeight, 1e9",
+            "width, NaN", "width, -Infinity", "width, 1e300", "classes, -1", "classes, 2147483647", "expansion, -1",
+            "expansion, 2147483647", "dropout, NaN", "padding, reflect", "bottleneck, relu", "shortcut, wide"})
+    void badConfigurationInMetadataIsTheFormatExceptionNamingTheEntry(String key, String value) throws Exception {
+        String e = checkpointError(key, value);
+        String named = switch (key) {
+            case "batchNormEpsilon" -> "epsilon";
+            case "inputHeight", "inputWidth" -> "(input|resolution)";
+            default -> key;
+        };
+        assertTrue(java.util.regex.Pattern.compile(named, java.util.regex.Pattern.CASE_INSENSITIVE).matcher(e).find(), e);
+    }
+
+    /** The backstop at the importer's entry: a runtime exception no check caught still ends as the format one. */
+    @Test
+    void anUncheckedFailureIsStillTheFormatException() {
+        IllegalStateException gap = new IllegalStateException("a check the reader lacks");
+        SafetensorsFormatException e = assertThrows(SafetensorsFormatException.class, () -> Safetensors.guarded(() -> {
+            throw gap;
+        }));
+        assertTrue(e.getMessage().startsWith(Safetensors.UNCHECKED) && e.getMessage().contains(gap.getMessage()));
+        assertSame(gap, e.getCause());
     }
 
     @Test
@@ -142,6 +190,7 @@ class HostileSafetensorsTest {
                     fail("truncation to " + bytes.length + " bytes was accepted");
                 }
             } catch (SafetensorsFormatException e) {
+                checked(e);
                 rejected++;
             } catch (RuntimeException | Error e) {
                 throw new AssertionError("iteration " + i + " ended in " + e, e);

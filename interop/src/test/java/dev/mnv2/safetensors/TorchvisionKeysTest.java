@@ -1,11 +1,14 @@
 package dev.mnv2.safetensors;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.Network;
 import dev.mnv2.safetensors.Safetensors.Contents;
 import dev.mnv2.safetensors.Safetensors.TensorInfo;
+import dev.mnv2.testing.SharedData;
+import dev.mnv2.tflite.TfliteModels;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,7 +37,7 @@ class TorchvisionKeysTest {
         {160, 6, 320},
     };
 
-    private static Map<String, String> torchvisionStateDict() {
+    private static Map<String, String> torchvisionStateDict(int classes) {
         Map<String, String> keys = new LinkedHashMap<>();
         convBn(keys, "features.0.0", "features.0.1", 32, 3, 3);
         for (int i = 0; i < BLOCKS.length; i++) {
@@ -53,8 +56,8 @@ class TorchvisionKeysTest {
             convBn(keys, p + part, p + (part + 1), out, hidden, 1);
         }
         convBn(keys, "features.18.0", "features.18.1", 1280, 320, 1);
-        keys.put("classifier.1.weight", "F32[1000, 1280]");
-        keys.put("classifier.1.bias", "F32[1000]");
+        keys.put("classifier.1.weight", "F32[" + classes + ", 1280]");
+        keys.put("classifier.1.bias", "F32[" + classes + "]");
         return keys;
     }
 
@@ -66,21 +69,47 @@ class TorchvisionKeysTest {
         keys.put(bn + ".num_batches_tracked", "I64[]");
     }
 
+    /** Asserts that {@code network}'s checkpoint has exactly torchvision's state_dict; returns its contents. */
+    private static Contents assertTorchvisionStateDict(Network network) throws Exception {
+        Contents contents = Safetensors.parse(ByteBuffer.wrap(Checkpoint.toBytes(network)));
+        Map<String, String> written = new LinkedHashMap<>();
+        for (TensorInfo t : contents.tensors().values()) {
+            written.put(t.name(), t.dtype() + Arrays.toString(t.shape()));
+        }
+        Map<String, String> expected = torchvisionStateDict(network.classes());
+        assertEquals(314, expected.size(), "torchvision's mobilenet_v2 state_dict has 314 entries");
+        assertEquals(new ArrayList<>(expected.entrySet()), new ArrayList<>(written.entrySet()));
+        return contents;
+    }
+
     @Test
     void writtenFileHasExactlyTorchvisionsKeysShapesAndOrder() throws Exception {
         Network network = MobileNetV2.builder().width(1.0).resolution(224).classes(1000).seed(3).build();
-        Contents contents = Safetensors.parse(ByteBuffer.wrap(Checkpoint.toBytes(network)));
-        Map<String, String> written = new LinkedHashMap<>();
         long learnable = 0;
-        for (TensorInfo t : contents.tensors().values()) {
-            written.put(t.name(), t.dtype() + Arrays.toString(t.shape()));
+        for (TensorInfo t : assertTorchvisionStateDict(network).tensors().values()) {
             if (!t.name().contains("running_") && !t.name().endsWith("num_batches_tracked")) {
                 learnable += t.elements();
             }
         }
-        Map<String, String> expected = torchvisionStateDict();
-        assertEquals(314, expected.size(), "torchvision's mobilenet_v2 state_dict has 314 entries");
-        assertEquals(new ArrayList<>(expected.entrySet()), new ArrayList<>(written.entrySet()));
         assertEquals(3_504_872, learnable, "torchvision's parameter count");
+    }
+
+    /** Folded batch norms are written as identity ones, so the key set stays torchvision's. */
+    @Test
+    void foldedNetworkHasTorchvisionsKeysToo() throws Exception {
+        assertTorchvisionStateDict(MobileNetV2.builder().width(1.0).resolution(224).classes(1000).seed(3).build()
+                .foldBatchNorm());
+    }
+
+    /** The published TFLite weights (folded, 1001 classes): torchvision's keys, and the same logits back. */
+    @Test
+    void tfliteSourcedNetworkHasTorchvisionsKeysAndReloadsWithTheSameLogits() throws Exception {
+        Network network = TfliteModels.load(SharedData.model("mobilenet_v2_1.0_224_quant.tflite")).network();
+        Network reloaded = Checkpoint.fromContents(assertTorchvisionStateDict(network));
+        float[][] expected = CheckpointTest.logits(network, 13);
+        float[][] actual = CheckpointTest.logits(reloaded, 13);
+        for (int n = 0; n < expected.length; n++) {
+            assertArrayEquals(expected[n], actual[n], 0f, "image " + n);
+        }
     }
 }
