@@ -12,7 +12,7 @@ import java.util.Locale;
 
 /**
  * What every fuzz target checks for one input: the reader returns or throws its documented exception
- * with a one-line message, nothing else (other exceptions and errors such as OutOfMemoryError escape to
+ * with a one-line message, raised by an explicit check rather than by its safety net, nothing else (other exceptions and errors such as OutOfMemoryError escape to
  * Jazzer as findings), and it allocates no more than a budget of {@code fixedBytes + bytesPerInputByte *
  * input length}. The allocation is the calling thread's (every reader parses on the caller's thread), so
  * the budget holds whatever the heap size. Also keeps the figures docs/RELIABILITY.md reports.
@@ -31,6 +31,7 @@ public final class ReaderContract {
     private final long fixedBytes;
     private final long bytesPerInputByte;
     private final List<Class<? extends Exception>> documented;
+    private final String safetyNetPrefix;
 
     private long accepted;
     private long rejected;
@@ -39,12 +40,18 @@ public final class ReaderContract {
     private long slowestNanos;
     private byte[] slowest = new byte[0];
 
+    /**
+     * @param safetyNetPrefix message prefix of the documented exception that a reader's last-resort handler
+     *     makes of a runtime exception none of its explicit checks caught; such a message is a finding
+     *     too. Empty for a reader without one.
+     */
     public ReaderContract(String target, long fixedBytes, long bytesPerInputByte,
-            List<Class<? extends Exception>> documented) {
+            List<Class<? extends Exception>> documented, String safetyNetPrefix) {
         this.target = target;
         this.fixedBytes = fixedBytes;
         this.bytesPerInputByte = bytesPerInputByte;
         this.documented = List.copyOf(documented);
+        this.safetyNetPrefix = safetyNetPrefix;
     }
 
     /**
@@ -91,6 +98,9 @@ public final class ReaderContract {
             if (message == null || message.isBlank() || message.chars().anyMatch(c -> c == '\n' || c == '\r')) {
                 throw new AssertionError(target + ": " + refusal.getClass().getSimpleName()
                         + " without a one-line message: " + message, refusal);
+            }
+            if (!safetyNetPrefix.isEmpty() && message.startsWith(safetyNetPrefix)) {
+                throw new AssertionError(target + ": slipped past the explicit checks: " + message, refusal);
             }
         }
     }

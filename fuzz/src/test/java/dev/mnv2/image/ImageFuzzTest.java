@@ -27,7 +27,8 @@ class ImageFuzzTest {
      * buffers, so 16 bytes per allowed pixel on top of a fixed part; nothing scales with the file size.
      */
     private static final ReaderContract CONTRACT =
-            new ReaderContract("image", (64L << 20) + 16 * Images.MAX_PIXELS, 64, List.of(ImageReadException.class));
+            new ReaderContract("image", (64L << 20) + 16 * Images.MAX_PIXELS, 64,
+                    List.of(ImageReadException.class), "");
 
     private static final Path FILE = temporaryFile();
 
