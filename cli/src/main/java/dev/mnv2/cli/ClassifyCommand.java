@@ -4,7 +4,6 @@ import dev.mnv2.image.Classification;
 import dev.mnv2.image.ImageClassifier;
 import dev.mnv2.image.ImagePreprocessor;
 import dev.mnv2.image.ImageReadException;
-import dev.mnv2.image.Images;
 import dev.mnv2.image.PixelScaling;
 import dev.mnv2.model.Network;
 import dev.mnv2.util.Json;
@@ -100,7 +99,7 @@ final class ClassifyCommand implements Callable<Integer> {
         try (ImageClassifier classifier = ImageClassifier.create(network, preprocessor)) {
             for (Path image : files) {
                 try {
-                    List<Classification> best = classifier.classify(Images.read(image), top);
+                    List<Classification> best = classifier.classify(image, top);
                     if (format == Format.json) {
                         results.add(jsonResult(image, best));
                     } else {

@@ -104,6 +104,11 @@ final class ExifOrientation {
         return first << 16 | second;
     }
 
+    /** Whether turning upright swaps width and height (orientations 5 to 8 turn by 90°). */
+    static boolean swapsSides(int orientation) {
+        return orientation >= 5 && orientation <= 8;
+    }
+
     /** {@code image} (TYPE_INT_RGB) turned upright according to {@code orientation}. */
     static BufferedImage upright(BufferedImage image, int orientation) {
         if (orientation <= 1 || orientation > 8) {
@@ -111,7 +116,7 @@ final class ExifOrientation {
         }
         int w = image.getWidth();
         int h = image.getHeight();
-        boolean swap = orientation >= 5;
+        boolean swap = swapsSides(orientation);
         int outW = swap ? h : w;
         int outH = swap ? w : h;
         int[] src = image.getRGB(0, 0, w, h, null, 0, w);

@@ -65,8 +65,9 @@ public final class ImageClassifier implements AutoCloseable {
         return top(probabilities(image), k);
     }
 
+    /** The {@code k} most probable classes of an image file, decoded at the size the preprocessor needs. */
     public List<Classification> classify(Path image, int k) throws ImageReadException {
-        return classify(Images.read(image), k);
+        return classify(preprocessor.read(image), k);
     }
 
     /** The {@code k} largest of {@code probabilities} as classifications, best first (ties: lower index). */

@@ -3,6 +3,7 @@ package dev.mnv2.image;
 import dev.mnv2.exec.Tensor;
 import dev.mnv2.model.Shape;
 import java.awt.image.BufferedImage;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 
@@ -21,6 +22,13 @@ import java.util.Objects;
 public final class ImagePreprocessor {
     /** The central fraction the reference MobileNet evaluation keeps. */
     public static final double DEFAULT_CENTRAL_CROP = 0.875;
+
+    /**
+     * {@link #read(Path)} keeps at least this many source pixels per output pixel across the central crop,
+     * so the area-averaging resize still averages a 4×4 patch or more when a large file is subsampled, and
+     * the aliasing that keeping every n-th pixel adds stays small next to it.
+     */
+    public static final int DECODE_OVERSAMPLING = 4;
 
     private final int height;
     private final int width;
@@ -48,6 +56,20 @@ public final class ImagePreprocessor {
 
     public PixelScaling scaling() {
         return scaling;
+    }
+
+    /**
+     * Reads {@code file} at the size this preprocessor needs: {@link #DECODE_OVERSAMPLING} times the output
+     * size before the crop (1024 pixels for 224 and the default crop), so a side twice that or longer is
+     * decoded subsampled ({@link Images#read(Path, int, int)}) and memory follows the output size, not the
+     * size the file claims.
+     */
+    public BufferedImage read(Path file) throws ImageReadException {
+        return Images.read(file, decodedSize(width), decodedSize(height));
+    }
+
+    private int decodedSize(int outputSize) {
+        return (int) Math.ceil(DECODE_OVERSAMPLING * outputSize / centralCrop);
     }
 
     /** A batch tensor of the given images, in order. */
@@ -95,24 +117,24 @@ public final class ImagePreprocessor {
         int left = (int) ((srcW - srcW * centralCrop) / 2);
         int cropH = srcH - 2 * top;
         int cropW = srcW - 2 * left;
-        int[] argb = image.getRGB(left, top, cropW, cropH, null, 0, cropW);
-        float[] src = new float[cropH * cropW * 3];
-        for (int i = 0; i < argb.length; i++) {
-            src[3 * i] = (argb[i] >> 16) & 0xFF;
-            src[3 * i + 1] = (argb[i] >> 8) & 0xFF;
-            src[3 * i + 2] = argb[i] & 0xFF;
-        }
-        Resampling rows = Resampling.of(cropW, width);
-        Resampling cols = Resampling.of(cropH, height);
+        Resampling across = Resampling.of(cropW, width);
+        Resampling down = Resampling.of(cropH, height);
+        // Rows are resized one at a time, so only one source row is ever held as floats.
+        int[] argb = new int[cropW];
+        float[] row = new float[cropW * 3];
         float[] horizontal = new float[cropH * width * 3];
         for (int y = 0; y < cropH; y++) {
-            rows.apply(src, y * cropW * 3, 3, horizontal, y * width * 3, 3);
+            image.getRGB(left, top + y, cropW, 1, argb, 0, cropW);
+            for (int x = 0; x < cropW; x++) {
+                row[3 * x] = (argb[x] >> 16) & 0xFF;
+                row[3 * x + 1] = (argb[x] >> 8) & 0xFF;
+                row[3 * x + 2] = argb[x] & 0xFF;
+            }
+            across.apply(row, 0, 3, horizontal, y * width * 3, 3);
         }
         float[] out = new float[height * width * 3];
         for (int x = 0; x < width; x++) {
-            for (int c = 0; c < 3; c++) {
-                cols.apply(horizontal, x * 3 + c, width * 3, out, x * 3 + c, width * 3);
-            }
+            down.apply(horizontal, x * 3, width * 3, out, x * 3, width * 3);
         }
         for (int i = 0; i < out.length; i++) {
             out[i] = Math.min(255f, Math.max(0f, Math.round(out[i])));
@@ -152,12 +174,11 @@ public final class ImagePreprocessor {
             return new Resampling(first, weights);
         }
 
-        /** Resamples every channel of one line: element j at {@code inOff + j * stride}. */
+        /** Resamples the 3 channels of one line: element j, channel c at {@code inOff + j * inStride + c}. */
         void apply(float[] in, int inOff, int inStride, float[] out, int outOff, int outStride) {
-            int channels = inStride == 3 && outStride == 3 ? 3 : 1;
             for (int i = 0; i < first.length; i++) {
                 float[] w = weights[i];
-                for (int c = 0; c < channels; c++) {
+                for (int c = 0; c < 3; c++) {
                     float acc = 0f;
                     int p = inOff + first[i] * inStride + c;
                     for (float weight : w) {

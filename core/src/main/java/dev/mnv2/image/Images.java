@@ -3,60 +3,172 @@ package dev.mnv2.image;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
+import javax.imageio.event.IIOReadWarningListener;
 import javax.imageio.stream.ImageInputStream;
 
-/** Decodes JPEG, PNG, BMP and GIF files (whatever javax.imageio reads) into 8-bit RGB images. */
+/**
+ * Decodes JPEG, PNG, BMP and GIF files (whatever javax.imageio reads) into 8-bit RGB images.
+ *
+ * <p>A file is untrusted input: the size its header claims is checked before anything is decoded
+ * ({@link #MAX_PIXELS}, {@link #MAX_SIDE}); {@link #read(Path, int, int)} decodes a large image subsampled, so
+ * memory follows the size asked for rather than the size the file claims; image data that ends early is an
+ * error rather than a grey-filled picture; and every failure, a decoder's {@link Error} included, is one
+ * {@link ImageReadException} naming the file and the problem.
+ */
 public final class Images {
-    /** Larger images are refused before decoding (a tiny file can claim a huge size). */
+    /**
+     * Images with more pixels are refused before decoding: 100 megapixels, the largest camera sensors'
+     * size. Decoding touches every pixel even when subsampled, and a progressive JPEG keeps all its DCT
+     * coefficients (about 3 bytes a pixel) in native memory until its last scan, so this bounds the time
+     * and the memory outside the Java heap that one file can cost.
+     */
     public static final long MAX_PIXELS = 100_000_000;
+
+    /**
+     * Images with a longer side are refused before decoding: JPEG's own maximum. Decoders hold whole rows
+     * at full width (a 100-megapixel PNG one pixel tall would need 800 MB for one row).
+     */
+    public static final int MAX_SIDE = 65_535;
 
     private Images() {}
 
     /**
-     * Reads {@code path} as an 8-bit {@link BufferedImage#TYPE_INT_RGB} image: grayscale is expanded, alpha is
-     * composited over white, CMYK JPEGs are colour-converted by ImageIO's CMYK colour space, and photos
-     * whose EXIF orientation says so are turned upright.
+     * Reads {@code path} whole as an 8-bit {@link BufferedImage#TYPE_INT_RGB} image: grayscale is expanded,
+     * alpha is composited over white, CMYK JPEGs are colour-converted by ImageIO's CMYK colour space, and
+     * photos whose EXIF orientation says so are turned upright. A large image needs 4 bytes a pixel and more
+     * while decoding; {@link #read(Path, int, int)} reads it at the size actually needed.
      */
     public static BufferedImage read(Path path) throws ImageReadException {
+        return read(path, Integer.MAX_VALUE, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Reads {@code path} as {@link #read(Path)} does, keeping only every n-th pixel of an image at least
+     * twice as large as {@code minWidth} × {@code minHeight}: n is chosen per axis as the largest whole
+     * factor that still leaves at least that many pixels (the sizes are the upright image's, after EXIF
+     * orientation), so the decoded image is less than twice the asked size on each side. An image no
+     * larger than that is decoded whole.
+     */
+    public static BufferedImage read(Path path, int minWidth, int minHeight) throws ImageReadException {
+        if (minWidth < 1 || minHeight < 1) {
+            throw new IllegalArgumentException("minimum size must be positive, got " + minWidth + "x" + minHeight);
+        }
         if (!Files.exists(path)) {
             throw new ImageReadException(path + ": image file not found");
         }
         if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
             throw new ImageReadException(path + ": not a readable file");
         }
-        try (InputStream in = Files.newInputStream(path); ImageInputStream stream = ImageIO.createImageInputStream(in)) {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(stream);
-            if (!readers.hasNext()) {
-                throw new ImageReadException(path + ": not an image in a format this JVM decodes (JPEG, PNG, BMP, GIF)");
-            }
-            ImageReader reader = readers.next();
-            try {
-                reader.setInput(stream, true, true);
-                long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
-                if (pixels > MAX_PIXELS) {
-                    throw new ImageReadException(path + ": " + reader.getWidth(0) + "x" + reader.getHeight(0)
-                            + " pixels is more than the " + MAX_PIXELS / 1_000_000 + " megapixels this reader decodes");
+        try {
+            int orientation = ExifOrientation.of(path);
+            try (InputStream in = Files.newInputStream(path);
+                 ImageInputStream stream = ImageIO.createImageInputStream(in)) {
+                Iterator<ImageReader> readers = ImageIO.getImageReaders(stream);
+                if (!readers.hasNext()) {
+                    throw new ImageReadException(path + ": not an image in a format this JVM decodes (JPEG, PNG, BMP, GIF)");
                 }
-                BufferedImage image = reader.read(0);
-                return ExifOrientation.upright(toRgb(image), ExifOrientation.of(path));
-            } finally {
-                reader.dispose();
+                ImageReader reader = readers.next();
+                try {
+                    reader.setInput(stream, true, true);
+                    int width = reader.getWidth(0);
+                    int height = reader.getHeight(0);
+                    if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE
+                            || (long) width * height > MAX_PIXELS) {
+                        throw new ImageReadException(path + ": " + width + "x" + height + " pixels is not an image "
+                                + "size this reader decodes (at most " + MAX_PIXELS / 1_000_000 + " megapixels and "
+                                + MAX_SIDE + " pixels a side)");
+                    }
+                    boolean sideways = ExifOrientation.swapsSides(orientation);
+                    int xStep = Math.max(1, width / (sideways ? minHeight : minWidth));
+                    int yStep = Math.max(1, height / (sideways ? minWidth : minHeight));
+                    ImageReadParam param = reader.getDefaultReadParam();
+                    // Offsets of half a step: each kept pixel stands in the middle of the ones it replaces.
+                    param.setSourceSubsampling(xStep, yStep, xStep / 2, yStep / 2);
+                    DataLossWatch dataLoss = new DataLossWatch();
+                    reader.addIIOReadWarningListener(dataLoss);
+                    BufferedImage image = reader.read(0, param);
+                    if (dataLoss.warning != null) {
+                        throw new ImageReadException(path + ": incomplete image data (" + dataLoss.warning + ")");
+                    }
+                    return ExifOrientation.upright(toRgb(image), orientation);
+                } finally {
+                    reader.dispose();
+                }
             }
         } catch (ImageReadException e) {
             throw e;
         } catch (NoSuchFileException e) {
             throw new ImageReadException(path + ": image file not found");
-        } catch (IOException | RuntimeException e) {
-            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            throw new ImageReadException(path + ": cannot decode image (" + reason + ")", e);
+        } catch (IOException | RuntimeException | Error e) {
+            // Errors too: a decoder's OutOfMemoryError or StackOverflowError is about this file, and the
+            // caller (classifying a folder, say) goes on with the next one.
+            throw failure(path, e);
+        }
+    }
+
+    private static ImageReadException failure(Path path, Throwable e) {
+        List<Throwable> chain = new ArrayList<>();
+        for (Throwable t = e; t != null && chain.size() < 8; t = t.getCause()) {
+            chain.add(t);
+        }
+        String problem = "cannot decode image";
+        if (chain.stream().anyMatch(t -> t instanceof OutOfMemoryError)) {
+            problem = "not enough memory to decode image";
+        } else if (chain.stream().anyMatch(t -> t instanceof EOFException)) {
+            problem = "incomplete image data";
+        }
+        // The distinct messages along the chain, e.g. "Error reading PNG image data: Unexpected end of ZLIB
+        // input stream". An I/O exception's message is written for people; anything else (a decoder's
+        // NegativeArraySizeException says only "-40") is named by its type too.
+        Set<String> reasons = new LinkedHashSet<>();
+        for (Throwable t : chain) {
+            String message = t.getMessage() == null ? "" : t.getMessage().replace('\n', ' ').strip();
+            if (message.endsWith(":")) {
+                message = message.substring(0, message.length() - 1);
+            }
+            if (!(t instanceof IOException)) {
+                reasons.add(t.getClass().getSimpleName() + (message.isEmpty() ? "" : ": " + message));
+            } else if (!message.isEmpty()) {
+                reasons.add(message);
+            } else if (t instanceof EOFException) {
+                reasons.add("the file ends early");
+            } else if (t == e) {
+                reasons.add(t.getClass().getSimpleName());
+            }
+        }
+        return new ImageReadException(path + ": " + problem + " (" + String.join(": ", reasons) + ")", e);
+    }
+
+    /**
+     * Catches the decoder warnings that mean image data was lost and stops decoding there. libjpeg does not
+     * fail on a truncated file: it warns ("Premature end of JPEG file", "Corrupt JPEG data: premature end
+     * of data segment") and fills the rest of the picture with grey. A JPEG that lacks only its end marker
+     * has all its pixels and is read.
+     */
+    private static final class DataLossWatch implements IIOReadWarningListener {
+        String warning;
+
+        @Override
+        public void warningOccurred(ImageReader source, String message) {
+            if (warning == null && message != null && message.toLowerCase(Locale.ROOT).contains("premature end")) {
+                warning = message;
+                source.abort();
+            }
         }
     }
 

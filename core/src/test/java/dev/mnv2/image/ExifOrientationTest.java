@@ -83,6 +83,17 @@ class ExifOrientationTest {
         assertColor(bottomRight, image.getRGB(width - 3, height - 3));
     }
 
+    /** The asked size is the upright one: a sideways photo's stored rows become its columns. */
+    @Test
+    void subsampledReadsAskForTheUprightSize() throws Exception {
+        Path sideways = photo(exif(6, true)); // stored 32×16, upright 16×32
+        BufferedImage image = Images.read(sideways, 8, 4); // every 2nd stored row, every 8th stored column
+        assertEquals(8, image.getWidth());
+        assertEquals(4, image.getHeight());
+        assertColor(RED, image.getRGB(0, 0));
+        assertColor(BLUE, image.getRGB(7, 3));
+    }
+
     @Test
     void everyOrientationMapsCornersAsExifDefines() {
         BufferedImage src = new BufferedImage(3, 2, BufferedImage.TYPE_INT_RGB);

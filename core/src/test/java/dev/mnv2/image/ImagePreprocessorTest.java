@@ -60,6 +60,39 @@ class ImagePreprocessorTest {
     }
 
     @Test
+    void tinyAndNonSquareOutputSizesWork() {
+        int[][] outputs = {{1, 1}, {1, 7}, {7, 1}, {2, 3}, {3, 2}, {1, 224}, {224, 1}};
+        int[][] inputs = {{1, 1}, {5, 3}, {3, 5}, {300, 200}};
+        for (int[] output : outputs) {
+            ImagePreprocessor pre = ImagePreprocessor.builder(output[0], output[1]).build();
+            for (int[] input : inputs) {
+                BufferedImage out = pre.resized(image(input[0], input[1], (x, y) -> 0x3366CC));
+                String size = input[0] + "x" + input[1] + " to " + output[1] + "x" + output[0];
+                assertEquals(output[1], out.getWidth(), size);
+                assertEquals(output[0], out.getHeight(), size);
+                for (int y = 0; y < output[0]; y++) {
+                    for (int x = 0; x < output[1]; x++) {
+                        assertEquals(0x3366CC, out.getRGB(x, y) & 0xFFFFFF, size + " at " + x + "," + y);
+                    }
+                }
+                assertEquals(new Shape(output[0], output[1], 3), pre.toTensor(image(input[0], input[1], (x, y) -> 0)).shape());
+            }
+        }
+    }
+
+    @Test
+    void oneOutputPixelIsTheTriangleWeightedMean() {
+        // 4 pixels into 1: the filter spans the row, weights 0.625, 0.875, 0.875, 0.625 over 3.
+        BufferedImage row = image(4, 1, (x, y) -> new int[] {0, 100, 200, 255}[x] << 16);
+        BufferedImage column = image(1, 4, (x, y) -> new int[] {0, 100, 200, 255}[y]);
+        int mean = (int) Math.round((0 * 0.625 + 100 * 0.875 + 200 * 0.875 + 255 * 0.625) / 3);
+        ImagePreprocessor one = ImagePreprocessor.builder(1, 1).centralCrop(1).build();
+        assertEquals(mean, (one.resized(row).getRGB(0, 0) >> 16) & 0xFF);
+        assertEquals(mean, one.resized(column).getRGB(0, 0) & 0xFF);
+        assertEquals(0, one.resized(row).getRGB(0, 0) & 0xFFFF, "channels stay apart");
+    }
+
+    @Test
     void centralCropKeepsTheMiddle() {
         // 8x8 with a one-pixel red frame around blue: an 75 % crop leaves only blue.
         BufferedImage framed = image(8, 8, (x, y) -> x == 0 || y == 0 || x == 7 || y == 7 ? 0xFF0000 : 0x0000FF);
