@@ -16,19 +16,24 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@link Images#read} on fuzzed files ends in an RGB image or an {@link ImageReadException}. The reader's
- * public entry point takes a path (it reads the EXIF orientation from the file too), so each input is
- * written to one temporary file first.
+ * Reading a fuzzed file the way {@code classify} does ({@link ImagePreprocessor#read}, which asks
+ * {@link Images#read(Path, int, int)} for a subsampled decode at 4x the model's 224x224 input) ends in an RGB
+ * image or an {@link ImageReadException}. The reader takes a path (it reads the EXIF orientation from the
+ * file too), so each input is written to one temporary file first.
  */
 class ImageFuzzTest {
+    private static final ImagePreprocessor PREPROCESSOR = ImagePreprocessor.builder(224, 224).build();
+
     /**
-     * A file may claim up to {@link Images#MAX_PIXELS} pixels; decoding that many takes the decoder's
-     * raster (up to 4 bytes a pixel), the RGB copy (4) and an EXIF rotation (4) plus ImageIO's own
-     * buffers, so 16 bytes per allowed pixel on top of a fixed part; nothing scales with the file size.
+     * The decode keeps less than twice the asked 1024 pixels per side (under 2048 x 2048 pixels), so
+     * memory follows that, not the size a file claims: the decoder's raster (up to 4 bytes a pixel), the RGB
+     * copy (4) and an EXIF rotation (4) plus ImageIO's buffers make 16 bytes a pixel over a fixed part for
+     * full-width rows (at most {@link Images#MAX_SIDE} pixels) and the decoders' tables.
      */
-    private static final ReaderContract CONTRACT =
-            new ReaderContract("image", (64L << 20) + 16 * Images.MAX_PIXELS, 64,
-                    List.of(ImageReadException.class), "");
+    private static final long DECODED_PIXELS_BOUND = 4L * 1024 * 1024;
+
+    private static final ReaderContract CONTRACT = new ReaderContract("image",
+            (64L << 20) + 16 * DECODED_PIXELS_BOUND, 64, List.of(ImageReadException.class), "");
 
     private static final Path FILE = temporaryFile();
 
@@ -58,7 +63,7 @@ class ImageFuzzTest {
 
     private static void decode(byte[] input) throws IOException {
         Files.write(FILE, input);
-        Images.read(FILE);
+        PREPROCESSOR.read(FILE);
     }
 
     /** A 7x5 gradient with some transparency, so every colour type has distinct pixels to encode. */
