@@ -12,9 +12,9 @@ import java.util.Locale;
 
 /**
  * What every fuzz target checks for one input: the reader returns or throws its documented exception
- * with a one-line message, raised by an explicit check rather than by its safety net, nothing else (other exceptions and errors such as OutOfMemoryError escape to
- * Jazzer as findings), and it allocates no more than a budget of {@code fixedBytes + bytesPerInputByte *
- * input length}. The allocation is the calling thread's (every reader parses on the caller's thread), so
+ * with a one-line message, raised by an explicit check rather than by its safety net, and nothing else
+ * (other exceptions and errors such as OutOfMemoryError escape to Jazzer as findings); and it allocates no
+ * more than a budget of {@code fixedBytes + bytesPerInputByte * input length}. The allocation is the calling thread's (every reader parses on the caller's thread), so
  * the budget holds whatever the heap size. Also keeps the figures docs/RELIABILITY.md reports.
  */
 public final class ReaderContract {
