@@ -52,7 +52,8 @@ final class ClassifyCommand implements Callable<Integer> {
             description = "Output format. Default: ${DEFAULT-VALUE}.")
     Format format;
 
-    @Option(names = "--central-crop", paramLabel = "FRACTION", defaultValue = "0.875",
+    @Option(names = "--central-crop", paramLabel = "FRACTION",
+            defaultValue = "" + ImagePreprocessor.DEFAULT_CENTRAL_CROP,
             description = "Fraction of each side kept around the centre before resizing, as the reference "
                     + "evaluation does; 1 keeps the whole image. Default: ${DEFAULT-VALUE}.")
     double centralCrop;

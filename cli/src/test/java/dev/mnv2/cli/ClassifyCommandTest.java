@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mnv2.testing.PublishedModelGoldens;
+import dev.mnv2.testing.PublishedModelGoldens.Golden;
 import dev.mnv2.testing.SharedData;
 import dev.mnv2.util.Json;
 import java.net.InetAddress;
@@ -17,6 +19,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ClassifyCommandTest {
     @TempDir
@@ -42,6 +46,31 @@ class ClassifyCommandTest {
             assertEquals(286L, top.get(0).get("index"));
             assertEquals("Egyptian cat", top.get(0).get("label"));
             assertTrue(((Number) top.get(0).get("score")).doubleValue() >= 0.7, result.toString());
+        }
+    }
+
+    /** Regression guards (see {@link PublishedModelGoldens}): the command's defaults give the recorded top 5. */
+    @ParameterizedTest
+    @ValueSource(strings = {PublishedModelGoldens.TF1_UINT8, PublishedModelGoldens.TF2_INT8})
+    @SuppressWarnings("unchecked")
+    void defaultPreprocessingGivesTheRecordedTopFive(String name) {
+        SharedData.model(name + ".tflite");
+        List<Golden> goldens = PublishedModelGoldens.of(name);
+        List<String> args = new ArrayList<>(List.of("classify", "--model", name, "--top", "5", "--format", "json"));
+        for (Golden golden : goldens) {
+            args.add(SharedData.data(golden.image()).toString());
+        }
+
+        CliRun run = CliRun.of(args.toArray(String[]::new));
+
+        assertEquals(0, run.exitCode(), run.err());
+        List<Map<String, Object>> results = (List<Map<String, Object>>) ((Map<String, Object>) Json.parse(run.out()))
+                .get("results");
+        for (int i = 0; i < goldens.size(); i++) {
+            List<Map<String, Object>> top = (List<Map<String, Object>>) results.get(i).get("top");
+            PublishedModelGoldens.assertTop5(goldens.get(i),
+                    top.stream().mapToInt(t -> ((Number) t.get("index")).intValue()).toArray(),
+                    top.stream().mapToDouble(t -> ((Number) t.get("score")).doubleValue()).toArray());
         }
     }
 

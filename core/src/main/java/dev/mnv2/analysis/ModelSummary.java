@@ -3,7 +3,10 @@ package dev.mnv2.analysis;
 import dev.mnv2.exec.ExecutionMode;
 import dev.mnv2.exec.Plan;
 import dev.mnv2.model.ArchitectureRow;
+import dev.mnv2.model.ArgMax;
+import dev.mnv2.model.AveragePool;
 import dev.mnv2.model.BlockSpec;
+import dev.mnv2.model.Concat;
 import dev.mnv2.model.ConvSpec;
 import dev.mnv2.model.DenseSpec;
 import dev.mnv2.model.Dropout;
@@ -12,8 +15,9 @@ import dev.mnv2.model.LayerSpec;
 import dev.mnv2.model.Network;
 import dev.mnv2.model.NetworkConfig;
 import dev.mnv2.model.NetworkSpec;
+import dev.mnv2.model.NodeSpec;
+import dev.mnv2.model.ResizeBilinear;
 import dev.mnv2.model.Shape;
-import dev.mnv2.model.StageSpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,15 +53,13 @@ public record ModelSummary(
 
     public static ModelSummary of(NetworkSpec network) {
         List<LayerCost> rows = new ArrayList<>();
-        Shape shape = network.input();
-        for (StageSpec stage : network.stages()) {
-            for (LayerSpec layer : stage.layers()) {
-                Shape out = layer.outputShape(shape);
-                rows.add(new LayerCost(layer.name(), operator(layer), shape, out, expansion(layer),
-                        Integer.toString(out.channels()), ArchitectureRow.cell(stage.row().n()), stride(layer),
-                        layer.parameters(), layer.parametersWithoutBatchNorm(), layer.macs(shape)));
-                shape = out;
-            }
+        for (NodeSpec node : network.nodes()) {
+            LayerSpec layer = node.spec();
+            Shape in = network.shape(node.inputs().get(0));
+            Shape out = network.shape(node.name());
+            rows.add(new LayerCost(layer.name(), operator(layer), in, out, expansion(layer),
+                    Integer.toString(out.channels()), node.row() == null ? "-" : ArchitectureRow.cell(node.row().n()),
+                    stride(layer), layer.parameters(), layer.parametersWithoutBatchNorm(), layer.macs(in)));
         }
         List<Table3Row> table3 = table3(network);
         double maxKb = table3.stream().mapToDouble(Table3Row::kb).max().orElse(0);
@@ -77,11 +79,9 @@ public record ModelSummary(
         Map<String, Integer> maxChannels = new LinkedHashMap<>();
         Map<String, Long> positions = new LinkedHashMap<>();
         List<LayerSpec> layers = network.layers();
-        Shape shape = network.input();
         for (int i = 0; i < layers.size(); i++) {
             LayerSpec layer = layers.get(i);
-            Shape out = layer.outputShape(shape);
-            shape = out;
+            Shape out = network.shape(layer.name());
             if (layer instanceof Dropout || streamedIntoNext(layer, i + 1 < layers.size() ? layers.get(i + 1) : null)) {
                 continue;
             }
@@ -114,6 +114,10 @@ public record ModelSummary(
         if (layer instanceof GlobalAveragePool) return "avgpool";
         if (layer instanceof Dropout) return "dropout";
         if (layer instanceof DenseSpec) return "fc";
+        if (layer instanceof AveragePool pool) return "avgpool " + pool.kernelHeight() + "x" + pool.kernelWidth();
+        if (layer instanceof Concat) return "concat";
+        if (layer instanceof ResizeBilinear) return "resize bilinear";
+        if (layer instanceof ArgMax) return "argmax";
         return layer.getClass().getSimpleName();
     }
 

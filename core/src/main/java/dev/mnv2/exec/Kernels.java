@@ -69,22 +69,4 @@ interface Kernels {
         int left = outC - o;
         return left >= STRIP ? STRIP : left >= 8 ? 8 : left;
     }
-
-    /** Numerically stable softmax of {@code length} values, in place. */
-    static void softmax(float[] values, int off, int length) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < length; i++) {
-            max = Math.max(max, values[off + i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < length; i++) {
-            float e = (float) Math.exp(values[off + i] - max);
-            values[off + i] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
-        for (int i = 0; i < length; i++) {
-            values[off + i] *= inv;
-        }
-    }
 }

@@ -1,6 +1,8 @@
 package dev.mnv2.exec;
 
-import dev.mnv2.model.BlockSpec;
+import dev.mnv2.model.ArgMax;
+import dev.mnv2.model.AveragePool;
+import dev.mnv2.model.Concat;
 import dev.mnv2.model.Conv2d;
 import dev.mnv2.model.Dense;
 import dev.mnv2.model.GlobalAveragePool;
@@ -8,16 +10,22 @@ import dev.mnv2.model.InvertedResidual;
 import dev.mnv2.model.Layer;
 import dev.mnv2.model.Network;
 import dev.mnv2.model.NetworkSpec;
+import dev.mnv2.model.ResizeBilinear;
 import dev.mnv2.model.Shape;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * Execution plan for one image: batch norms folded, every layer bound to a kernel and to buffers whose
- * sizes are fixed, from shapes alone, when the plan is made, so running allocates nothing. Shared buffers (per running image):
- * the caller's input, two ping-pong buffers for the tensors between layers, and in
- * {@link ExecutionMode#LAYER_BY_LAYER} one for a block's expanded and one for its depthwise output.
+ * Execution plan for one image of a network graph, made in two phases as XNNPACK's operators: a
+ * {@link BufferLayout} plans steps and buffers from shapes alone (what {@link #activationBytes(NetworkSpec,
+ * ExecutionMode, int)} and cost analysis read), then every step is bound to its layer, its kernel chosen by
+ * the operator and its shapes (a 1×1 conv over whole pixels is a GEMM, the stem a patch matrix through the
+ * same GEMM, a depthwise conv the vectorised row kernel, an average pool covering its whole input the global
+ * pooling kernel), and packs its weights (batch norms folded into copies), so running allocates nothing.
+ * By default an inverted residual block is one fused step run in row tiles (§5.1, {@link ExecutionMode}); a
+ * block whose expanded tensor is asked for as an output runs layer by layer so that the tensor exists.
+ * Buffers are assigned by liveness (see {@link BufferLayout}); buffer 0 is the caller's input image.
  * Per-thread scratch: the expanded rows a tile needs and the tile's depthwise output (memory-efficient mode),
  * and one output row's patch matrix for the stem convolution.
  *
@@ -25,15 +33,11 @@ import java.util.List;
  */
 public final class Plan {
     static final int INPUT = 0;
-    static final int PING = 1;
-    static final int PONG = 2;
-    static final int EXPANDED = 3;
-    static final int DEPTHWISE = 4;
-    static final int SHARED_BUFFERS = 5;
     static final int RING = 0;
     static final int TILE = 1;
     static final int PATCH = 2;
     static final int SCRATCH_BUFFERS = 3;
+
     /** Longest Java array; a buffer beyond it cannot be allocated. */
     private static final int MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
 
@@ -41,44 +45,49 @@ public final class Plan {
     private final ExecutionMode mode;
     private final BufferLayout layout;
     private final List<Step> steps = new ArrayList<>();
+    /** Floats of every shared buffer of a running image; entry {@link #INPUT} is the input image. */
     final int[] sharedFloats;
     final int[] scratchFloats;
-    private final int outputFloats;
+    private final List<String> outputs;
+    private final int[] outputBuffers;
+    private final Shape[] outputShapes;
 
-    private Plan(Network network, ExecutionMode mode) {
+    private Plan(Network network, ExecutionMode mode, List<String> outputs) {
+        this.network = network;
         this.mode = mode;
-        // Buffers are sized, and checked to fit, before the weights are copied for folding.
-        this.layout = new BufferLayout(network.spec(), mode);
+        this.outputs = List.copyOf(outputs);
+        // Buffers are sized, and checked to fit, before any weight is copied for folding and packing.
+        this.layout = new BufferLayout(network.spec(), mode, this.outputs);
         this.sharedFloats = arrayLengths(layout.sharedFloats);
         this.scratchFloats = arrayLengths(layout.scratchFloats);
-        this.network = network.foldBatchNorm();
-        List<Layer> layers = this.network.layers();
-        for (BufferLayout.Binding binding : layout.bindings) {
-            Layer layer = layers.get(binding.layer());
-            Shape shape = binding.in();
-            int src = binding.src();
-            int dst = binding.dst();
-            if (layer instanceof Conv2d conv) {
-                add(conv.name(), conv.macs(shape), convStep(conv, shape, src, dst, -1));
-            } else if (layer instanceof InvertedResidual block) {
-                planBlock(block, shape, src, dst);
-            } else if (layer instanceof GlobalAveragePool) {
-                add(layer.name(), 0, new PoolStep(shape, src, dst));
-            } else if (layer instanceof Dense dense) {
-                add(dense.name(), dense.macs(shape), new PointwiseStep(dense.weight(), dense.bias(), Float.NEGATIVE_INFINITY,
-                        Float.POSITIVE_INFINITY, 1, dense.inFeatures(), dense.outFeatures(), src, dst, -1));
-            }
+        int[] b = layout.bufferOf;
+        for (BufferLayout.Step planned : layout.steps) {
+            Step step = bind(planned, network.nodes().get(planned.node()).layer(), b, layout);
+            step.name = planned.name();
+            step.macs = planned.macs();
+            step.pack();
+            steps.add(step);
         }
-        outputFloats = Math.toIntExact(this.network.outputShape().elements());
+        outputBuffers = new int[this.outputs.size()];
+        outputShapes = new Shape[this.outputs.size()];
+        for (int i = 0; i < outputBuffers.length; i++) {
+            outputBuffers[i] = b[layout.outputTensors[i]];
+            outputShapes[i] = network.shape(this.outputs.get(i));
+        }
     }
 
-    /** Plans {@code network} for memory-efficient execution (batch norms are folded into copies). */
+    /** Plans {@code network} for memory-efficient execution of its outputs. */
     public static Plan of(Network network) {
         return of(network, ExecutionMode.MEMORY_EFFICIENT);
     }
 
     public static Plan of(Network network, ExecutionMode mode) {
-        return new Plan(network, mode);
+        return of(network, mode, network.outputs());
+    }
+
+    /** A plan that computes the tensors {@code outputs} of {@code network} (any of its tensors). */
+    public static Plan of(Network network, ExecutionMode mode, List<String> outputs) {
+        return new Plan(network, mode, outputs);
     }
 
     /**
@@ -87,16 +96,25 @@ public final class Plan {
      * answer exists even for a network too large to run.
      */
     public static long activationBytes(NetworkSpec spec, ExecutionMode mode, int threads) {
-        return new BufferLayout(spec, mode).activationBytes(threads);
+        return new BufferLayout(spec, mode, spec.outputs()).activationBytes(threads);
     }
 
-    /** The batch-norm-folded network this plan runs. */
+    /** The network this plan runs (batch norms are folded only into the steps' packed copies). */
     public Network network() {
         return network;
     }
 
     public ExecutionMode mode() {
         return mode;
+    }
+
+    /** The tensors a run produces, in order. */
+    public List<String> outputs() {
+        return outputs;
+    }
+
+    Shape outputShape(int index) {
+        return outputShapes[index];
     }
 
     /** Planned activation bytes of one image run on one thread, the input included. */
@@ -124,36 +142,49 @@ public final class Plan {
         return lengths;
     }
 
-    private void planBlock(InvertedResidual block, Shape in, int src, int dst) {
-        Shape hidden = block.expandedShape(in);
-        Conv2d dw = block.depthwise();
-        Shape dwOut = dw.outputShape(hidden);
-        if (mode == ExecutionMode.MEMORY_EFFICIENT) {
-            add(block.name(), block.macs(in), new BlockStep(block, in, hidden, dwOut, src, dst));
-            return;
+    /** The step of {@code planned}, its kernel chosen by the layer's kind and shapes, bound to buffers {@code b}. */
+    private static Step bind(BufferLayout.Step planned, Layer layer, int[] b, BufferLayout layout) {
+        Shape in = planned.in();
+        int src = b[planned.reads()[0]];
+        int dst = b[planned.writes()];
+        if (layer instanceof InvertedResidual block) {
+            return switch (planned.part()) {
+                case WHOLE -> new BlockStep(block, in, block.expandedShape(in),
+                        block.depthwise().outputShape(block.expandedShape(in)), src, dst);
+                case EXPAND -> convStep(block.expand(), in, src, dst, -1);
+                case DEPTHWISE -> new DepthwiseStep(block.depthwise(), in, src, dst,
+                        block.hasExpansionResidual() ? src : -1);
+                case PROJECT -> convStep(block.project(), in, src, dst,
+                        planned.reads().length > 1 ? b[planned.reads()[1]] : -1);
+            };
         }
-        int expanded = src;
-        if (block.expand() != null) {
-            expanded = EXPANDED;
-            add(block.expand().name(), block.expand().macs(in), convStep(block.expand(), in, src, EXPANDED, -1));
+        Shape out = layer.outputShape(in);
+        if (layer instanceof Conv2d conv) {
+            return convStep(conv, in, src, dst, -1);
+        } else if (layer instanceof Dense dense) {
+            return new PointwiseStep(dense, 1, src, dst, -1);
+        } else if (layer instanceof GlobalAveragePool) {
+            return new PoolStep(in, src, dst);
+        } else if (layer instanceof AveragePool pool) {
+            boolean whole = out.height() == 1 && out.width() == 1 && pool.kernelHeight() == in.height()
+                    && pool.kernelWidth() == in.width() && pool.rows(in.height()).before() == 0
+                    && pool.columns(in.width()).before() == 0;
+            return whole ? new PoolStep(in, src, dst) : new AveragePoolStep(pool, in, out, src, dst);
+        } else if (layer instanceof Concat) {
+            int[] srcs = Arrays.stream(planned.reads()).map(t -> b[t]).toArray();
+            int[] channels = Arrays.stream(planned.reads()).map(t -> layout.shape(t).channels()).toArray();
+            return new ConcatStep(srcs, channels, in.height() * in.width(), dst);
+        } else if (layer instanceof ResizeBilinear resize) {
+            return new ResizeStep(resize, in, out, src, dst);
+        } else if (layer instanceof ArgMax) {
+            return new ArgMaxStep(in, src, dst);
         }
-        add(dw.name(), dw.macs(hidden),
-                new DepthwiseStep(dw, hidden, expanded, DEPTHWISE, block.hasExpansionResidual() ? expanded : -1));
-        add(block.project().name(), block.project().macs(dwOut),
-                convStep(block.project(), dwOut, DEPTHWISE, dst, block.hasBottleneckResidual() ? src : -1));
+        throw new IllegalArgumentException("no kernel for layer " + layer.name());
     }
 
-    private void add(String name, long macs, Step step) {
-        step.name = name;
-        step.macs = macs;
-        steps.add(step);
-    }
-
-    private Step convStep(Conv2d conv, Shape in, int src, int dst, int residual) {
+    private static Step convStep(Conv2d conv, Shape in, int src, int dst, int residual) {
         if (BufferLayout.isPlainPointwise(conv.spec(), in)) {
-            return new PointwiseStep(conv.weight(), biasOf(conv), conv.activation().min(), conv.activation().max(),
-                    Math.toIntExact((long) in.height() * in.width()), conv.inChannels(), conv.outChannels(),
-                    src, dst, residual);
+            return new PointwiseStep(conv, Math.toIntExact((long) in.height() * in.width()), src, dst, residual);
         }
         if (residual >= 0) {
             throw new IllegalArgumentException(conv.name() + ": residual only supported on 1x1 convolutions");
@@ -172,24 +203,31 @@ public final class Plan {
         return steps;
     }
 
-    int outputBuffer() {
-        return layout.outputBuffer;
+    int outputCount() {
+        return outputBuffers.length;
     }
 
-    /** Values of one image's output (the logits of a classifier). */
-    int outputFloats() {
-        return outputFloats;
+    /** Values of one image's output {@code index}. */
+    int outputFloats(int index) {
+        return Math.toIntExact(outputShapes[index].elements());
     }
 
-    /** Buffers of one running image, and the high-water mark of what the kernels wrote into them. */
+    /**
+     * A NaN whose payload arithmetic never produces (only copying such a value from the input could): marks
+     * the activation memory no kernel has written yet.
+     */
+    static final int UNWRITTEN = 0x7FC5A5A5;
+
+    /** Buffers of one running image, and the extent of each that kernels have written so far. */
     final class Frame {
-        final float[][] buffers = new float[SHARED_BUFFERS][];
-        final int[] offsets = new int[SHARED_BUFFERS];
+        final float[][] buffers = new float[sharedFloats.length][];
+        final int[] offsets = new int[sharedFloats.length];
         final Scratch[] scratch;
+        private final int[] written = new int[sharedFloats.length];
 
         Frame(int threads) {
-            for (int b = PING; b < SHARED_BUFFERS; b++) {
-                buffers[b] = new float[sharedFloats[b]];
+            for (int b = INPUT + 1; b < buffers.length; b++) {
+                buffers[b] = unwritten(sharedFloats[b]);
             }
             scratch = new Scratch[threads];
             for (int t = 0; t < threads; t++) {
@@ -202,51 +240,62 @@ public final class Plan {
             offsets[INPUT] = offset;
         }
 
-        float[] output() {
-            return buffers[layout.outputBuffer];
+        /** Output {@code index} of the plan's outputs, at offset {@link #outputOffset}. */
+        float[] output(int index) {
+            return buffers[outputBuffers[index]];
+        }
+
+        int outputOffset(int index) {
+            return offsets[outputBuffers[index]];
         }
 
         /**
-         * Bytes the executor actually used: the input image it read, plus for every buffer it owns the extent
-         * its kernels wrote (the largest over threads for shared buffers, the sum for per-thread scratch).
+         * Bytes the executor has used, observed: the input image it read, plus for every buffer it owns (per
+         * thread scratch included) the end of the last value that no longer holds the {@link #UNWRITTEN}
+         * mark. Every buffer starts filled with the mark; each call scans only the still-unwritten tails.
          */
         long measuredBytes() {
             long floats = sharedFloats[INPUT];
-            for (int b = PING; b < SHARED_BUFFERS; b++) {
-                int extent = 0;
-                for (Scratch s : scratch) {
-                    extent = Math.max(extent, s.sharedWritten[b]);
-                }
-                floats += extent;
+            for (int b = INPUT + 1; b < buffers.length; b++) {
+                written[b] = writtenExtent(buffers[b], written[b]);
+                floats += written[b];
             }
             for (Scratch s : scratch) {
-                for (int n : s.scratchWritten) {
-                    floats += n;
+                for (int b = 0; b < SCRATCH_BUFFERS; b++) {
+                    s.written[b] = writtenExtent(s.buffers[b], s.written[b]);
+                    floats += s.written[b];
                 }
             }
             return floats * Float.BYTES;
         }
     }
 
+    private static float[] unwritten(int floats) {
+        float[] buffer = new float[floats];
+        Arrays.fill(buffer, Float.intBitsToFloat(UNWRITTEN));
+        return buffer;
+    }
+
+    /** One past the last value of {@code buffer} that is not the mark, given that {@code known} are written. */
+    private static int writtenExtent(float[] buffer, int known) {
+        for (int i = buffer.length; i > known; i--) {
+            if (Float.floatToRawIntBits(buffer[i - 1]) != UNWRITTEN) {
+                return i;
+            }
+        }
+        return known;
+    }
+
     /** One thread's scratch buffers within a frame. */
     final class Scratch {
         final float[][] buffers = new float[SCRATCH_BUFFERS][];
         final int[] rowOff = new int[layout.maxKernel];
-        final int[] sharedWritten = new int[SHARED_BUFFERS];
-        final int[] scratchWritten = new int[SCRATCH_BUFFERS];
+        private final int[] written = new int[SCRATCH_BUFFERS];
 
         Scratch() {
             for (int b = 0; b < SCRATCH_BUFFERS; b++) {
-                buffers[b] = new float[scratchFloats[b]];
+                buffers[b] = unwritten(scratchFloats[b]);
             }
-        }
-
-        void wroteShared(int buffer, int end) {
-            if (end > sharedWritten[buffer]) sharedWritten[buffer] = end;
-        }
-
-        void wroteScratch(int buffer, int end) {
-            if (end > scratchWritten[buffer]) scratchWritten[buffer] = end;
         }
     }
 
@@ -261,6 +310,9 @@ public final class Plan {
 
         abstract void run(Kernels k, Frame f, Scratch s, int part, int parts);
 
+        /** Folds batch norm into copies of the step's weights and packs them for its kernel. */
+        void pack() {}
+
         /** Start of part {@code part} when {@code n} items are split evenly into {@code parts}. */
         static int split(int n, int part, int parts) {
             return (int) ((long) n * part / parts);
@@ -269,10 +321,11 @@ public final class Plan {
 
     /** A convolution over a whole tensor from buffer {@code src} to {@code dst}, split by output rows. */
     abstract static class RowsStep extends Step {
-        final Conv2d conv;
+        /** The convolution; after {@link #pack()} its batch-norm-folded copy. */
+        Conv2d conv;
         final Shape in;
         final ConvGeometry g;
-        final float[] bias;
+        float[] bias;
         final int src;
         final int dst;
 
@@ -280,9 +333,14 @@ public final class Plan {
             this.conv = conv;
             this.in = in;
             this.g = ConvGeometry.of(conv.spec(), in.height(), in.width());
-            this.bias = biasOf(conv);
             this.src = src;
             this.dst = dst;
+        }
+
+        @Override
+        void pack() {
+            conv = conv.foldBatchNorm();
+            bias = biasOf(conv);
         }
 
         @Override
@@ -298,14 +356,19 @@ public final class Plan {
      */
     static final class ConvStep extends RowsStep {
         final int patchFloats;
-        private final float[] packed;
+        private float[] packed;
 
         ConvStep(Conv2d conv, Shape in, int src, int dst) {
             super(conv, in, src, dst);
-            this.packed = conv.groups() == 1
-                    ? Kernels.pack(conv.weight(), conv.kernel() * conv.kernel() * in.channels(), conv.outChannels())
-                    : null;
             this.patchFloats = (int) BufferLayout.patchFloats(conv.spec(), in);
+        }
+
+        @Override
+        void pack() {
+            super.pack();
+            if (conv.groups() == 1) {
+                packed = Kernels.pack(conv.weight(), conv.kernel() * conv.kernel() * in.channels(), conv.outChannels());
+            }
         }
 
         @Override
@@ -326,13 +389,11 @@ public final class Plan {
                     }
                 } else {
                     gatherPatches(input, inOff, oy, s.buffers[PATCH]);
-                    s.wroteScratch(PATCH, patchFloats);
                     int taps = g.kernel() * g.kernel() * in.channels();
                     k.pointwise(s.buffers[PATCH], 0, g.outW(), taps, packed, bias, g.outC(), lo, hi,
                             out, f.offsets[dst] + oy * outRow, null, 0);
                 }
             }
-            s.wroteShared(dst, oy1 * outRow);
         }
 
         private void gatherPatches(float[] input, int inOff, int oy, float[] patches) {
@@ -368,8 +429,10 @@ public final class Plan {
 
     /** A 1×1 convolution or fully connected layer over all pixels: parallel over pixel ranges. */
     static final class PointwiseStep extends Step {
-        private final float[] weight;
-        private final float[] bias;
+        /** The {@link Conv2d} or {@link Dense} layer whose weights {@link #pack()} packs. */
+        private final Layer layer;
+        private float[] weight;
+        private float[] bias;
         private final float lo;
         private final float hi;
         private final int pixels;
@@ -379,10 +442,19 @@ public final class Plan {
         private final int dst;
         private final int residual;
 
-        PointwiseStep(float[] weight, float[] bias, float lo, float hi, int pixels, int inC, int outC,
-                      int src, int dst, int residual) {
-            this.weight = Kernels.pack(weight, inC, outC);
-            this.bias = bias;
+        PointwiseStep(Conv2d conv, int pixels, int src, int dst, int residual) {
+            this(conv, conv.activation().min(), conv.activation().max(), pixels, conv.inChannels(),
+                    conv.outChannels(), src, dst, residual);
+        }
+
+        PointwiseStep(Dense dense, int pixels, int src, int dst, int residual) {
+            this(dense, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, pixels, dense.inFeatures(),
+                    dense.outFeatures(), src, dst, residual);
+        }
+
+        private PointwiseStep(Layer layer, float lo, float hi, int pixels, int inC, int outC, int src, int dst,
+                              int residual) {
+            this.layer = layer;
             this.lo = lo;
             this.hi = hi;
             this.pixels = pixels;
@@ -391,6 +463,18 @@ public final class Plan {
             this.src = src;
             this.dst = dst;
             this.residual = residual;
+        }
+
+        @Override
+        void pack() {
+            if (layer instanceof Dense dense) {
+                weight = Kernels.pack(dense.weight(), inC, outC);
+                bias = dense.bias();
+            } else {
+                Conv2d conv = ((Conv2d) layer).foldBatchNorm();
+                weight = Kernels.pack(conv.weight(), inC, outC);
+                bias = biasOf(conv);
+            }
         }
 
         @Override
@@ -412,7 +496,6 @@ public final class Plan {
                 int o1 = part + 1 == parts ? outC : split(strips, part + 1, parts) * Kernels.STRIP;
                 k.pointwise(f.buffers[src], f.offsets[src], pixels, inC, weight, bias, outC, lo, hi,
                         f.buffers[dst], f.offsets[dst], res, resOff, o0, o1);
-                s.wroteShared(dst, (pixels - 1) * outC + o1);
                 return;
             }
             // Ranges start on whole register blocks.
@@ -421,7 +504,6 @@ public final class Plan {
             int p1 = part + 1 == parts ? pixels : split(blocks, part + 1, parts) * Kernels.BLOCK_PIXELS;
             k.pointwise(f.buffers[src], f.offsets[src] + p0 * inC, p1 - p0, inC, weight, bias, outC, lo, hi,
                     f.buffers[dst], f.offsets[dst] + p0 * outC, res, resOff + p0 * outC);
-            s.wroteShared(dst, p1 * outC);
         }
     }
 
@@ -453,7 +535,6 @@ public final class Plan {
                         conv.weight(), bias, conv.activation().min(), conv.activation().max(),
                         f.buffers[dst], f.offsets[dst] + oy * outRow, g.outW(), res, resOff);
             }
-            s.wroteShared(dst, oy1 * outRow);
         }
     }
 
@@ -464,18 +545,20 @@ public final class Plan {
      * straight into the block's output. Only a band's first tile recomputes the overlap rows.
      */
     static final class BlockStep extends Step {
-        private final InvertedResidual block;
+        /** The block; after {@link #pack()} its batch-norm-folded copy. */
+        private InvertedResidual block;
         private final Shape in;
         private final Shape hidden;
         private final Shape out;
         private final ConvGeometry g;
-        private final float[] expandBias;
-        private final float[] depthwiseBias;
-        private final float[] projectBias;
-        private final float[] expandWeight;
-        private final float[] projectWeight;
+        private float[] expandBias;
+        private float[] depthwiseBias;
+        private float[] projectBias;
+        private float[] expandWeight;
+        private float[] projectWeight;
         private final int src;
         private final int dst;
+        /** The block's shortcuts, asked once: the block derives them from its spec on every call. */
         private final boolean expansionResidual;
         private final boolean bottleneckResidual;
         final int chunkRows;
@@ -488,21 +571,25 @@ public final class Plan {
             this.hidden = hidden;
             this.out = block.project().outputShape(dwOut);
             this.g = ConvGeometry.of(block.depthwise().spec(), hidden.height(), hidden.width());
-            this.expandBias = block.expand() == null ? null : biasOf(block.expand());
-            this.expandWeight = block.expand() == null ? null
-                    : Kernels.pack(block.expand().weight(), in.channels(), hidden.channels());
-            this.projectWeight = Kernels.pack(block.project().weight(), hidden.channels(), block.outChannels());
-            this.depthwiseBias = biasOf(block.depthwise());
-            this.projectBias = biasOf(block.project());
             this.src = src;
             this.dst = dst;
-            BlockSpec spec = block.spec();
-            this.expansionResidual = spec.hasExpansionResidual();
-            this.bottleneckResidual = spec.hasBottleneckResidual();
-            BufferLayout.Tiling tiling = BufferLayout.Tiling.of(spec, g, hidden.height());
+            BufferLayout.Tiling tiling = BufferLayout.Tiling.of(block.spec(), g, hidden.height());
             this.chunkRows = tiling.tileRows();
-            this.ringRows = tiling.ringRows();
             this.rowFloats = hidden.width() * hidden.channels();
+            this.ringRows = tiling.ringRows();
+            this.expansionResidual = block.hasExpansionResidual();
+            this.bottleneckResidual = block.hasBottleneckResidual();
+        }
+
+        @Override
+        void pack() {
+            Conv2d e = block.expand() == null ? null : block.expand().foldBatchNorm();
+            block = block.withConvs(e, block.depthwise().foldBatchNorm(), block.project().foldBatchNorm());
+            expandBias = e == null ? null : biasOf(e);
+            expandWeight = e == null ? null : Kernels.pack(e.weight(), in.channels(), hidden.channels());
+            projectWeight = Kernels.pack(block.project().weight(), hidden.channels(), block.outChannels());
+            depthwiseBias = biasOf(block.depthwise());
+            projectBias = biasOf(block.project());
         }
 
         @Override
@@ -550,7 +637,6 @@ public final class Plan {
                                 in.channels(), expandWeight, expandBias, hidC, expand.activation().min(),
                                 expand.activation().max(), ring, count * rowFloats, null, 0);
                         count = hi - first;
-                        s.wroteScratch(RING, count * rowFloats);
                     }
                     rows = ring;
                     rowBase = -first * rowFloats;
@@ -566,14 +652,12 @@ public final class Plan {
                             g.padLeft(), dw.weight(), depthwiseBias, dw.activation().min(), dw.activation().max(),
                             tile, (oy - c0) * outRow, g.outW(), res, rowBase + oy * rowFloats);
                 }
-                s.wroteScratch(TILE, (c1 - c0) * outRow);
                 int outC = out.channels();
                 int pixelOff = c0 * g.outW();
                 k.pointwise(tile, 0, (c1 - c0) * g.outW(), hidC, projectWeight, projectBias, outC,
                         project.activation().min(), project.activation().max(),
                         f.buffers[dst], f.offsets[dst] + pixelOff * outC,
                         bottleneckResidual ? input : null, inOff + pixelOff * outC);
-                s.wroteShared(dst, c1 * g.outW() * outC);
             }
         }
     }
@@ -599,7 +683,139 @@ public final class Plan {
         void run(Kernels k, Frame f, Scratch s, int part, int parts) {
             k.globalAveragePool(f.buffers[src], f.offsets[src], in.height() * in.width(), in.channels(),
                     f.buffers[dst], f.offsets[dst]);
-            s.wroteShared(dst, in.channels());
+        }
+    }
+
+    /** Average pooling over k×k windows that are not the whole input: parallel over output rows. */
+    static final class AveragePoolStep extends Step {
+        private final Shape in;
+        private final Shape out;
+        private final int kernelH;
+        private final int kernelW;
+        private final int stride;
+        private final int padTop;
+        private final int padLeft;
+        private final int src;
+        private final int dst;
+
+        AveragePoolStep(AveragePool pool, Shape in, Shape out, int src, int dst) {
+            this.in = in;
+            this.out = out;
+            this.kernelH = pool.kernelHeight();
+            this.kernelW = pool.kernelWidth();
+            this.stride = pool.stride();
+            this.padTop = pool.rows(in.height()).before();
+            this.padLeft = pool.columns(in.width()).before();
+            this.src = src;
+            this.dst = dst;
+        }
+
+        @Override
+        int parts(int threads) {
+            return Math.min(threads, out.height());
+        }
+
+        @Override
+        void run(Kernels k, Frame f, Scratch s, int part, int parts) {
+            int oy0 = split(out.height(), part, parts);
+            int oy1 = split(out.height(), part + 1, parts);
+            ScalarKernels.averagePool(f.buffers[src], f.offsets[src], in.height(), in.width(), in.channels(),
+                    kernelH, kernelW, stride, padTop, padLeft, f.buffers[dst], f.offsets[dst], out.width(), oy0, oy1);
+        }
+    }
+
+    /** Channel concatenation: parallel over pixel ranges. */
+    static final class ConcatStep extends Step {
+        private final int[] srcs;
+        private final int[] channels;
+        private final int pixels;
+        private final int dst;
+
+        ConcatStep(int[] srcs, int[] channels, int pixels, int dst) {
+            this.srcs = srcs;
+            this.channels = channels;
+            this.pixels = pixels;
+            this.dst = dst;
+        }
+
+        @Override
+        int parts(int threads) {
+            return Math.min(threads, pixels);
+        }
+
+        @Override
+        void run(Kernels k, Frame f, Scratch s, int part, int parts) {
+            int p0 = split(pixels, part, parts);
+            int p1 = split(pixels, part + 1, parts);
+            int total = Arrays.stream(channels).sum();
+            int at = 0;
+            for (int i = 0; i < srcs.length; i++) {
+                ScalarKernels.interleave(f.buffers[srcs[i]], f.offsets[srcs[i]], channels[i], f.buffers[dst],
+                        f.offsets[dst] + at, total, p0, p1);
+                at += channels[i];
+            }
+        }
+    }
+
+    /**
+     * Bilinear resize with TFLite's coordinate conventions; the source rows and columns of every output
+     * row and column and their fractions are worked out when the plan is made. Parallel over output rows.
+     */
+    static final class ResizeStep extends Step {
+        private final Shape in;
+        private final Shape out;
+        private final ResizeBilinear.Taps rows;
+        private final ResizeBilinear.Taps columns;
+        private final int src;
+        private final int dst;
+
+        ResizeStep(ResizeBilinear resize, Shape in, Shape out, int src, int dst) {
+            this.in = in;
+            this.out = out;
+            this.rows = resize.taps(in.height(), out.height());
+            this.columns = resize.taps(in.width(), out.width());
+            this.src = src;
+            this.dst = dst;
+        }
+
+        @Override
+        int parts(int threads) {
+            return Math.min(threads, out.height());
+        }
+
+        @Override
+        void run(Kernels k, Frame f, Scratch s, int part, int parts) {
+            int oy0 = split(out.height(), part, parts);
+            int oy1 = split(out.height(), part + 1, parts);
+            ScalarKernels.resizeBilinear(f.buffers[src], f.offsets[src], in.width(), in.channels(), rows, columns,
+                    f.buffers[dst], f.offsets[dst], oy0, oy1);
+        }
+    }
+
+    /** Index of each pixel's largest channel: parallel over pixel ranges. */
+    static final class ArgMaxStep extends Step {
+        private final int pixels;
+        private final int channels;
+        private final int src;
+        private final int dst;
+
+        ArgMaxStep(Shape in, int src, int dst) {
+            this.pixels = in.height() * in.width();
+            this.channels = in.channels();
+            this.src = src;
+            this.dst = dst;
+        }
+
+        @Override
+        int parts(int threads) {
+            return Math.min(threads, pixels);
+        }
+
+        @Override
+        void run(Kernels k, Frame f, Scratch s, int part, int parts) {
+            int p0 = split(pixels, part, parts);
+            int p1 = split(pixels, part + 1, parts);
+            ScalarKernels.argMax(f.buffers[src], f.offsets[src], channels, f.buffers[dst], f.offsets[dst], p0, p1);
         }
     }
 }

@@ -5,14 +5,17 @@ import dev.mnv2.model.Shape;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Runs a {@link Network} on batches of NHWC float32 images. The plan, its buffers and a pool of threads are
- * made when the predictor is built; a call allocates only its result (none with
- * {@link #forward(Tensor, Tensor)}).
+ * Runs a {@link Network} on batches of NHWC float32 images and hands out its output tensors: the network's
+ * outputs by default, or any of its tensors chosen with {@link Builder#outputs} (a block's output, its
+ * expanded tensor). The plan, its buffers and a pool of threads are made when the predictor is built; a
+ * call allocates only its result (none with {@link #forward(Tensor, Tensor)} or {@link #forward(Tensor, List)}).
  *
  * <p>Threads: a batch of at least as many images as threads runs one image per thread; smaller batches split
  * every layer over the threads (row bands, pixel ranges). A predictor is safe to share: concurrent calls each
@@ -23,7 +26,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <pre>{@code
  * try (Predictor predictor = Predictor.builder(network).threads(4).build()) {
- *     float[][] probabilities = predictor.probabilities(images);
+ *     float[][] logits = predictor.logits(images);
+ * }
+ * try (Predictor taps = Predictor.builder(network).outputs("features.13.conv.0.0", "features.17").build()) {
+ *     Map<String, Tensor> features = taps.forwardAll(images);
  * }
  * }</pre>
  */
@@ -45,10 +51,11 @@ public final class Predictor implements AutoCloseable {
     private volatile long measuredPeakBytes;
 
     private Predictor(Builder b) {
-        this.plan = Plan.of(Objects.requireNonNull(b.network, "network"), b.mode);
+        Network network = Objects.requireNonNull(b.network, "network");
+        this.plan = Plan.of(network, b.mode, b.outputs == null ? network.outputs() : b.outputs);
         this.kernels = b.vectorized ? VectorSupport.kernels() : ScalarKernels.INSTANCE;
         this.threads = b.threads;
-        this.outputShape = plan.network().outputShape();
+        this.outputShape = plan.outputShape(0);
         this.workers = threads > 1 ? new Workers(threads, "mnv2-worker") : null;
         this.poolFrames = new Plan.Frame[threads];
     }
@@ -77,9 +84,22 @@ public final class Predictor implements AutoCloseable {
         private int threads = Runtime.getRuntime().availableProcessors();
         private ExecutionMode mode = ExecutionMode.MEMORY_EFFICIENT;
         private boolean vectorized = VectorSupport.AVAILABLE;
+        private List<String> outputs;
 
         private Builder(Network network) {
             this.network = network;
+        }
+
+        /**
+         * The tensors to hand out, by name (default: the network's outputs): any node's output, a block's
+         * expanded tensor (that block then runs layer by layer), or {@link Network#INPUT}.
+         */
+        public Builder outputs(String... names) {
+            for (String name : names) {
+                network.shape(name); // fails now, naming the tensor, if there is none
+            }
+            this.outputs = List.of(names);
+            return this;
         }
 
         /** Threads for one call (default: all available processors). */
@@ -141,38 +161,89 @@ public final class Predictor implements AutoCloseable {
     }
 
     /**
-     * The largest activation memory one image's run has actually used so far, in bytes: the input plus the
-     * extent the kernels wrote in every executor buffer (see {@link Plan.Frame}). 0 before the first call.
+     * The largest activation memory one image's run has actually used so far, in bytes, observed rather than
+     * planned: the input plus, for every buffer the executor owns, the extent its kernels have overwritten
+     * since it was filled with a NaN marker (see {@link Plan.Frame#measuredBytes()}). 0 before the first call;
+     * at most {@link #plannedActivationBytes()}.
      */
     public long measuredActivationBytes() {
         return measuredPeakBytes;
     }
 
-    /** Shape of one image's output: {@code 1 × 1 × classes} for a classifier. */
+    /** Shape of one image's main output (the first of {@link #outputs()}): {@code 1 × 1 × classes} for a classifier. */
     public Shape outputShape() {
         return outputShape;
     }
 
-    /** Logits, shape {@code batch × 1 × 1 × classes} (the network's output shape). */
+    /** Names of the tensors a call hands out, the main output first. */
+    public List<String> outputs() {
+        return plan.outputs();
+    }
+
+    /** Shape of one image's output {@code name}. */
+    public Shape outputShape(String name) {
+        int i = plan.outputs().indexOf(name);
+        if (i < 0) {
+            throw new IllegalArgumentException(name + " is not an output of this predictor: " + plan.outputs());
+        }
+        return plan.outputShape(i);
+    }
+
+    /** The main output (a classifier's logits), shape {@code batch ×} {@link #outputShape()}. */
     public Tensor forward(Tensor input) {
         Tensor out = Tensor.zeros(input.batch(), outputShape());
         forward(input, out);
         return out;
     }
 
-    /** Writes the logits of {@code input} into {@code output} ({@code batch ×} {@link #outputShape()}). */
+    /** Every output by name, in the order of {@link #outputs()}. */
+    public Map<String, Tensor> forwardAll(Tensor input) {
+        List<Tensor> outs = new ArrayList<>();
+        for (int i = 0; i < plan.outputCount(); i++) {
+            outs.add(Tensor.zeros(input.batch(), plan.outputShape(i)));
+        }
+        forward(input, outs);
+        Map<String, Tensor> named = new LinkedHashMap<>();
+        for (int i = 0; i < outs.size(); i++) {
+            named.put(plan.outputs().get(i), outs.get(i));
+        }
+        return named;
+    }
+
+    /** Writes the main output of {@code input} into {@code output} ({@code batch ×} {@link #outputShape()}). */
     public void forward(Tensor input, Tensor output) {
+        checkOutput(input, output, 0);
+        run(input, output, null);
+    }
+
+    /** Writes every output into {@code outputs}, in the order of {@link #outputs()}. */
+    public void forward(Tensor input, List<Tensor> outputs) {
+        if (outputs.size() != plan.outputCount()) {
+            throw new IllegalArgumentException("expected " + plan.outputCount() + " output tensors "
+                    + plan.outputs() + ", got " + outputs.size());
+        }
+        for (int i = 0; i < outputs.size(); i++) {
+            checkOutput(input, outputs.get(i), i);
+        }
+        run(input, null, outputs);
+    }
+
+    private void checkOutput(Tensor input, Tensor output, int index) {
         if (!input.shape().equals(inputShape())) {
             throw new IllegalArgumentException("model expects input " + inputShape() + ", got " + input.shape());
         }
-        Shape logits = outputShape();
-        if (output.batch() != input.batch() || !output.shape().equals(logits)) {
-            throw new IllegalArgumentException("output must be " + input.batch() + "x" + logits + ", got "
-                    + output.batch() + "x" + output.shape());
+        Shape expected = plan.outputShape(index);
+        if (output.batch() != input.batch() || !output.shape().equals(expected)) {
+            throw new IllegalArgumentException("output " + plan.outputs().get(index) + " must be " + input.batch()
+                    + "x" + expected + ", got " + output.batch() + "x" + output.shape());
         }
+    }
+
+    /** Runs the batch; {@code main} receives output 0 alone, or {@code all} every output. */
+    private void run(Tensor input, Tensor main, List<Tensor> all) {
         if (workers != null && poolLock.tryLock()) {
             try {
-                runPooled(input, output);
+                runPooled(input, main, all);
             } finally {
                 poolLock.unlock();
             }
@@ -181,20 +252,20 @@ public final class Predictor implements AutoCloseable {
         Plan.Frame frame = borrowFrame();
         try {
             for (int n = 0; n < input.batch(); n++) {
-                runImage(frame, 0, input, output, n);
+                runImage(frame, 0, input, main, all, n);
             }
         } finally {
             returnFrame(frame);
         }
     }
 
-    private void runPooled(Tensor input, Tensor output) {
+    private void runPooled(Tensor input, Tensor main, List<Tensor> all) {
         int batch = input.batch();
         int oneEach = batch >= threads ? batch / threads * threads : 0;
         if (oneEach > 0) {
-            imageJob.set(input, output);
+            imageJob.set(input, main, all);
             workers.run(imageJob, oneEach);
-            imageJob.set(null, null);
+            imageJob.set(null, null, null);
         }
         Plan.Frame frame = poolFrame(0);
         for (int n = oneEach; n < batch; n++) {
@@ -206,22 +277,28 @@ public final class Predictor implements AutoCloseable {
                 workers.run(stepJob, step.parts(threads));
             }
             stepJob.set(null, null);
-            finishImage(frame, output, n);
+            finishImage(frame, main, all, n);
         }
     }
 
-    private void runImage(Plan.Frame frame, int scratch, Tensor input, Tensor output, int n) {
+    private void runImage(Plan.Frame frame, int scratch, Tensor input, Tensor main, List<Tensor> all, int n) {
         frame.bindInput(input.data(), n * input.imageSize());
         Plan.Scratch s = frame.scratch[scratch];
         List<Plan.Step> steps = plan.steps();
         for (int i = 0; i < steps.size(); i++) { // indexed: no iterator per image on the hot path
             steps.get(i).run(kernels, frame, s, 0, 1);
         }
-        finishImage(frame, output, n);
+        finishImage(frame, main, all, n);
     }
 
-    private void finishImage(Plan.Frame frame, Tensor output, int n) {
-        System.arraycopy(frame.output(), 0, output.data(), n * plan.outputFloats(), plan.outputFloats());
+    private void finishImage(Plan.Frame frame, Tensor main, List<Tensor> all, int n) {
+        if (all == null) {
+            copyOutput(frame, 0, main, n);
+        } else {
+            for (int i = 0; i < all.size(); i++) {
+                copyOutput(frame, i, all.get(i), n);
+            }
+        }
         frame.bindInput(null, 0);
         long bytes = frame.measuredBytes();
         if (bytes > measuredPeakBytes) {
@@ -229,6 +306,11 @@ public final class Predictor implements AutoCloseable {
                 measuredPeakBytes = Math.max(measuredPeakBytes, bytes);
             }
         }
+    }
+
+    private void copyOutput(Plan.Frame frame, int index, Tensor output, int n) {
+        int floats = plan.outputFloats(index);
+        System.arraycopy(frame.output(index), frame.outputOffset(index), output.data(), n * floats, floats);
     }
 
     private Plan.Frame borrowFrame() {
@@ -248,16 +330,18 @@ public final class Predictor implements AutoCloseable {
     /** Whole images, one per part, each worker on its own frame. */
     private final class ImageJob implements Workers.Job {
         private Tensor input;
-        private Tensor output;
+        private Tensor main;
+        private List<Tensor> all;
 
-        void set(Tensor input, Tensor output) {
+        void set(Tensor input, Tensor main, List<Tensor> all) {
             this.input = input;
-            this.output = output;
+            this.main = main;
+            this.all = all;
         }
 
         @Override
         public void run(int worker, int part) {
-            runImage(poolFrame(worker), 0, input, output, part);
+            runImage(poolFrame(worker), 0, input, main, all, part);
         }
     }
 
@@ -322,21 +406,12 @@ public final class Predictor implements AutoCloseable {
         return times;
     }
 
-    /** Logits per image: {@code [batch][classes]}. */
+    /** The main output per image, flattened: a classifier's logits {@code [batch][classes]}. */
     public float[][] logits(Tensor input) {
         Tensor out = forward(input);
         float[][] rows = new float[input.batch()][];
         for (int n = 0; n < rows.length; n++) {
             rows[n] = out.image(n);
-        }
-        return rows;
-    }
-
-    /** Softmax probabilities per image: {@code [batch][classes]}. */
-    public float[][] probabilities(Tensor input) {
-        float[][] rows = logits(input);
-        for (float[] row : rows) {
-            Kernels.softmax(row, 0, row.length);
         }
         return rows;
     }

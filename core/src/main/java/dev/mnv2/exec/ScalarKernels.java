@@ -1,5 +1,6 @@
 package dev.mnv2.exec;
 
+import dev.mnv2.model.ResizeBilinear;
 import java.util.Arrays;
 
 /**
@@ -133,6 +134,83 @@ final class ScalarKernels implements Kernels {
         float scale = 1f / positions;
         for (int c = c0; c < c1; c++) {
             out[outOff + c] *= scale;
+        }
+    }
+
+    /**
+     * Output rows {@code [oy0, oy1)} of a k×k average pool: each window's taps inside the input summed in
+     * row-major order, divided by their count (TensorFlow leaves the padding out of the mean).
+     */
+    static void averagePool(float[] in, int inOff, int inH, int inW, int channels, int kernelH, int kernelW,
+                            int stride, int padTop, int padLeft, float[] out, int outOff, int outW, int oy0, int oy1) {
+        for (int oy = oy0; oy < oy1; oy++) {
+            int y0 = Math.max(0, oy * stride - padTop);
+            int y1 = Math.min(inH, oy * stride - padTop + kernelH);
+            for (int ox = 0; ox < outW; ox++) {
+                int x0 = Math.max(0, ox * stride - padLeft);
+                int x1 = Math.min(inW, ox * stride - padLeft + kernelW);
+                int dst = outOff + (oy * outW + ox) * channels;
+                Arrays.fill(out, dst, dst + channels, 0f);
+                for (int y = y0; y < y1; y++) {
+                    for (int x = x0; x < x1; x++) {
+                        int src = inOff + (y * inW + x) * channels;
+                        for (int c = 0; c < channels; c++) {
+                            out[dst + c] += in[src + c];
+                        }
+                    }
+                }
+                float count = (y1 - y0) * (x1 - x0);
+                for (int c = 0; c < channels; c++) {
+                    out[dst + c] /= count;
+                }
+            }
+        }
+    }
+
+    /** Copies pixels {@code [p0, p1)} of a {@code channels}-channel tensor into channels at {@code outOff} of a {@code outC}-channel one. */
+    static void interleave(float[] in, int inOff, int channels, float[] out, int outOff, int outC, int p0, int p1) {
+        for (int p = p0; p < p1; p++) {
+            System.arraycopy(in, inOff + p * channels, out, outOff + p * outC, channels);
+        }
+    }
+
+    /**
+     * Output rows {@code [oy0, oy1)} of a bilinear resize, each value as TFLite's reference computes it:
+     * {@code a·(1-dy)·(1-dx) + b·dy·(1-dx) + c·(1-dy)·dx + d·dy·dx}, left to right in float.
+     */
+    static void resizeBilinear(float[] in, int inOff, int inW, int channels, ResizeBilinear.Taps rows,
+                               ResizeBilinear.Taps columns, float[] out, int outOff, int oy0, int oy1) {
+        int outW = columns.lower().length;
+        for (int oy = oy0; oy < oy1; oy++) {
+            int top = inOff + rows.lower()[oy] * inW * channels;
+            int bottom = inOff + rows.upper()[oy] * inW * channels;
+            float dy = rows.fraction()[oy];
+            float ry = 1 - dy;
+            for (int ox = 0; ox < outW; ox++) {
+                int left = columns.lower()[ox] * channels;
+                int right = columns.upper()[ox] * channels;
+                float dx = columns.fraction()[ox];
+                float rx = 1 - dx;
+                int dst = outOff + (oy * outW + ox) * channels;
+                for (int c = 0; c < channels; c++) {
+                    out[dst + c] = in[top + left + c] * ry * rx + in[bottom + left + c] * dy * rx
+                            + in[top + right + c] * ry * dx + in[bottom + right + c] * dy * dx;
+                }
+            }
+        }
+    }
+
+    /** For pixels {@code [p0, p1)}: the index of the largest of {@code channels} values, the first on ties. */
+    static void argMax(float[] in, int inOff, int channels, float[] out, int outOff, int p0, int p1) {
+        for (int p = p0; p < p1; p++) {
+            int src = inOff + p * channels;
+            int best = 0;
+            for (int c = 1; c < channels; c++) {
+                if (in[src + c] > in[src + best]) {
+                    best = c;
+                }
+            }
+            out[outOff + p] = best;
         }
     }
 

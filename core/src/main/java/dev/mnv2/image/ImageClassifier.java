@@ -30,6 +30,11 @@ public final class ImageClassifier implements AutoCloseable {
     private ImageClassifier(Network network, ImagePreprocessor preprocessor) {
         this.network = Objects.requireNonNull(network, "network");
         this.preprocessor = Objects.requireNonNull(preprocessor, "preprocessor");
+        Shape out = network.outputShape();
+        if (out.height() != 1 || out.width() != 1) {
+            throw new IllegalArgumentException("not a classifier: the network's output is " + out
+                    + ", not 1x1 class scores");
+        }
         if (!preprocessor.outputShape().equals(network.input())) {
             throw new IllegalArgumentException("preprocessor makes " + preprocessor.outputShape()
                     + " but the network takes " + network.input());
@@ -55,9 +60,32 @@ public final class ImageClassifier implements AutoCloseable {
         return preprocessor;
     }
 
-    /** Class probabilities for one image. */
+    /** Class probabilities for one image: the softmax of the network's logits. */
     public float[] probabilities(BufferedImage image) {
-        return predictor.probabilities(preprocessor.toTensor(image))[0];
+        float[] logits = predictor.logits(preprocessor.toTensor(image))[0];
+        softmax(logits);
+        return logits;
+    }
+
+    /**
+     * Numerically stable softmax of {@code values}, in place: the classification task's last step, kept out
+     * of the network so that the logits stay available.
+     */
+    public static void softmax(float[] values) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float v : values) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (int i = 0; i < values.length; i++) {
+            float e = (float) Math.exp(values[i] - max);
+            values[i] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int i = 0; i < values.length; i++) {
+            values[i] *= inv;
+        }
     }
 
     /** The {@code k} most probable classes, best first. */

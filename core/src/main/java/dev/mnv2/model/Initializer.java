@@ -8,7 +8,7 @@ public final class Initializer {
 
     /**
      * Fills {@code network}'s parameters in place and returns it: He-normal conv weights (fan-in),
-     * classifier weights N(0, 1/in), and batch-norm statistics drawn around the identity so that folding
+     * fully connected weights N(0, 1/in), and batch-norm statistics drawn around the identity so that folding
      * and normalisation are exercised rather than trivially the identity.
      */
     public static Network randomize(Network network, long seed) {
@@ -29,9 +29,12 @@ public final class Initializer {
                 }
             }
         }
-        Dense dense = network.classifier();
-        fillNormal(dense.weight(), 1.0 / Math.sqrt(dense.inFeatures()), random);
-        fillNormal(dense.bias(), 0.01, random);
+        for (Layer layer : network.layers()) {
+            if (layer instanceof Dense dense) {
+                fillNormal(dense.weight(), 1.0 / Math.sqrt(dense.inFeatures()), random);
+                fillNormal(dense.bias(), 0.01, random);
+            }
+        }
         return network;
     }
 

@@ -5,7 +5,9 @@ package dev.mnv2.model;
  * Names follow torchvision's module paths ({@code features.3}, {@code classifier.1}) so that
  * checkpoint formats can map parameters by name. Shapes and costs are those of its {@link #spec()}.
  */
-public sealed interface Layer permits Conv2d, InvertedResidual, GlobalAveragePool, Dropout, Dense {
+public sealed interface Layer
+        permits Conv2d, InvertedResidual, GlobalAveragePool, Dropout, Dense, AveragePool, Concat, ResizeBilinear,
+        ArgMax {
     String name();
 
     /** What this layer computes, without its parameters. */

@@ -39,7 +39,7 @@ public final class MobileNetV1 {
     /** The architecture of {@code config} without its parameters: Table 1 expanded into layer specs. */
     public static NetworkSpec spec(MobileNetV1Config config) {
         Padding pad = config.padding();
-        List<StageSpec> stages = new ArrayList<>();
+        List<NodeSpec> nodes = new ArrayList<>();
         int in = 3;
         int index = 0;
         for (ArchitectureRow row : TABLE_1) {
@@ -72,9 +72,12 @@ public final class MobileNetV1 {
             }
             ArchitectureRow shown = row.operator().equals("fc")
                     ? new ArchitectureRow(row.operator(), 0, config.classes(), 0, 0) : row;
-            stages.add(new StageSpec(shown, layers));
+            for (LayerSpec layer : layers) {
+                nodes.add(new NodeSpec(layer,
+                        List.of(nodes.isEmpty() ? Network.INPUT : nodes.get(nodes.size() - 1).name()), shown));
+            }
         }
-        return new NetworkSpec(config, new Shape(config.inputHeight(), config.inputWidth(), 3), stages);
+        return NetworkSpec.sequential(config, new Shape(config.inputHeight(), config.inputWidth(), 3), nodes);
     }
 
     /** Builder of MobileNetV1 configurations and seeded random networks. */

@@ -42,48 +42,105 @@ public final class MobileNetV2 {
 
     /** The architecture of {@code config} without its parameters: Table 2 expanded into layer specs. */
     public static NetworkSpec spec(MobileNetV2Config config) {
-        double alpha = config.width();
-        Padding pad = config.padding();
-        List<StageSpec> stages = new ArrayList<>();
+        Expansion walk = new Expansion(config);
+        for (ArchitectureRow row : TABLE_2) {
+            walk.add(row);
+        }
+        return NetworkSpec.sequential(config, new Shape(config.inputHeight(), config.inputWidth(), 3), walk.nodes);
+    }
+
+    /**
+     * The feature extractor: Table 2's rows up to the last bottleneck ({@code features.0} … {@code
+     * features.17}, without the 1280-channel conv), at {@code config}'s width and output stride. The last
+     * node's output is the feature map the heads read.
+     */
+    public static List<NodeSpec> backbone(MobileNetV2Config config) {
+        Expansion walk = new Expansion(config);
+        for (ArchitectureRow row : TABLE_2) {
+            if (!row.operator().equals("conv2d") && !row.operator().equals("bottleneck")) {
+                break;
+            }
+            walk.add(row);
+        }
+        return walk.nodes;
+    }
+
+    /**
+     * Expands Table 2 row by row into a chain of nodes. Strides follow the DeepLab convention for an output
+     * stride below 32: once the input has been downsampled by the output stride, later strides become 1
+     * and multiply the dilation of the depthwise convolutions after them instead.
+     */
+    private static final class Expansion {
+        final MobileNetV2Config config;
+        final List<NodeSpec> nodes = new ArrayList<>();
         int in = 3;
         int index = 0;
-        for (ArchitectureRow row : TABLE_2) {
-            List<LayerSpec> layers = new ArrayList<>();
+        int stride = 1;
+        int rate = 1;
+        String last = Network.INPUT;
+
+        Expansion(MobileNetV2Config config) {
+            this.config = config;
+        }
+
+        void add(ArchitectureRow row) {
+            double alpha = config.width();
+            Padding pad = config.padding();
+            ArchitectureRow shown = row.c() == 0 && row.operator().startsWith("conv")
+                    ? new ArchitectureRow(row.operator(), 0, config.classes(), 0, 0) : row;
             switch (row.operator()) {
                 case "conv2d" -> {
                     int out = Channels.makeDivisible(row.c() * alpha, CHANNEL_DIVISOR);
-                    layers.add(bnConv("features." + index++ + ".0", in, out, 3, row.s(), 1, pad, Activation.RELU6));
+                    int s = layerStride(row.s());
+                    append(bnConv("features." + index++ + ".0", in, out, 3, s, 1, pad, Activation.RELU6), shown);
                     in = out;
                 }
                 case "bottleneck" -> {
                     int out = Channels.makeDivisible(row.c() * alpha, CHANNEL_DIVISOR);
                     int t = row.t() > 1 && config.expansion() > 0 ? config.expansion() : row.t();
                     for (int i = 0; i < row.n(); i++) {
-                        layers.add(block("features." + index++, in, out, t, i == 0 ? row.s() : 1, config));
+                        int dilation = rate;
+                        int s = layerStride(i == 0 ? row.s() : 1);
+                        append(block("features." + index++, in, out, t, s, dilation, config), shown);
                         in = out;
                     }
                 }
                 case "conv2d 1x1" -> {
                     if (row.c() > 0) {
                         int out = Channels.makeDivisible(row.c() * Math.max(1.0, alpha), CHANNEL_DIVISOR);
-                        layers.add(bnConv("features." + index++ + ".0", in, out, 1, 1, 1, pad, Activation.RELU6));
+                        append(bnConv("features." + index++ + ".0", in, out, 1, 1, 1, pad, Activation.RELU6), shown);
                         in = out;
                     } else {
-                        layers.add(new Dropout("classifier.0", config.dropout()));
-                        layers.add(new DenseSpec("classifier.1", in, config.classes()));
+                        append(new Dropout("classifier.0", config.dropout()), shown);
+                        append(new DenseSpec("classifier.1", in, config.classes()), shown);
                     }
                 }
-                case "avgpool" -> layers.add(new GlobalAveragePool("pool"));
+                case "avgpool" -> append(new GlobalAveragePool("pool"), shown);
                 default -> throw new IllegalStateException("unknown Table 2 operator " + row.operator());
             }
-            ArchitectureRow shown = row.c() == 0 && row.operator().startsWith("conv")
-                    ? new ArchitectureRow(row.operator(), 0, config.classes(), 0, 0) : row;
-            stages.add(new StageSpec(shown, layers));
         }
-        return new NetworkSpec(config, new Shape(config.inputHeight(), config.inputWidth(), 3), stages);
+
+        /**
+         * The stride a layer of table stride {@code s} gets: {@code s} until the output stride is reached,
+         * then 1, the skipped downsampling turning into dilation for the layers after it.
+         */
+        private int layerStride(int s) {
+            if (stride >= config.outputStride()) {
+                rate *= s;
+                return 1;
+            }
+            stride *= s;
+            return s;
+        }
+
+        private void append(LayerSpec layer, ArchitectureRow row) {
+            nodes.add(new NodeSpec(layer, List.of(last), row));
+            last = layer.name();
+        }
     }
 
-    private static BlockSpec block(String name, int in, int out, int t, int stride, MobileNetV2Config config) {
+    private static BlockSpec block(String name, int in, int out, int t, int stride, int dilation,
+                                   MobileNetV2Config config) {
         Padding pad = config.padding();
         int hidden = Math.multiplyExact(in, t);
         ConvSpec expand = null;
@@ -92,7 +149,10 @@ public final class MobileNetV2 {
         if (t != 1) {
             expand = bnConv(prefix + part++ + ".0", in, hidden, 1, 1, 1, pad, Activation.RELU6);
         }
-        ConvSpec depthwise = bnConv(prefix + part++ + ".0", hidden, hidden, 3, stride, hidden, pad, Activation.RELU6);
+        // Symmetric padding grows with the dilation so that stride-1 blocks keep their size, as torchvision's.
+        Padding dwPad = pad.tensorflowSame() ? pad : Padding.symmetric(pad.explicit() * dilation);
+        ConvSpec depthwise = new ConvSpec(prefix + part++ + ".0", hidden, hidden, 3, stride, dilation, hidden, dwPad,
+                Activation.RELU6, false, true);
         ConvSpec project = bnConv(prefix + part, hidden, out, 1, 1, 1, pad, config.bottleneckActivation());
         return new BlockSpec(name, t, expand, depthwise, project, config.shortcut());
     }
@@ -109,6 +169,7 @@ public final class MobileNetV2 {
         private int expansion = 0;
         private Activation bottleneck = Activation.IDENTITY;
         private Shortcut shortcut = Shortcut.BOTTLENECK;
+        private int outputStride = MobileNetV2Config.DEFAULT_OUTPUT_STRIDE;
 
         private Builder() {
             super(0.2);
@@ -134,6 +195,12 @@ public final class MobileNetV2 {
             });
         }
 
+        /** Ratio of input to feature-map size: 32 (Table 2), 16 or 8 (dilated last stages, for DeepLab). */
+        public Builder outputStride(int stride) {
+            this.outputStride = stride;
+            return this;
+        }
+
         public Builder shortcut(Shortcut placement) {
             this.shortcut = placement;
             return this;
@@ -151,7 +218,7 @@ public final class MobileNetV2 {
         @Override
         public MobileNetV2Config config() {
             return new MobileNetV2Config(width, inputHeight, inputWidth, classes, expansion, bottleneck, shortcut,
-                    padding, dropout, batchNormEpsilon);
+                    padding, dropout, batchNormEpsilon, outputStride);
         }
     }
 }

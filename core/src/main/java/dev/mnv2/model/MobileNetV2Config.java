@@ -13,6 +13,8 @@ import java.util.Objects;
  *     bottleneck, RELU6 the Fig. 6a ablation
  * @param padding SAME (TensorFlow, the published weights) or symmetric (torchvision)
  * @param dropout dropout rate before the classifier (training only)
+ * @param outputStride ratio of the input size to the backbone's feature map: 32 as Table 2, or 16 or 8,
+ *     where the later strides become dilations (DeepLab's atrous convolution)
  */
 public record MobileNetV2Config(
         double width,
@@ -24,8 +26,11 @@ public record MobileNetV2Config(
         Shortcut shortcut,
         Padding padding,
         double dropout,
-        float batchNormEpsilon)
+        float batchNormEpsilon,
+        int outputStride)
         implements NetworkConfig {
+    /** Table 2's output stride: five stride-2 layers. */
+    public static final int DEFAULT_OUTPUT_STRIDE = 32;
 
     public MobileNetV2Config {
         Objects.requireNonNull(bottleneckActivation, "bottleneckActivation");
@@ -34,6 +39,9 @@ public record MobileNetV2Config(
         NetworkConfig.validate(width, inputHeight, inputWidth, classes, dropout, batchNormEpsilon);
         if (expansion < 0) {
             throw new IllegalArgumentException("expansion factor must be > 0 (or 0 for Table 2), got " + expansion);
+        }
+        if (outputStride != 8 && outputStride != 16 && outputStride != 32) {
+            throw new IllegalArgumentException("output stride must be 8, 16 or 32, got " + outputStride);
         }
     }
 
@@ -54,6 +62,7 @@ public record MobileNetV2Config(
         map.put("bottleneck", bottleneckActivation == Activation.IDENTITY
                 ? "linear" : bottleneckActivation.name().toLowerCase(Locale.ROOT));
         map.put("shortcut", shortcut.name().toLowerCase(Locale.ROOT));
+        map.put("outputStride", Integer.toString(outputStride));
         return map;
     }
 
@@ -66,6 +75,7 @@ public record MobileNetV2Config(
         if (map.containsKey("expansion")) b.expansion(parseInt(map, "expansion"));
         if (map.containsKey("bottleneck")) b.bottleneck(map.get("bottleneck"));
         if (map.containsKey("shortcut")) b.shortcut(map.get("shortcut"));
+        if (map.containsKey("outputStride")) b.outputStride(parseInt(map, "outputStride"));
         if (map.containsKey("padding")) b.padding(parsePadding(map.get("padding")));
         if (map.containsKey("dropout")) b.dropout(parseDouble(map, "dropout"));
         if (map.containsKey("batchNormEpsilon")) b.batchNormEpsilon((float) parseDouble(map, "batchNormEpsilon"));

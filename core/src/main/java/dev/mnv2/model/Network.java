@@ -1,40 +1,128 @@
 package dev.mnv2.model;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 
 /**
- * A network definition: its configuration, input shape, the stages its architecture table expands into,
- * and the class labels (empty when unknown). Holds parameters but no execution state; run it with
- * {@link dev.mnv2.exec.Predictor}.
+ * A network definition: a graph of {@link Node}s in execution order, each reading tensors named after the
+ * layers that made them (or {@link #INPUT}), and the tensors it hands out ({@link #outputs()}, the first
+ * one being the main output). A classifier is the MobileNetV2 backbone ({@code features.*}) with the
+ * classification head of Table 2; {@link DeepLabV3} puts a segmentation head on the same backbone.
+ * Holds parameters but no execution state; run it with {@link dev.mnv2.exec.Predictor}.
+ *
+ * <p>Every node's output is a tensor that can be asked for; an inverted residual block also names its
+ * expanded tensor after its expansion convolution ({@code features.15.conv.0.0}, the tensor SSDLite's
+ * first head reads).
  */
-public record Network(NetworkConfig config, Shape input, List<Stage> stages, List<String> labels) {
-    public Network {
-        Objects.requireNonNull(config, "config");
-        Objects.requireNonNull(input, "input");
-        stages = List.copyOf(stages);
-        labels = List.copyOf(labels);
-        Shape shape = input;
-        for (Stage stage : stages) {
-            for (Layer layer : stage.layers()) {
-                shape = layer.outputShape(shape);
+public final class Network {
+    /** Name of the network's input tensor. */
+    public static final String INPUT = "input";
+
+    private final NetworkConfig config;
+    private final Shape input;
+    private final List<Node> nodes;
+    private final List<String> outputs;
+    private final List<String> labels;
+    private final Map<String, Shape> shapes;
+
+    public Network(NetworkConfig config, Shape input, List<Node> nodes, List<String> outputs, List<String> labels) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.input = Objects.requireNonNull(input, "input");
+        this.nodes = List.copyOf(nodes);
+        this.outputs = List.copyOf(outputs);
+        this.labels = List.copyOf(labels);
+        Map<String, Shape> known = new LinkedHashMap<>();
+        known.put(INPUT, input);
+        for (Node node : this.nodes) {
+            List<Shape> in = new ArrayList<>(node.inputs().size());
+            for (String name : node.inputs()) {
+                Shape s = known.get(name);
+                if (s == null) {
+                    throw new IllegalArgumentException(node.name() + " reads " + name
+                            + ", which no earlier node makes");
+                }
+                in.add(s);
+            }
+            if (node.layer() instanceof InvertedResidual block && block.expand() != null) {
+                define(known, block.expand().name(), block.expand().outputShape(in.get(0)));
+            }
+            define(known, node.name(), node.layer().spec().outputShape(in));
+        }
+        if (this.outputs.isEmpty()) {
+            throw new IllegalArgumentException("a network needs at least one output");
+        }
+        for (String name : this.outputs) {
+            if (!known.containsKey(name)) {
+                throw new IllegalArgumentException("output " + name + " is no tensor of the network");
             }
         }
-        if (!labels.isEmpty() && labels.size() != shape.elements()) {
+        this.shapes = Collections.unmodifiableMap(known);
+        if (!this.labels.isEmpty() && this.labels.size() != outputShape().channels()) {
             throw new IllegalArgumentException(
-                    labels.size() + " labels given for " + shape.elements() + " outputs");
+                    this.labels.size() + " labels given for " + outputShape().channels() + " outputs");
         }
+    }
+
+    private static void define(Map<String, Shape> known, String name, Shape shape) {
+        if (known.put(name, shape) != null) {
+            throw new IllegalArgumentException("two tensors are named " + name);
+        }
+    }
+
+    /** A chain of layers, each reading the previous one's output; the last one's output is the network's. */
+    public static Network sequential(NetworkConfig config, Shape input, List<Node> chain, List<String> labels) {
+        return new Network(config, input, chain, List.of(chain.get(chain.size() - 1).name()), labels);
+    }
+
+    public NetworkConfig config() {
+        return config;
+    }
+
+    public Shape input() {
+        return input;
+    }
+
+    public List<Node> nodes() {
+        return nodes;
+    }
+
+    /** The tensors a run hands out; the first is the main output (a classifier's logits). */
+    public List<String> outputs() {
+        return outputs;
+    }
+
+    /** Class labels of the main output's channels, or empty when unknown. */
+    public List<String> labels() {
+        return labels;
+    }
+
+    /** Every tensor's shape for one image, by name, in the order they are made (the input first). */
+    public Map<String, Shape> tensorShapes() {
+        return shapes;
+    }
+
+    /** Shape of the tensor {@code name} for one image. */
+    public Shape shape(String name) {
+        Shape s = shapes.get(name);
+        if (s == null) {
+            throw new IllegalArgumentException("the network has no tensor named " + name);
+        }
+        return s;
+    }
+
+    /** Shapes of the tensors {@code node} reads. */
+    public List<Shape> inputShapes(Node node) {
+        return node.inputs().stream().map(this::shape).toList();
     }
 
     /** All layers in execution order. */
     public List<Layer> layers() {
-        List<Layer> all = new ArrayList<>();
-        for (Stage stage : stages) {
-            all.addAll(stage.layers());
-        }
-        return all;
+        return nodes.stream().map(Node::layer).toList();
     }
 
     /** All convolutions in execution order, block-internal ones included. */
@@ -54,22 +142,20 @@ public record Network(NetworkConfig config, Shape input, List<Stage> stages, Lis
         return convs;
     }
 
-    /** What this network computes, without its parameters. */
-    public NetworkSpec spec() {
-        return new NetworkSpec(config, input, stages.stream().map(Stage::spec).toList());
-    }
-
-    /** Shape of the network's output for one image. */
+    /** Shape of the main output for one image. */
     public Shape outputShape() {
-        Shape shape = input;
-        for (Layer layer : layers()) {
-            shape = layer.outputShape(shape);
-        }
-        return shape;
+        return shape(outputs.get(0));
     }
 
+    /** Channels of the main output: a classifier's class count. */
     public int classes() {
         return outputShape().channels();
+    }
+
+    /** What this network computes, without its parameters. */
+    public NetworkSpec spec() {
+        return new NetworkSpec(config, input,
+                nodes.stream().map(n -> new NodeSpec(n.layer().spec(), n.inputs(), n.row())).toList(), outputs);
     }
 
     public long parameters() {
@@ -87,22 +173,18 @@ public record Network(NetworkConfig config, Shape input, List<Stage> stages, Lis
 
     /** The same network with every convolution replaced by {@code f(conv)}. */
     public Network mapConvolutions(UnaryOperator<Conv2d> f) {
-        List<Stage> mapped = new ArrayList<>();
-        for (Stage stage : stages) {
-            List<Layer> layers = new ArrayList<>();
-            for (Layer layer : stage.layers()) {
-                if (layer instanceof Conv2d conv) {
-                    layers.add(f.apply(conv));
-                } else if (layer instanceof InvertedResidual b) {
-                    layers.add(b.withConvs(b.expand() == null ? null : f.apply(b.expand()),
-                            f.apply(b.depthwise()), f.apply(b.project())));
-                } else {
-                    layers.add(layer);
-                }
+        List<Node> mapped = new ArrayList<>(nodes.size());
+        for (Node node : nodes) {
+            Layer layer = node.layer();
+            if (layer instanceof Conv2d conv) {
+                layer = f.apply(conv);
+            } else if (layer instanceof InvertedResidual b) {
+                layer = b.withConvs(b.expand() == null ? null : f.apply(b.expand()), f.apply(b.depthwise()),
+                        f.apply(b.project()));
             }
-            mapped.add(new Stage(stage.row(), layers));
+            mapped.add(node.withLayer(layer));
         }
-        return new Network(config, input, mapped, labels);
+        return new Network(config, input, mapped, outputs, labels);
     }
 
     /** The same network with every batch norm folded into its convolution (weights copied). */
@@ -111,10 +193,25 @@ public record Network(NetworkConfig config, Shape input, List<Stage> stages, Lis
     }
 
     public Network withLabels(List<String> newLabels) {
-        return new Network(config, input, stages, newLabels);
+        return new Network(config, input, nodes, outputs, newLabels);
     }
 
-    /** The classifier layer (the last dense layer). */
+    /** The same graph handing out {@code names} (any tensors of it, inner ones included) instead. */
+    public Network withOutputs(List<String> names) {
+        return new Network(config, input, nodes, names, labels);
+    }
+
+    /**
+     * This network followed by {@code layer}, which reads the main output and becomes the only output
+     * (a task's last step, such as {@link ArgMax} on segmentation logits).
+     */
+    public Network then(Layer layer) {
+        List<Node> extended = new ArrayList<>(nodes);
+        extended.add(new Node(layer, List.of(outputs.get(0)), null));
+        return new Network(config, input, extended, List.of(layer.name()), List.of());
+    }
+
+    /** The classification head's fully connected layer (the last dense layer). */
     public Dense classifier() {
         List<Layer> all = layers();
         for (int i = all.size() - 1; i >= 0; i--) {
@@ -123,5 +220,10 @@ public record Network(NetworkConfig config, Shape input, List<Stage> stages, Lis
             }
         }
         throw new IllegalStateException("network has no classifier");
+    }
+
+    @Override
+    public String toString() {
+        return config.architecture() + " " + input + " -> " + outputs;
     }
 }

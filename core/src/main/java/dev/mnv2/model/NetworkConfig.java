@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** The knobs a network was built from; enough to rebuild its architecture. */
-public sealed interface NetworkConfig permits MobileNetV2Config, MobileNetV1Config {
+public sealed interface NetworkConfig permits MobileNetV2Config, MobileNetV1Config, DeepLabV3Config {
     /** Short architecture name, e.g. {@code mobilenet_v2}. */
     String architecture();
 

@@ -1,43 +1,110 @@
 package dev.mnv2.model;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
- * A network's architecture without its parameters: configuration, input shape and the stages of layer
- * specs its architecture table expands into. Shapes, parameter counts and multiply-accumulates of any
- * configuration come from here without allocating a weight; {@link #create()} allocates them.
+ * A network's architecture without its parameters: configuration, input shape and the graph of layer specs
+ * (tensors named after the layers that make them, as in {@link Network}) with its outputs. Shapes,
+ * parameter counts and multiply-accumulates of any configuration come from here without allocating a
+ * weight; {@link #create()} allocates them.
  */
-public record NetworkSpec(NetworkConfig config, Shape input, List<StageSpec> stages) {
-    public NetworkSpec {
-        Objects.requireNonNull(config, "config");
-        Objects.requireNonNull(input, "input");
-        stages = List.copyOf(stages);
-        Shape shape = input;
-        for (StageSpec stage : stages) {
-            for (LayerSpec layer : stage.layers()) {
-                shape = layer.outputShape(shape);
+public final class NetworkSpec {
+    private final NetworkConfig config;
+    private final Shape input;
+    private final List<NodeSpec> nodes;
+    private final List<String> outputs;
+    private final Map<String, Shape> shapes;
+
+    public NetworkSpec(NetworkConfig config, Shape input, List<NodeSpec> nodes, List<String> outputs) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.input = Objects.requireNonNull(input, "input");
+        this.nodes = List.copyOf(nodes);
+        this.outputs = List.copyOf(outputs);
+        Map<String, Shape> known = new LinkedHashMap<>();
+        known.put(Network.INPUT, input);
+        for (NodeSpec node : this.nodes) {
+            List<Shape> in = new ArrayList<>(node.inputs().size());
+            for (String name : node.inputs()) {
+                Shape s = known.get(name);
+                if (s == null) {
+                    throw new IllegalArgumentException(node.name() + " reads " + name + ", which no earlier node makes");
+                }
+                in.add(s);
+            }
+            if (node.spec() instanceof BlockSpec block && block.expand() != null) {
+                define(known, block.expand().name(), block.expand().outputShape(in.get(0)));
+            }
+            define(known, node.name(), node.spec().outputShape(in));
+        }
+        if (this.outputs.isEmpty()) {
+            throw new IllegalArgumentException("a network needs at least one output");
+        }
+        for (String name : this.outputs) {
+            if (!known.containsKey(name)) {
+                throw new IllegalArgumentException("output " + name + " is no tensor of the network");
             }
         }
+        this.shapes = Collections.unmodifiableMap(known);
+    }
+
+    private static void define(Map<String, Shape> known, String name, Shape shape) {
+        if (known.put(name, shape) != null) {
+            throw new IllegalArgumentException("two tensors are named " + name);
+        }
+    }
+
+    /** A chain of layer specs, each reading the previous one's output; the last one's is the network's. */
+    public static NetworkSpec sequential(NetworkConfig config, Shape input, List<NodeSpec> chain) {
+        return new NetworkSpec(config, input, chain, List.of(chain.get(chain.size() - 1).name()));
+    }
+
+    public NetworkConfig config() {
+        return config;
+    }
+
+    public Shape input() {
+        return input;
+    }
+
+    public List<NodeSpec> nodes() {
+        return nodes;
+    }
+
+    public List<String> outputs() {
+        return outputs;
+    }
+
+    /** Every tensor's shape for one image, by name, in the order they are made (the input first). */
+    public Map<String, Shape> tensorShapes() {
+        return shapes;
+    }
+
+    public Shape shape(String name) {
+        Shape s = shapes.get(name);
+        if (s == null) {
+            throw new IllegalArgumentException("the network has no tensor named " + name);
+        }
+        return s;
+    }
+
+    /** Shapes of the tensors {@code node} reads. */
+    public List<Shape> inputShapes(NodeSpec node) {
+        return node.inputs().stream().map(this::shape).toList();
     }
 
     /** All layer specs in execution order. */
     public List<LayerSpec> layers() {
-        List<LayerSpec> all = new ArrayList<>();
-        for (StageSpec stage : stages) {
-            all.addAll(stage.layers());
-        }
-        return all;
+        return nodes.stream().map(NodeSpec::spec).toList();
     }
 
-    /** Shape of the network's output for one image. */
+    /** Shape of the main output for one image. */
     public Shape outputShape() {
-        Shape shape = input;
-        for (LayerSpec layer : layers()) {
-            shape = layer.outputShape(shape);
-        }
-        return shape;
+        return shape(outputs.get(0));
     }
 
     public long parameters() {
@@ -51,10 +118,8 @@ public record NetworkSpec(NetworkConfig config, Shape input, List<StageSpec> sta
     /** Multiply-accumulates of every conv and fully-connected layer for one image. */
     public long macs() {
         long total = 0;
-        Shape shape = input;
-        for (LayerSpec layer : layers()) {
-            total = Math.addExact(total, layer.macs(shape));
-            shape = layer.outputShape(shape);
+        for (NodeSpec node : nodes) {
+            total = Math.addExact(total, node.spec().macs(shape(node.inputs().get(0))));
         }
         return total;
     }
@@ -65,24 +130,21 @@ public record NetworkSpec(NetworkConfig config, Shape input, List<StageSpec> sta
      */
     public Network create() {
         float eps = config.batchNormEpsilon();
-        List<Stage> built = new ArrayList<>();
-        for (StageSpec stage : stages) {
-            List<Layer> layers = new ArrayList<>();
-            for (LayerSpec spec : stage.layers()) {
-                if (spec instanceof ConvSpec conv) {
-                    layers.add(Conv2d.zeros(conv, eps));
-                } else if (spec instanceof BlockSpec block) {
-                    layers.add(InvertedResidual.zeros(block, eps));
-                } else if (spec instanceof DenseSpec dense) {
-                    layers.add(Dense.zeros(dense));
-                } else if (spec instanceof GlobalAveragePool pool) {
-                    layers.add(pool);
-                } else if (spec instanceof Dropout dropout) {
-                    layers.add(dropout);
-                }
+        List<Node> built = new ArrayList<>(nodes.size());
+        for (NodeSpec node : nodes) {
+            LayerSpec spec = node.spec();
+            Layer layer;
+            if (spec instanceof ConvSpec conv) {
+                layer = Conv2d.zeros(conv, eps);
+            } else if (spec instanceof BlockSpec block) {
+                layer = InvertedResidual.zeros(block, eps);
+            } else if (spec instanceof DenseSpec dense) {
+                layer = Dense.zeros(dense);
+            } else {
+                layer = (Layer) spec; // the parameter-free layers are their own specs
             }
-            built.add(new Stage(stage.row(), layers));
+            built.add(new Node(layer, node.inputs(), node.row()));
         }
-        return new Network(config, input, built, List.of());
+        return new Network(config, input, built, outputs, List.of());
     }
 }

@@ -4,30 +4,95 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mnv2.model.Conv2d;
+import dev.mnv2.model.DeepLabV3;
 import dev.mnv2.model.InvertedResidual;
 import dev.mnv2.model.Layer;
 import dev.mnv2.model.MobileNetV1;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.MobileNetV2Config;
 import dev.mnv2.model.Network;
+import dev.mnv2.model.Padding;
 import dev.mnv2.model.Shape;
+import dev.mnv2.reference.ReferenceMobileNetV2;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class ModelSummaryTest {
     private static final Network V2 = MobileNetV2.create(MobileNetV2.builder().classes(1001).config());
     private static final Network V1 = MobileNetV1.create(MobileNetV1.builder().classes(1001).config());
 
+    /**
+     * Paper Table 7, row "MNV2*, OS 16, no ASPP, no MF": 2.11M parameters and 2.75B multiply-adds for Mobile
+     * DeepLabv3 at 513×513 with the head the published model has (no 1280-channel conv).
+     */
     @Test
-    void perLayerRowsSumToTheTotals() {
-        for (Network net : List.of(V2, V1)) {
-            ModelSummary s = ModelSummary.of(net);
-            assertEquals(s.macs(), s.layers().stream().mapToLong(LayerCost::macs).sum());
-            assertEquals(s.params(), s.layers().stream().mapToLong(LayerCost::params).sum());
-            assertEquals(s.paramsWithoutBatchNorm(),
-                    s.layers().stream().mapToLong(LayerCost::paramsWithoutBatchNorm).sum());
-            assertEquals(net.layers().size(), s.layers().size());
+    void mobileDeepLabHasTable7sCost() {
+        Network deeplab = DeepLabV3.create(DeepLabV3.builder().config());
+        ModelSummary s = ModelSummary.of(deeplab);
+        System.out.printf("Mobile DeepLabv3 513x513 OS16: %,d params (%,d without batch norm), %,d MAdds"
+                + " (Table 7: 2.11M, 2.75B); planned activations %,d bytes%n", s.params(), s.paramsWithoutBatchNorm(),
+                s.macs(), s.peakActivationBytes());
+        assertEquals(2.11e6, s.params(), 0.02 * 2.11e6);
+        assertEquals(2.75e9, s.macs(), 0.02 * 2.75e9);
+        assertEquals(s.macs(), s.layers().stream().mapToLong(LayerCost::macs).sum());
+        assertEquals(deeplab.nodes().size(), s.layers().size());
+    }
+
+    /**
+     * Every row against the reference's own count from its walk of Table 2 (shapes, parameters, MACs), and the
+     * totals against the published figures: torchvision's 3,504,872 parameters for 1000 classes, TF-slim's
+     * 300M MACs and 3.47M parameters for 1001.
+     */
+    @ParameterizedTest(name = "width {0} at {1}, {2} classes, padding {3}, t {4}")
+    @CsvSource({
+        "1.0, 224, 1001, -1, 0", "1.0, 224, 1000, 1, 0", "0.35, 127, 10, -1, 0", "1.4, 96, 1001, 1, 0",
+        "0.75, 160, 5, -1, 4"})
+    void everyRowMatchesAnIndependentCountOfTable2(double width, int resolution, int classes, int pad,
+                                                   int expansion) {
+        MobileNetV2Config config = MobileNetV2.builder().width(width).resolution(resolution).classes(classes)
+                .padding(pad < 0 ? Padding.same() : Padding.symmetric(pad)).expansion(expansion).config();
+        ModelSummary s = ModelSummary.of(MobileNetV2.create(config));
+        Map<String, ReferenceMobileNetV2.LayerCount> expected = new HashMap<>();
+        for (ReferenceMobileNetV2.LayerCount count : ReferenceMobileNetV2.architecture(config).counts()) {
+            expected.put(count.name(), count);
         }
+        int counted = 0;
+        for (LayerCost row : s.layers()) {
+            ReferenceMobileNetV2.LayerCount want = expected.get(row.name());
+            if (want == null) {
+                assertEquals(0, row.params(), row.name() + " has no parameters");
+                assertEquals(0, row.macs(), row.name() + " has no multiply-accumulates");
+                continue;
+            }
+            assertEquals(want.output(), row.output(), row.name());
+            assertEquals(want.parameters(), row.params(), row.name());
+            assertEquals(want.parametersWithoutBatchNorm(), row.paramsWithoutBatchNorm(), row.name());
+            assertEquals(want.macs(), row.macs(), row.name());
+            counted++;
+        }
+        assertEquals(expected.size(), counted, "every layer of the reference walk has a row");
+        assertEquals(expected.values().stream().mapToLong(ReferenceMobileNetV2.LayerCount::macs).sum(), s.macs());
+        assertEquals(expected.values().stream().mapToLong(ReferenceMobileNetV2.LayerCount::parameters).sum(),
+                s.params());
+        if (width == 1.0 && resolution == 224 && classes == 1000) {
+            assertEquals(3_504_872, s.params(), "torchvision mobilenet_v2");
+        }
+        if (width == 1.0 && resolution == 224 && classes == 1001) {
+            assertEquals(300, s.macs() / 1_000_000, "TF-slim: 300M MACs");
+            assertEquals(3.47, Math.round(s.paramsWithoutBatchNorm() / 10_000.0) / 100.0, 1e-9, "TF-slim: 3.47M");
+        }
+    }
+
+    /** Howard et al. (2017), Table 8: MobileNetV1 1.0/224 has 569M mult-adds and 4.2M parameters. */
+    @Test
+    void mobileNetV1TotalsAreItsPapers() {
+        ModelSummary s = ModelSummary.of(MobileNetV1.create(MobileNetV1.builder().classes(1000).config()));
+        assertEquals(569, Math.round(s.macs() / 1e6));
+        assertEquals(4.2, Math.round(s.paramsWithoutBatchNorm() / 100_000.0) / 10.0, 1e-9);
     }
 
     /**

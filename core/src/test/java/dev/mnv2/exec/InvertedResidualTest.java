@@ -28,6 +28,9 @@ class InvertedResidualTest {
         "13, 11, 8, 6, 16, 2, 1, -1, BOTTLENECK, IDENTITY",
         "12, 12, 16, 1, 8, 1, 1, -1, BOTTLENECK, IDENTITY",
         "11, 11, 8, 3, 8, 1, 2, -1, BOTTLENECK, IDENTITY",
+        "9, 9, 16, 6, 16, 1, 2, -1, BOTTLENECK, IDENTITY",   // DeepLab's dilated blocks at output stride 16
+        "12, 10, 8, 6, 16, 1, 4, -1, BOTTLENECK, IDENTITY",  // and at output stride 8
+        "9, 9, 8, 6, 8, 1, 2, 2, BOTTLENECK, IDENTITY",
         "12, 12, 8, 6, 8, 1, 1, -1, EXPANSION, IDENTITY",
         "12, 12, 8, 1, 8, 1, 1, -1, EXPANSION, IDENTITY",
         "10, 10, 8, 6, 8, 1, 1, -1, NONE, RELU6",
@@ -47,7 +50,9 @@ class InvertedResidualTest {
                 true, seed + 1);
         Conv2d project = randomConv(hidden, out, 1, 1, 1, 1, Padding.valid(), projection, false, true, seed + 2);
         InvertedResidual block = new InvertedResidual("block", t, expand, depthwise, project, shortcut);
-        Tensor x = RandomData.tensor(2, new Shape(h, w, in), seed);
-        KernelsTest.assertEveryPathMatches(block, x, Reference.invertedResidual(block, x), 1e-4);
+        // Scaled so that the expansion's ReLU6 bound decides many values.
+        Tensor x = KernelsTest.scaled(RandomData.tensor(2, new Shape(h, w, in), seed), KernelsTest.INPUT_GAIN);
+        Tensor expected = Reference.invertedResidual(block, x);
+        KernelsTest.assertEveryPathMatches(block, x, expected, 1e-4 * KernelsTest.largest(expected));
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mnv2.image.ImageClassifier;
 import dev.mnv2.model.Activation;
 import dev.mnv2.model.BatchNorm;
 import dev.mnv2.model.Conv2d;
@@ -16,6 +17,7 @@ import dev.mnv2.model.Padding;
 import dev.mnv2.model.Shape;
 import dev.mnv2.reference.Reference;
 import dev.mnv2.testing.RandomData;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,10 +26,16 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Every kernel, run through the plan as a one-layer network, against the naive reference on random data:
  * vector and scalar kernels, both execution modes, one and several threads. The scalar kernels must also
- * equal the vector ones to the bit.
+ * equal the vector ones to the bit. Inputs are scaled so that ReLU6's bound matters.
  */
 class KernelsTest {
     private static final double TOLERANCE = 1e-4;
+
+    /**
+     * Inputs scaled by this much give pre-activations well beyond 6, so ReLU6's upper bound decides a good
+     * share of every ReLU6 case's outputs.
+     */
+    static final float INPUT_GAIN = 8;
 
     static Conv2d randomConv(int in, int out, int k, int stride, int dilation, int groups, Padding padding,
                              Activation activation, boolean bias, boolean batchNorm, long seed) {
@@ -96,9 +104,35 @@ class KernelsTest {
         Padding padding = pad < 0 ? Padding.same() : Padding.symmetric(pad);
         for (Activation activation : Activation.values()) {
             Conv2d conv = randomConv(in, out, k, stride, dilation, groups, padding, activation, true, true, h * 31L + k);
-            Tensor x = RandomData.tensor(2, new Shape(h, w, in), 7);
-            assertEveryPathMatches(conv, x, Reference.conv2d(conv, x), TOLERANCE);
+            Tensor x = scaled(RandomData.tensor(2, new Shape(h, w, in), 7), INPUT_GAIN);
+            Tensor expected = Reference.conv2d(conv, x);
+            if (activation == Activation.RELU6) {
+                assertClampsAtSixOften(expected, conv.toString());
+            }
+            assertEveryPathMatches(conv, x, expected, TOLERANCE * largest(expected));
         }
+    }
+
+    static Tensor scaled(Tensor x, float gain) {
+        float[] data = x.data().clone();
+        for (int i = 0; i < data.length; i++) data[i] *= gain;
+        return new Tensor(x.batch(), x.shape(), data);
+    }
+
+    static double largest(Tensor t) {
+        double max = 1;
+        for (float v : t.data()) max = Math.max(max, Math.abs(v));
+        return max;
+    }
+
+    /** At least 5 % of a ReLU6 output must sit on the bound, or the test could not tell 6 from another bound. */
+    static void assertClampsAtSixOften(Tensor relu6Output, String what) {
+        long atSix = 0;
+        for (float v : relu6Output.data()) {
+            if (v == 6f) atSix++;
+        }
+        assertTrue(atSix >= 0.05 * relu6Output.data().length,
+                what + ": only " + atSix + " of " + relu6Output.data().length + " outputs reach ReLU6's bound");
     }
 
     @Test
@@ -126,12 +160,27 @@ class KernelsTest {
         assertEveryPathMatches(dense, x, Reference.dense(dense, x), TOLERANCE);
     }
 
-    @Test
-    void softmaxMatchesReferenceAndSumsToOne() {
-        float[] logits = {1000f, 999f, -5f, 0f, 3.5f};
+    /**
+     * Logits far apart (an exp of their difference overflows float), with the largest first, in the middle,
+     * last, and tied: a softmax that does not subtract the true maximum gives infinities or NaN here.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {
+        "1000, 999, -5, 0, 3.5",
+        "-5, 0, 1000, 3.5, 999",
+        "-5, 0, 3.5, 999, 1000",
+        "-1000, -990, -1200, -995",
+        "7, -200, 7, 3",
+        "-3.4e38, 3.4e38, 0",
+        "42"})
+    void softmaxMatchesReferenceAndSumsToOne(String values) {
+        String[] parts = values.split(",");
+        float[] logits = new float[parts.length];
+        for (int i = 0; i < parts.length; i++) logits[i] = Float.parseFloat(parts[i].strip());
         float[] p = logits.clone();
-        Kernels.softmax(p, 0, p.length);
-        assertTrue(maxAbsDifference(Reference.softmax(logits), p) < 1e-6);
+        ImageClassifier.softmax(p);
+        assertTrue(maxAbsDifference(Reference.softmax(logits), p) < 1e-6,
+                Arrays.toString(p) + " vs " + Arrays.toString(Reference.softmax(logits)));
         double sum = 0;
         for (float v : p) sum += v;
         assertEquals(1.0, sum, 1e-6);

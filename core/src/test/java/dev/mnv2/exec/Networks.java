@@ -4,8 +4,9 @@ import dev.mnv2.model.ArchitectureRow;
 import dev.mnv2.model.Layer;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.Network;
+import dev.mnv2.model.Node;
 import dev.mnv2.model.Shape;
-import dev.mnv2.model.Stage;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Test networks made of arbitrary layers, so single layers and blocks run through the real plan. */
@@ -13,8 +14,12 @@ final class Networks {
     private Networks() {}
 
     static Network of(Shape input, Layer... layers) {
-        Stage stage = new Stage(new ArchitectureRow("test", 0, 0, 1, 1), List.of(layers));
-        return new Network(MobileNetV2.builder().config(), input, List.of(stage), List.of());
+        ArchitectureRow row = new ArchitectureRow("test", 0, 0, 1, 1);
+        List<Node> chain = new ArrayList<>();
+        for (Layer layer : layers) {
+            chain.add(new Node(layer, List.of(chain.isEmpty() ? Network.INPUT : chain.get(chain.size() - 1).name()), row));
+        }
+        return Network.sequential(MobileNetV2.builder().config(), input, chain, List.of());
     }
 
     /** Every way to run a network: both kernel sets, both modes, one and three threads. */

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Core must run on a JVM without {@code jdk.incubator.vector}: a child JVM started without the module runs
- * the scalar kernels, and its logits must be the vector kernels' to the bit.
+ * the scalar kernels, and its logits must be the vector kernels' to the bit in every mode, thread count and
+ * batch size.
  */
 class WithoutVectorModuleTest {
 
@@ -23,16 +24,26 @@ class WithoutVectorModuleTest {
         return MobileNetV2.builder().width(0.35).resolution(64).classes(16).seed(77).build();
     }
 
-    /** Logits of the test network on a fixed input, as the hex of their bits. */
+    /**
+     * Logits of the test network on fixed inputs, as the hex of their bits, for batch 1 and 3, both modes, one
+     * and two threads.
+     */
     static String logitBits() {
         Network network = network();
-        try (Predictor p = Predictor.builder(network).threads(2).build()) {
-            StringJoiner bits = new StringJoiner(" ", (p.vectorized() ? "vector" : "scalar") + ": ", "");
-            for (float v : p.forward(RandomData.tensor(2, network.input(), 9)).data()) {
-                bits.add(Integer.toHexString(Float.floatToRawIntBits(v)));
+        StringJoiner bits = new StringJoiner(" ", (Predictor.vectorAvailable() ? "vector" : "scalar") + ": ", "");
+        for (ExecutionMode mode : ExecutionMode.values()) {
+            for (int threads : new int[] {1, 2}) {
+                try (Predictor p = Predictor.builder(network).mode(mode).threads(threads).build()) {
+                    for (int batch : new int[] {1, 3}) {
+                        bits.add(mode + "/" + threads + "/" + batch + ":");
+                        for (float v : p.forward(RandomData.tensor(batch, network.input(), 9 + batch)).data()) {
+                            bits.add(Integer.toHexString(Float.floatToRawIntBits(v)));
+                        }
+                    }
+                }
             }
-            return bits.toString();
         }
+        return bits.toString();
     }
 
     /** Entry point of the child JVM. */

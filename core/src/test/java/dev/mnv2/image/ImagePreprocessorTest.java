@@ -104,6 +104,22 @@ class ImagePreprocessorTest {
         }
     }
 
+    /**
+     * Without options the crop is the reference evaluation's 87.5 %, cut as tf.image.central_crop cuts it:
+     * int((side − side · 0.875) / 2) from each end, so 400 × 300 keeps columns 25…374 and rows 18…281. At the
+     * crop's own size the resize is the identity, so every pixel must be the source's.
+     */
+    @Test
+    void defaultCropIsTheCentral87AndAHalfPercent() {
+        BufferedImage photo = image(400, 300, (x, y) -> ((x * 7) % 256 << 16) | ((y * 13) % 256 << 8) | ((x + y) % 256));
+        BufferedImage out = ImagePreprocessor.builder(264, 350).build().resized(photo);
+        for (int y = 0; y < 264; y++) {
+            for (int x = 0; x < 350; x++) {
+                assertEquals(photo.getRGB(x + 25, y + 18), out.getRGB(x, y), x + "," + y);
+            }
+        }
+    }
+
     @Test
     void tensorIsNhwcScaledByThePixelScaling() {
         BufferedImage black = image(10, 10, (x, y) -> 0);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mnv2.reference.ReferenceMobileNetV2;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -19,15 +20,25 @@ class MobileNetV2Test {
         return MobileNetV2.create(MobileNetV2.builder().width(width).resolution(resolution).classes(classes).config());
     }
 
+    /** The nodes each Table 2 row expanded into, in order. */
+    static List<List<Node>> stages(Network network) {
+        List<List<Node>> stages = new ArrayList<>();
+        ArchitectureRow current = null;
+        for (Node node : network.nodes()) {
+            if (node.row() != current) {
+                stages.add(new ArrayList<>());
+                current = node.row();
+            }
+            stages.get(stages.size() - 1).add(node);
+        }
+        return stages;
+    }
+
     /** Output shape of each Table 2 row, for one image. */
     private static List<Shape> stageOutputs(Network network) {
         List<Shape> shapes = new ArrayList<>();
-        Shape shape = network.input();
-        for (Stage stage : network.stages()) {
-            for (Layer layer : stage.layers()) {
-                shape = layer.outputShape(shape);
-            }
-            shapes.add(shape);
+        for (List<Node> stage : stages(network)) {
+            shapes.add(network.shape(stage.get(stage.size() - 1).name()));
         }
         return shapes;
     }
@@ -45,19 +56,45 @@ class MobileNetV2Test {
         }
     }
 
-    @Test
-    void stagesRepeatTheirBlocksNTimesWithStrideOnlyOnTheFirst() {
-        Network net = v2(1.0, 224, 1000);
-        for (Stage stage : net.stages()) {
-            if (!stage.row().operator().equals("bottleneck")) continue;
-            assertEquals(stage.row().n(), stage.layers().size());
-            for (int i = 0; i < stage.layers().size(); i++) {
-                InvertedResidual block = (InvertedResidual) stage.layers().get(i);
-                assertEquals(i == 0 ? stage.row().s() : 1, block.stride());
-                assertEquals(stage.row().t(), block.expansion());
-                assertEquals(i > 0, block.hasBottleneckResidual(), block.name());
-                assertEquals(Activation.IDENTITY, block.project().activation(), "linear bottleneck");
-                assertEquals(Activation.RELU6, block.depthwise().activation());
+    /**
+     * Every block, the stem and the last conv against the reference's own walk of Table 2 (its transcription,
+     * channel rounding, stride and shortcut rules), for widths whose rounding differs and every ablation.
+     */
+    @ParameterizedTest(name = "width {0}, t {1}, bottleneck {2}, shortcut {3}")
+    @CsvSource({
+        "1.0, 0, linear, bottleneck", "0.35, 0, linear, bottleneck", "0.75, 0, relu6, bottleneck",
+        "1.4, 0, linear, expansion", "0.5, 4, linear, none", "1.3, 2, relu6, expansion"})
+    void layersAreTheReferenceWalkOfTable2(double width, int expansion, String bottleneck, String shortcut) {
+        MobileNetV2Config config = MobileNetV2.builder().width(width).expansion(expansion).bottleneck(bottleneck)
+                .shortcut(shortcut).config();
+        ReferenceMobileNetV2.Architecture expected = ReferenceMobileNetV2.architecture(config);
+        Network net = MobileNetV2.create(config);
+        List<InvertedResidual> blocks = net.layers().stream().filter(l -> l instanceof InvertedResidual)
+                .map(l -> (InvertedResidual) l).toList();
+        assertEquals(expected.blocks().size(), blocks.size());
+        for (int i = 0; i < blocks.size(); i++) {
+            ReferenceMobileNetV2.Block want = expected.blocks().get(i);
+            InvertedResidual block = blocks.get(i);
+            String what = want.name() + " at width " + width;
+            assertEquals(want.name(), block.name(), what);
+            assertEquals(want.expansion(), block.expansion(), what);
+            assertEquals(want.in(), block.inChannels(), what);
+            assertEquals(want.hidden(), block.hiddenChannels(), what);
+            assertEquals(want.out(), block.outChannels(), what);
+            assertEquals(want.stride(), block.stride(), what);
+            assertEquals(want.bottleneckResidual(), block.hasBottleneckResidual(), what + " bottleneck residual");
+            assertEquals(want.expansionResidual(), block.hasExpansionResidual(), what + " expansion residual");
+            assertEquals(want.expand() == null, block.expand() == null, what);
+            assertEquals(want.projection(), block.project().activation(), what);
+            assertEquals(Activation.RELU6, block.depthwise().activation(), what);
+        }
+        Conv2d stem = (Conv2d) net.layers().get(0);
+        assertEquals(expected.stem().out(), stem.outChannels());
+        assertEquals(expected.stem().stride(), stem.stride());
+        assertEquals(expected.last().out(), ((Conv2d) stages(net).get(8).get(0).layer()).outChannels());
+        for (List<Node> stage : stages(net)) {
+            if (stage.get(0).row().operator().equals("bottleneck")) {
+                assertEquals(stage.get(0).row().n(), stage.size(), "a stage holds its row's n blocks");
             }
         }
     }
@@ -113,7 +150,7 @@ class MobileNetV2Test {
     }
 
     private static int lastConvChannels(double width) {
-        return ((Conv2d) v2(width, 224, 1000).stages().get(8).layers().get(0)).outChannels();
+        return ((Conv2d) stages(v2(width, 224, 1000)).get(8).get(0).layer()).outChannels();
     }
 
     @Test
@@ -177,5 +214,37 @@ class MobileNetV2Test {
         assertEquals(569, Math.round(v1.macs() / 1e6), "Howard et al. Table 8: 569M mult-adds");
         assertEquals(4.2, Math.round(v1.parametersWithoutBatchNorm() / 100_000.0) / 10.0, 1e-9);
         assertEquals(new Shape(1, 1, 1000), v1.outputShape());
+    }
+
+    /**
+     * DeepLab's output stride: once the input is downsampled by it, later strides become 1 and the
+     * depthwise convolutions after them dilate by the skipped factor (the stride-2 block itself keeps rate 1).
+     */
+    @ParameterizedTest(name = "output stride {0}")
+    @CsvSource({"32, 7, '1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1'",
+                "16, 14, '1,1,1,1,1,1,1,1,1,1,1,1,1,1,2,2,2'",
+                "8, 28, '1,1,1,1,1,1,1,2,2,2,2,2,2,2,4,4,4'"})
+    void outputStrideTurnsLaterStridesIntoDilation(int outputStride, int map, String dilations) {
+        Network net = MobileNetV2.create(MobileNetV2.builder().outputStride(outputStride).config());
+        assertEquals(new Shape(map, map, 320), net.shape("features.17"));
+        StringBuilder got = new StringBuilder();
+        for (int i = 1; i <= 17; i++) {
+            InvertedResidual block = (InvertedResidual) net.nodes().get(i).layer();
+            got.append(i > 1 ? "," : "").append(block.depthwise().dilation());
+        }
+        assertEquals(dilations, got.toString());
+        assertThrows(IllegalArgumentException.class, () -> MobileNetV2.builder().outputStride(4).config());
+    }
+
+    @Test
+    void deepLabHeadSitsOnTheBackboneWithoutThe1280Conv() {
+        Network net = DeepLabV3.create(DeepLabV3.builder().config());
+        assertEquals(new Shape(513, 513, 3), net.input());
+        assertEquals(new Shape(33, 33, 320), net.shape("features.17"));
+        assertFalse(net.tensorShapes().containsKey("features.18.0"), "no 1280-channel conv");
+        assertEquals(new Shape(33, 33, 512), net.shape("classifier.0.concat"));
+        assertEquals(new Shape(33, 33, 21), net.shape("classifier.1"));
+        assertEquals(new Shape(513, 513, 21), net.outputShape());
+        assertEquals(List.of(DeepLabV3.OUTPUT), net.outputs());
     }
 }

@@ -5,49 +5,63 @@ import dev.mnv2.model.Activation;
 import dev.mnv2.model.BatchNorm;
 import dev.mnv2.model.Conv2d;
 import dev.mnv2.model.Dense;
-import dev.mnv2.model.Dropout;
-import dev.mnv2.model.GlobalAveragePool;
 import dev.mnv2.model.InvertedResidual;
-import dev.mnv2.model.Layer;
-import dev.mnv2.model.Network;
+import dev.mnv2.model.Padding;
 import dev.mnv2.model.Shape;
+import dev.mnv2.model.Shortcut;
 
 /**
  * Naive reference operators, written for obviousness rather than speed: every index computed from the
  * definitions, batch norm applied as its own step (never folded), doubles for accumulation. Every fast
- * path in the project is tested against these.
+ * path in the project is tested against these; whole networks against {@link ReferenceMobileNetV2} and
+ * {@link ReferenceMobileNetV1}, which build on them.
+ *
+ * <p>The operators take their geometry as arguments and read weights by the documented layouts
+ * (convolutions HWIO {@code [kernel][kernel][in / groups][out]}, dense {@code [in][out]}), never through
+ * the model classes' helpers. The {@link Conv2d} / {@link InvertedResidual} overloads run one layer as a test
+ * built it, for the kernel and block tests.
  */
 public final class Reference {
     private Reference() {}
 
-    /** Padding before the first row for TF SAME, from its definition, or the explicit amount. */
-    static int padBefore(Conv2d conv, int in) {
-        if (!conv.padding().tensorflowSame()) {
-            return conv.padding().explicit();
+    /** Output length along one axis: ceil(in / stride) for TF SAME, the usual formula for explicit padding. */
+    public static int outSize(int in, int kernel, int stride, int dilation, Padding padding) {
+        if (padding.tensorflowSame()) {
+            return (int) Math.ceil(in / (double) stride);
         }
-        int out = (int) Math.ceil(in / (double) conv.stride());
-        int needed = (out - 1) * conv.stride() + (conv.kernel() - 1) * conv.dilation() + 1;
+        int p = padding.explicit();
+        return (in + 2 * p - (kernel - 1) * dilation - 1) / stride + 1;
+    }
+
+    /** Padding before the first row (column) for TF SAME, from its definition, or the explicit amount. */
+    static int padBefore(int in, int kernel, int stride, int dilation, Padding padding) {
+        if (!padding.tensorflowSame()) {
+            return padding.explicit();
+        }
+        int out = outSize(in, kernel, stride, dilation, padding);
+        int needed = (out - 1) * stride + (kernel - 1) * dilation + 1;
         return Math.max(needed - in, 0) / 2;
     }
 
-    static int outSize(Conv2d conv, int in) {
-        if (conv.padding().tensorflowSame()) {
-            return (int) Math.ceil(in / (double) conv.stride());
-        }
-        int p = conv.padding().explicit();
-        return (in + 2 * p - (conv.kernel() - 1) * conv.dilation() - 1) / conv.stride() + 1;
-    }
-
-    /** Convolution only (no bias, batch norm or activation). */
-    public static Tensor convolve(Conv2d conv, Tensor x) {
+    /**
+     * Convolution only (no bias, batch norm or activation) of {@code x} with HWIO weights {@code w}:
+     * tap (ky, kx), group-local input channel ci and output channel o at
+     * {@code ((ky * kernel + kx) * (inC / groups) + ci) * outC + o}; output channel o belongs to group
+     * {@code o / (outC / groups)}.
+     */
+    public static Tensor convolve(Tensor x, float[] w, int kernel, int stride, int dilation, int groups, int outC,
+                                  Padding padding) {
         Shape s = x.shape();
-        int outH = outSize(conv, s.height());
-        int outW = outSize(conv, s.width());
-        int padTop = padBefore(conv, s.height());
-        int padLeft = padBefore(conv, s.width());
-        int outC = conv.outChannels();
-        int inPerGroup = conv.inChannels() / conv.groups();
-        int outPerGroup = outC / conv.groups();
+        int inPerGroup = s.channels() / groups;
+        int outPerGroup = outC / groups;
+        if (w.length != kernel * kernel * inPerGroup * outC) {
+            throw new AssertionError(w.length + " weights for a " + kernel + "x" + kernel + "x" + inPerGroup + "x"
+                    + outC + " convolution");
+        }
+        int outH = outSize(s.height(), kernel, stride, dilation, padding);
+        int outW = outSize(s.width(), kernel, stride, dilation, padding);
+        int padTop = padBefore(s.height(), kernel, stride, dilation, padding);
+        int padLeft = padBefore(s.width(), kernel, stride, dilation, padding);
         Tensor y = Tensor.zeros(x.batch(), new Shape(outH, outW, outC));
         for (int n = 0; n < x.batch(); n++) {
             for (int oy = 0; oy < outH; oy++) {
@@ -55,16 +69,16 @@ public final class Reference {
                     for (int o = 0; o < outC; o++) {
                         int g = o / outPerGroup;
                         double sum = 0;
-                        for (int ky = 0; ky < conv.kernel(); ky++) {
-                            for (int kx = 0; kx < conv.kernel(); kx++) {
-                                int iy = oy * conv.stride() + ky * conv.dilation() - padTop;
-                                int ix = ox * conv.stride() + kx * conv.dilation() - padLeft;
+                        for (int ky = 0; ky < kernel; ky++) {
+                            for (int kx = 0; kx < kernel; kx++) {
+                                int iy = oy * stride + ky * dilation - padTop;
+                                int ix = ox * stride + kx * dilation - padLeft;
                                 if (iy < 0 || ix < 0 || iy >= s.height() || ix >= s.width()) {
                                     continue;
                                 }
                                 for (int ci = 0; ci < inPerGroup; ci++) {
-                                    double w = conv.weight()[conv.weightIndex(ky, kx, ci, o)];
-                                    sum += w * x.get(n, iy, ix, g * inPerGroup + ci);
+                                    double weight = w[((ky * kernel + kx) * inPerGroup + ci) * outC + o];
+                                    sum += weight * x.get(n, iy, ix, g * inPerGroup + ci);
                                 }
                             }
                         }
@@ -85,17 +99,24 @@ public final class Reference {
         return y;
     }
 
-    public static Tensor batchNorm(Tensor x, BatchNorm bn) {
+    /** gamma · (x − mean) / sqrt(variance + epsilon) + beta per channel. */
+    public static Tensor batchNorm(Tensor x, float[] gamma, float[] beta, float[] mean, float[] variance,
+                                   double epsilon) {
         Tensor y = copy(x);
         int c = x.shape().channels();
         for (int i = 0; i < y.data().length; i++) {
             int ch = i % c;
-            double normalised = (x.data()[i] - bn.mean()[ch]) / Math.sqrt(bn.variance()[ch] + (double) bn.epsilon());
-            y.data()[i] = (float) (bn.gamma()[ch] * normalised + bn.beta()[ch]);
+            double normalised = (x.data()[i] - mean[ch]) / Math.sqrt(variance[ch] + epsilon);
+            y.data()[i] = (float) (gamma[ch] * normalised + beta[ch]);
         }
         return y;
     }
 
+    public static Tensor batchNorm(Tensor x, BatchNorm bn, double epsilon) {
+        return batchNorm(x, bn.gamma(), bn.beta(), bn.mean(), bn.variance(), epsilon);
+    }
+
+    /** The activation by its definition: ReLU6 is min(max(x, 0), 6) (paper §3). */
     public static Tensor activate(Tensor x, Activation activation) {
         Tensor y = copy(x);
         for (int i = 0; i < y.data().length; i++) {
@@ -120,26 +141,34 @@ public final class Reference {
         return y;
     }
 
-    /** Convolution, bias, batch norm, activation: the layer as defined, nothing folded. */
+    /** Convolution, bias, batch norm, activation of one layer as a test built it, nothing folded. */
     public static Tensor conv2d(Conv2d conv, Tensor x) {
-        Tensor y = convolve(conv, x);
+        Tensor y = convolve(x, conv.weight(), conv.kernel(), conv.stride(), conv.dilation(), conv.groups(),
+                conv.outChannels(), conv.padding());
         if (conv.bias() != null) {
             y = addBias(y, conv.bias());
         }
         if (conv.batchNorm() != null) {
-            y = batchNorm(y, conv.batchNorm());
+            y = batchNorm(y, conv.batchNorm(), conv.batchNorm().epsilon());
         }
         return activate(y, conv.activation());
     }
 
+    /**
+     * One block as a test built it, with the paper's shortcut rule applied here: the bottleneck residual
+     * when the depthwise has stride 1 and input and output channels match, the expansion residual (Fig. 6b)
+     * at every stride-1 block.
+     */
     public static Tensor invertedResidual(InvertedResidual block, Tensor x) {
         Tensor expanded = block.expand() == null ? x : conv2d(block.expand(), x);
         Tensor depth = conv2d(block.depthwise(), expanded);
-        if (block.hasExpansionResidual()) {
+        boolean strideOne = block.depthwise().stride() == 1;
+        if (block.shortcut() == Shortcut.EXPANSION && strideOne) {
             depth = add(depth, expanded);
         }
         Tensor out = conv2d(block.project(), depth);
-        return block.hasBottleneckResidual() ? add(out, x) : out;
+        boolean sameChannels = x.shape().channels() == out.shape().channels();
+        return block.shortcut() == Shortcut.BOTTLENECK && strideOne && sameChannels ? add(out, x) : out;
     }
 
     public static Tensor globalAveragePool(Tensor x) {
@@ -159,18 +188,28 @@ public final class Reference {
         return y;
     }
 
-    public static Tensor dense(Dense dense, Tensor x) {
-        Tensor y = Tensor.zeros(x.batch(), new Shape(1, 1, dense.outFeatures()));
+    /** Fully connected layer with weights {@code [in][out]} on a 1×1×in (or any in-element) activation. */
+    public static Tensor dense(Tensor x, float[] weight, float[] bias, int out) {
+        int in = x.imageSize();
+        if (weight.length != in * out || bias.length != out) {
+            throw new AssertionError(weight.length + " weights and " + bias.length + " biases for " + in + " -> "
+                    + out + " features");
+        }
+        Tensor y = Tensor.zeros(x.batch(), new Shape(1, 1, out));
         for (int n = 0; n < x.batch(); n++) {
-            for (int o = 0; o < dense.outFeatures(); o++) {
-                double sum = dense.bias()[o];
-                for (int i = 0; i < dense.inFeatures(); i++) {
-                    sum += (double) dense.weight()[i * dense.outFeatures() + o] * x.data()[n * dense.inFeatures() + i];
+            for (int o = 0; o < out; o++) {
+                double sum = bias[o];
+                for (int i = 0; i < in; i++) {
+                    sum += (double) weight[i * out + o] * x.data()[n * in + i];
                 }
-                y.data()[n * dense.outFeatures() + o] = (float) sum;
+                y.data()[n * out + o] = (float) sum;
             }
         }
         return y;
+    }
+
+    public static Tensor dense(Dense dense, Tensor x) {
+        return dense(x, dense.weight(), dense.bias(), dense.outFeatures());
     }
 
     public static float[] softmax(float[] logits) {
@@ -189,24 +228,6 @@ public final class Reference {
             p[i] = (float) (e[i] / sum);
         }
         return p;
-    }
-
-    public static Tensor layer(Layer layer, Tensor x) {
-        if (layer instanceof Conv2d conv) return conv2d(conv, x);
-        if (layer instanceof InvertedResidual block) return invertedResidual(block, x);
-        if (layer instanceof GlobalAveragePool) return globalAveragePool(x);
-        if (layer instanceof Dropout) return x;
-        if (layer instanceof Dense dense) return dense(dense, x);
-        throw new IllegalArgumentException("no reference for " + layer);
-    }
-
-    /** The whole network, layer by layer: logits of shape batch × 1 × 1 × classes. */
-    public static Tensor forward(Network network, Tensor x) {
-        Tensor y = x;
-        for (Layer layer : network.layers()) {
-            y = layer(layer, y);
-        }
-        return y;
     }
 
     private static Tensor copy(Tensor x) {

@@ -3,6 +3,7 @@ package dev.mnv2.tflite;
 import dev.mnv2.image.PixelScaling;
 import dev.mnv2.model.Activation;
 import dev.mnv2.model.Conv2d;
+import dev.mnv2.model.DeepLabV3;
 import dev.mnv2.model.Dense;
 import dev.mnv2.model.InvertedResidual;
 import dev.mnv2.model.MobileNetV2;
@@ -14,13 +15,18 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.DoubleFunction;
 
 /**
- * Maps a TFLite graph onto {@link MobileNetV2#create}: follows the data flow from the input through stem,
- * inverted residual blocks (with their residual ADDs), last 1×1 conv, pooling, logits and softmax; infers
- * width, resolution, expansion, class count and bottleneck activation from the tensors; checks every
+ * Maps a TFLite graph onto {@link MobileNetV2#create} or {@link DeepLabV3#create}: follows the data flow
+ * from the input through stem and inverted residual blocks (with their residual ADDs), then either the
+ * classifier (last 1×1 conv, pooling, logits and softmax) or, where the feature map feeds both an
+ * AVERAGE_POOL_2D and a 1×1 conv, Mobile DeepLabv3's head (image pooling, CONCATENATION, projection, logits,
+ * RESIZE_BILINEAR, ARG_MAX); infers width, resolution, output stride (from the strides and dilations),
+ * expansion, class count, head channels and bottleneck activation from the tensors; checks every
  * convolution against the architecture; and fills the network's weights with the dequantised values.
- * QUANTIZE and DEQUANTIZE between activations are the identity in float execution.
+ * QUANTIZE and DEQUANTIZE between activations are the identity in float execution; softmax and argmax at
+ * the end are the tasks' (classification, segmentation), so the network ends in the logits.
  */
 final class MobileNetV2Importer {
     /**
@@ -28,14 +34,18 @@ final class MobileNetV2Importer {
      *
      * @param clampFromRange the activation is not stated but implied by the output's quantisation range
      */
-    private record ConvOp(TfliteGraph.Op op, int kernel, int stride, int in, int out, boolean depthwise,
-                          Activation activation, boolean clampFromRange, float[] weight, float[] bias,
-                          int inputTensor, int outputTensor) {
+    private record ConvOp(TfliteGraph.Op op, int kernel, int stride, int dilation, int in, int out,
+                          boolean depthwise, Activation activation, boolean clampFromRange, float[] weight,
+                          float[] bias, int inputTensor, int outputTensor) {
         String describe() {
-            return op.describe() + " " + kernel + "x" + kernel + "/" + stride + " " + in + "->" + out
-                    + (depthwise ? " depthwise" : "") + " " + activation;
+            return op.describe() + " " + kernel + "x" + kernel + "/" + stride + (dilation > 1 ? " dilation "
+                    + dilation : "") + " " + in + "->" + out + (depthwise ? " depthwise" : "") + " " + activation;
         }
     }
+
+    /** A RESIZE_BILINEAR to {@code height × width}. */
+    private record Resize(TfliteGraph.Op op, int height, int width, boolean alignCorners, boolean halfPixelCenters,
+                          int outputTensor) {}
 
     private record Block(ConvOp expand, ConvOp depthwise, ConvOp project, TfliteGraph.Op add) {}
 
@@ -93,6 +103,11 @@ final class MobileNetV2Importer {
         List<Block> blocks = new ArrayList<>();
         ConvOp last;
         while (true) {
+            List<TfliteGraph.Op> readers = consumers.get(current).stream().filter(op -> op.code() != Schema.ADD).toList();
+            if (!blocks.isEmpty() && readers.size() == 2
+                    && readers.stream().anyMatch(op -> op.code() == Schema.AVERAGE_POOL_2D)) {
+                return segmentation(s, scaling, stem, blocks, current, readers);
+            }
             TfliteGraph.Op next = mainConsumer(current, "the next inverted residual block");
             if (next.code() == Schema.CONV_2D && !startsBlock(next)) {
                 last = conv(next, current, false);
@@ -154,8 +169,24 @@ final class MobileNetV2Importer {
                 .expansion(expansion)
                 .bottleneck(bottleneck)
                 .shortcut(anyAdd ? Shortcut.BOTTLENECK : Shortcut.NONE)
-                .padding(Padding.same());
+                .padding(Padding.same())
+                .outputStride(outputStride(stem, blocks));
 
+        List<ConvOp> fileConvs = backboneConvs(stem, blocks);
+        fileConvs.add(last);
+        Network network = fitAndFill(fileConvs, blocks, alpha -> MobileNetV2.create(config(builder, alpha)));
+        Dense dense = network.classifier();
+        if (logits.in() != dense.inFeatures() || logits.out() != dense.outFeatures()) {
+            throw unsupported(logits.describe() + " does not map " + dense.inFeatures() + " pooled features to "
+                    + dense.outFeatures() + " classes");
+        }
+        // The 1x1 logits conv's weights are [in][out] in HWIO order already, which is Dense's layout.
+        System.arraycopy(logits.weight(), 0, dense.weight(), 0, logits.weight().length);
+        System.arraycopy(logits.bias(), 0, dense.bias(), 0, logits.bias().length);
+        return network;
+    }
+
+    private static List<ConvOp> backboneConvs(ConvOp stem, List<Block> blocks) {
         List<ConvOp> fileConvs = new ArrayList<>();
         fileConvs.add(stem);
         for (Block b : blocks) {
@@ -165,17 +196,40 @@ final class MobileNetV2Importer {
             fileConvs.add(b.depthwise());
             fileConvs.add(b.project());
         }
-        fileConvs.add(last);
+        return fileConvs;
+    }
 
+    /**
+     * The output stride the file's strides give: their product, which is 32 for Table 2 and less where a
+     * DeepLab backbone turned the last strides into dilations (the dilations are checked with the shapes).
+     */
+    private static int outputStride(ConvOp stem, List<Block> blocks) throws TfliteFormatException {
+        long product = stem.stride();
+        for (Block b : blocks) {
+            product *= b.depthwise().stride();
+        }
+        if (product != 8 && product != 16 && product != 32) {
+            throw unsupported("its strides multiply to " + product + "; MobileNetV2 has an output stride of 8, 16"
+                    + " or 32");
+        }
+        return (int) product;
+    }
+
+    /**
+     * The candidate network (from {@code architecture}, at the width the file's channels give) with the
+     * file's weights, after checking every convolution's shape and activation and every residual ADD.
+     */
+    private Network fitAndFill(List<ConvOp> fileConvs, List<Block> blocks, DoubleFunction<Network> architecture)
+            throws TfliteFormatException {
         // The width multiplier is not stored; it is the one whose rounded channel counts are the file's. The
         // last block (320 alpha) gives the standard widths exactly; other widths are bracketed by the ratios
         // (and rounding boundaries) of every conv's channels to its base count at width 1.
         long fileWeights = fileConvs.stream().mapToLong(c -> c.weight().length).sum();
         List<String> mismatches = new ArrayList<>();
         double primary = blocks.get(blocks.size() - 1).project().out() / 320.0;
-        Network network = fit(builder, fileConvs, List.of(primary), Long.MAX_VALUE, fileWeights, mismatches);
+        Network network = fit(architecture, fileConvs, List.of(primary), Long.MAX_VALUE, fileWeights, mismatches);
         if (network == null) {
-            List<Conv2d> baseConvs = MobileNetV2.create(config(builder, 1.0)).convolutions();
+            List<Conv2d> baseConvs = architecture.apply(1.0).convolutions();
             List<Double> ratios = new ArrayList<>();
             for (int i = 0; i < Math.min(baseConvs.size(), fileConvs.size()); i++) {
                 double unit = baseConvs.get(i).outChannels();
@@ -187,13 +241,13 @@ final class MobileNetV2Importer {
             ratios.forEach(r -> candidates.add(Math.round(r * 100) / 100.0)); // prefer the round width users name
             candidates.addAll(ratios);
             long baseWeights = baseConvs.stream().mapToLong(c -> c.weight().length).sum();
-            network = fit(builder, fileConvs, candidates, baseWeights, fileWeights, mismatches);
+            network = fit(architecture, fileConvs, candidates, baseWeights, fileWeights, mismatches);
         }
         if (network == null) {
             throw unsupported(mismatches.isEmpty() ? "no width multiplier gives its channel counts with "
                     + fileWeights + " convolution weights" : mismatches.get(0));
         }
-        double alpha = ((MobileNetV2Config) network.config()).width();
+        double alpha = network.config().width();
         List<Conv2d> convs = network.convolutions();
         String arch = String.format(Locale.ROOT, "MobileNetV2 width %s", alpha);
         for (int i = 0; i < convs.size(); i++) {
@@ -218,14 +272,6 @@ final class MobileNetV2Importer {
                         + (residual ? "lacks the residual ADD MobileNetV2 has there" : "has an unexpected residual ADD"));
             }
         }
-        Dense dense = network.classifier();
-        if (logits.in() != dense.inFeatures() || logits.out() != dense.outFeatures()) {
-            throw unsupported(logits.describe() + " does not map " + dense.inFeatures() + " pooled features to "
-                    + dense.outFeatures() + " classes");
-        }
-        // The 1x1 logits conv's weights are [in][out] in HWIO order already, which is Dense's layout.
-        System.arraycopy(logits.weight(), 0, dense.weight(), 0, logits.weight().length);
-        System.arraycopy(logits.bias(), 0, dense.bias(), 0, logits.bias().length);
         return network;
     }
 
@@ -235,9 +281,8 @@ final class MobileNetV2Importer {
      * than the file holds ({@code baseWeights} at width 1, when known) cannot fit, and trying it would let a
      * hostile file make us allocate far more than it holds.
      */
-    private static Network fit(MobileNetV2.Builder builder, List<ConvOp> fileConvs, List<Double> widths,
-                               long baseWeights, long fileWeights, List<String> mismatches)
-            throws TfliteFormatException {
+    private static Network fit(DoubleFunction<Network> architecture, List<ConvOp> fileConvs, List<Double> widths,
+                               long baseWeights, long fileWeights, List<String> mismatches) {
         for (double alpha : widths.stream().filter(a -> a > 0).distinct().toList()) {
             if (alpha > MAX_WIDTH) {
                 mismatches.add("its channel counts suggest width " + alpha + ", above the " + MAX_WIDTH
@@ -247,7 +292,13 @@ final class MobileNetV2Importer {
             if (baseWeights != Long.MAX_VALUE && baseWeights * alpha * alpha > 2.0 * fileWeights + 4096) {
                 continue;
             }
-            Network candidate = MobileNetV2.create(config(builder, alpha));
+            Network candidate;
+            try {
+                candidate = architecture.apply(alpha);
+            } catch (IllegalArgumentException e) {
+                mismatches.add("width " + alpha + " gives no valid network: " + e.getMessage());
+                continue;
+            }
             String mismatch = shapeMismatch(candidate.convolutions(), fileConvs, alpha);
             if (mismatch == null) {
                 return candidate.foldBatchNorm();
@@ -257,12 +308,8 @@ final class MobileNetV2Importer {
         return null;
     }
 
-    private static MobileNetV2Config config(MobileNetV2.Builder builder, double alpha) throws TfliteFormatException {
-        try {
-            return builder.width(alpha).config();
-        } catch (IllegalArgumentException e) {
-            throw unsupported("the file's shapes give no valid MobileNetV2: " + e.getMessage());
-        }
+    private static MobileNetV2Config config(MobileNetV2.Builder builder, double alpha) {
+        return builder.width(alpha).config();
     }
 
     /** Why the file's convolutions do not have the shapes of {@code expected}, or null when they do. */
@@ -271,8 +318,8 @@ final class MobileNetV2Importer {
         for (int i = 0; i < Math.min(expected.size(), actual.size()); i++) {
             Conv2d e = expected.get(i);
             ConvOp a = actual.get(i);
-            if (e.kernel() != a.kernel() || e.stride() != a.stride() || e.inChannels() != a.in()
-                    || e.outChannels() != a.out() || e.isDepthwise() != a.depthwise()) {
+            if (e.kernel() != a.kernel() || e.stride() != a.stride() || e.dilation() != a.dilation()
+                    || e.inChannels() != a.in() || e.outChannels() != a.out() || e.isDepthwise() != a.depthwise()) {
                 return a.describe() + " does not fit " + arch + ", whose " + e;
             }
         }
@@ -337,6 +384,151 @@ final class MobileNetV2Importer {
         return new Block(expand, depthwise, project, add);
     }
 
+    /**
+     * Mobile DeepLabv3's head on the feature map {@code features}, read by an AVERAGE_POOL_2D (image pooling)
+     * and a 1×1 CONV_2D: pooling over the whole map, 1×1 conv, RESIZE_BILINEAR back, CONCATENATION (pooling
+     * branch first), 1×1 projection, 1×1 logits, RESIZE_BILINEAR to the input size (after any resize that
+     * keeps the size), then an optional ARG_MAX over the classes.
+     */
+    private TfliteModel segmentation(int[] input, PixelScaling scaling, ConvOp stem, List<Block> blocks, int features,
+                                     List<TfliteGraph.Op> readers) throws TfliteFormatException {
+        TfliteGraph.Op poolOp = readers.stream().filter(op -> op.code() == Schema.AVERAGE_POOL_2D).findFirst()
+                .orElseThrow();
+        TfliteGraph.Op asppOp = readers.get(readers.get(0) == poolOp ? 1 : 0);
+        int[] map = shape4(features, poolOp);
+        checkOptions(poolOp, Schema.POOL_2D_OPTIONS);
+        Schema.Options po = poolOp.options();
+        int[] pooledShape = shape4(poolOp.outputs()[0], poolOp);
+        if (po == null || po.poolFilterH() != map[1] || po.poolFilterW() != map[2] || po.padding() != Schema.VALID
+                || po.poolActivation() != Schema.ACT_NONE || pooledShape[1] != 1 || pooledShape[2] != 1
+                || pooledShape[3] != map[3] || poolOp.inputs()[0] != features) {
+            throw unsupported(poolOp.describe() + " does not average the whole " + map[1] + "x" + map[2]
+                    + " feature map (image pooling)");
+        }
+        visit(poolOp);
+        int pooled = skipQuantization(poolOp.outputs()[0]);
+        ConvOp aspp = conv(asppOp, features, false);
+        ConvOp poolConv = conv(single(pooled, "the image pooling's 1x1 convolution"), pooled, false);
+        Resize poolUp = resize(single(skipQuantization(poolConv.outputTensor()), "the image pooling's resize"),
+                skipQuantization(poolConv.outputTensor()));
+        if (poolUp.height() != map[1] || poolUp.width() != map[2]) {
+            throw unsupported(poolUp.op().describe() + " resizes the pooled features to " + poolUp.height() + "x"
+                    + poolUp.width() + ", not to the " + map[1] + "x" + map[2] + " feature map");
+        }
+        int branch = skipQuantization(poolUp.outputTensor());
+        int direct = skipQuantization(aspp.outputTensor());
+        TfliteGraph.Op concat = single(branch, "the concatenation");
+        checkOptions(concat, Schema.CONCATENATION_OPTIONS);
+        if (concat.code() != Schema.CONCATENATION || concat.options() == null
+                || !Arrays.equals(concat.inputs(), new int[] {branch, direct}) || concat.outputs().length != 1
+                || (concat.options().concatAxis() != 3 && concat.options().concatAxis() != -1)
+                || concat.options().concatActivation() != Schema.ACT_NONE) {
+            throw unsupported(concat.describe() + " does not concatenate the image pooling and the 1x1 conv"
+                    + " branches along channels, in that order");
+        }
+        int[] catShape = shape4(concat.outputs()[0], concat);
+        if (catShape[1] != map[1] || catShape[2] != map[2] || catShape[3] != poolConv.out() + aspp.out()) {
+            throw new TfliteFormatException(concat.describe() + ": output " + Arrays.toString(catShape)
+                    + " is not its inputs side by side");
+        }
+        visit(concat);
+        int current = skipQuantization(concat.outputs()[0]);
+        ConvOp project = conv(single(current, "the projection"), current, false);
+        current = skipQuantization(project.outputTensor());
+        ConvOp logits = conv(single(current, "the logits"), current, false);
+        current = skipQuantization(logits.outputTensor());
+        for (ConvOp c : List.of(aspp, poolConv, project, logits)) {
+            if (c.kernel() != 1 || c.depthwise()) {
+                throw unsupported(c.describe() + " is not a 1x1 convolution of the segmentation head");
+            }
+        }
+        Resize upsample = null;
+        while (current != graph.outputs[0] && single(current, "the upsampling").code() == Schema.RESIZE_BILINEAR) {
+            Resize r = resize(single(current, "the upsampling"), current);
+            int[] from = shape4(current, r.op());
+            boolean keepsSize = r.height() == from[1] && r.width() == from[2];
+            if (!keepsSize) {
+                if (upsample != null) {
+                    throw unsupported(r.op().describe() + " resizes the logits a second time");
+                }
+                upsample = r;
+            } else if (r.alignCorners() != poolUp.alignCorners() && r.halfPixelCenters()) {
+                throw unsupported(r.op().describe() + " keeps the size but shifts the pixels (half-pixel centres)");
+            }
+            current = skipQuantization(r.outputTensor());
+        }
+        if (upsample == null || upsample.height() != input[1] || upsample.width() != input[2]) {
+            throw unsupported("the logits are not resized to the " + input[1] + "x" + input[2] + " input");
+        }
+        for (Resize r : List.of(poolUp, upsample)) {
+            if (r.alignCorners() == r.halfPixelCenters()) {
+                throw unsupported(r.op().describe() + " resizes with align_corners " + r.alignCorners()
+                        + " and half_pixel_centers " + r.halfPixelCenters() + "; the head uses one of the two");
+            }
+        }
+        if (poolUp.alignCorners() != upsample.alignCorners()) {
+            throw unsupported(upsample.op().describe() + " and " + poolUp.op().describe()
+                    + " resize with different corner conventions");
+        }
+        if (current != graph.outputs[0]) {
+            TfliteGraph.Op argmax = single(current, "the argmax over the classes");
+            if (argmax.code() != Schema.ARG_MAX || argmax.inputs().length != 2 || argmax.outputs().length != 1) {
+                throw unsupported(argmax.describe() + " does not fit Mobile DeepLabv3: expected ARG_MAX after the"
+                        + " upsampled logits");
+            }
+            int[] axis = intConstant(argmax.inputs()[1], argmax);
+            if (axis.length != 1 || (axis[0] != 3 && axis[0] != -1)) {
+                throw unsupported(argmax.describe() + " is over axis " + Arrays.toString(axis) + ", not the classes");
+            }
+            visit(argmax);
+            current = argmax.outputs()[0];
+        }
+        if (current != graph.outputs[0]) {
+            throw unsupported("the segmentation ends in tensor #" + current + " but the graph output is tensor #"
+                    + graph.outputs[0]);
+        }
+        for (TfliteGraph.Op op : graph.ops) {
+            if (!visited[op.index()]) {
+                throw unsupported(op.describe() + " is not part of Mobile DeepLabv3");
+            }
+        }
+        int outputStride = outputStride(stem, blocks);
+        DeepLabV3.Builder builder = DeepLabV3.builder().resolution(input[1], input[2]).classes(logits.out())
+                .outputStride(outputStride).headChannels(aspp.out()).alignCorners(poolUp.alignCorners())
+                .padding(Padding.same());
+        if (poolConv.out() != aspp.out() || project.out() != aspp.out()) {
+            throw unsupported(poolConv.describe() + " and " + project.describe() + " do not have the "
+                    + aspp.out() + " channels of " + aspp.describe());
+        }
+        List<ConvOp> fileConvs = backboneConvs(stem, blocks);
+        fileConvs.addAll(List.of(aspp, poolConv, project, logits));
+        Network network = fitAndFill(fileConvs, blocks, alpha -> DeepLabV3.create(builder.width(alpha).config()));
+        return new TfliteModel(network, scaling, weightTypes.stream().distinct().reduce((a, b) -> a + "+" + b)
+                .orElse("float32"));
+    }
+
+    /** A RESIZE_BILINEAR of {@code input} to the constant size its second input gives. */
+    private Resize resize(TfliteGraph.Op op, int input) throws TfliteFormatException {
+        if (op.code() != Schema.RESIZE_BILINEAR || op.inputs().length != 2 || op.inputs()[0] != input
+                || op.outputs().length != 1) {
+            throw unsupported(op.describe() + " does not fit Mobile DeepLabv3: expected RESIZE_BILINEAR of tensor #"
+                    + input);
+        }
+        checkOptions(op, Schema.RESIZE_BILINEAR_OPTIONS);
+        int[] size = intConstant(op.inputs()[1], op);
+        int[] in = shape4(input, op);
+        int[] out = shape4(op.outputs()[0], op);
+        if (size.length != 2 || size[0] != out[1] || size[1] != out[2] || out[3] != in[3]) {
+            throw new TfliteFormatException(op.describe() + ": output " + Arrays.toString(out)
+                    + " is not its input resized to " + Arrays.toString(size));
+        }
+        Schema.Options o = op.options();
+        boolean align = o != null && o.resizeAlignCorners();
+        boolean half = o != null && o.resizeHalfPixelCenters();
+        visit(op);
+        return new Resize(op, size[0], size[1], align, half, op.outputs()[0]);
+    }
+
     /** A CONV_2D or DEPTHWISE_CONV_2D reading {@code input}; {@code padded} when a PAD op came before it. */
     private ConvOp conv(TfliteGraph.Op op, int input, boolean padded) throws TfliteFormatException {
         boolean depthwise = op.code() == Schema.DEPTHWISE_CONV_2D;
@@ -362,8 +554,9 @@ final class MobileNetV2Importer {
             throw unsupported(op.describe() + " has strides " + strideH + "x" + strideW
                     + "; MobileNetV2 uses equal strides of 1 or 2");
         }
-        if (dilationW != 1 || dilationH != 1) {
-            throw unsupported(op.describe() + " is dilated; MobileNetV2 classifiers are not");
+        if (dilationW != dilationH || dilationW < 1 || dilationW > 16) {
+            throw unsupported(op.describe() + " has dilations " + dilationH + "x" + dilationW
+                    + "; MobileNetV2 uses equal dilations (1 except past a DeepLab output stride)");
         }
         TfliteGraph.TensorInfo weights = tensor(in[1]);
         int[] w = weights.shape();
@@ -399,8 +592,9 @@ final class MobileNetV2Importer {
             throw unsupported(op.describe() + " has VALID padding; MobileNetV2 uses SAME");
         }
         // SAME: ceil(in / stride); after an explicit PAD the conv is VALID on the padded input.
-        int outH = padded ? (x[1] - kernel) / strideW + 1 : (x[1] + strideW - 1) / strideW;
-        int outW = padded ? (x[2] - kernel) / strideW + 1 : (x[2] + strideW - 1) / strideW;
+        int effective = (kernel - 1) * dilationW + 1;
+        int outH = padded ? (x[1] - effective) / strideW + 1 : (x[1] + strideW - 1) / strideW;
+        int outW = padded ? (x[2] - effective) / strideW + 1 : (x[2] + strideW - 1) / strideW;
         int output = op.outputs()[0];
         int[] y = shape4(output, op);
         if (y[1] != outH || y[2] != outW || y[3] != channelsOut) {
@@ -434,8 +628,8 @@ final class MobileNetV2Importer {
             activation = clampOfQuantizedOutput(tensor(output));
             fromRange = activation != Activation.IDENTITY;
         }
-        return new ConvOp(op, kernel, strideW, channelsIn, channelsOut, depthwise, activation, fromRange, weight,
-                bias, input, output);
+        return new ConvOp(op, kernel, strideW, dilationW, channelsIn, channelsOut, depthwise, activation, fromRange,
+                weight, bias, input, output);
     }
 
     /** FULLY_CONNECTED logits (weights [out][in]) as the equivalent 1x1 convolution. */
@@ -467,7 +661,7 @@ final class MobileNetV2Importer {
                     + " outputs");
         }
         visit(op);
-        return new ConvOp(op, 1, 1, w[1], w[0], false, activation(op, activationCode), false,
+        return new ConvOp(op, 1, 1, 1, w[1], w[0], false, activation(op, activationCode), false,
                 ohwiToHwio(raw, w[0], 1, w[1]), bias, input, op.outputs()[0]);
     }
 
@@ -560,8 +754,8 @@ final class MobileNetV2Importer {
             throws TfliteFormatException {
         int h = padded[1] - pads[2] - pads[3];
         int w = padded[2] - pads[4] - pads[5];
-        Padding.Axis rows = Padding.same().resolve(h, conv.kernel(), conv.stride(), 1);
-        Padding.Axis cols = Padding.same().resolve(w, conv.kernel(), conv.stride(), 1);
+        Padding.Axis rows = Padding.same().resolve(h, conv.kernel(), conv.stride(), conv.dilation());
+        Padding.Axis cols = Padding.same().resolve(w, conv.kernel(), conv.stride(), conv.dilation());
         if (rows.before() != pads[2] || rows.after() != pads[3] || cols.before() != pads[4] || cols.after() != pads[5]) {
             throw unsupported(op.describe() + " is padded " + Arrays.toString(pads)
                     + ", which differs from the SAME padding MobileNetV2 uses");

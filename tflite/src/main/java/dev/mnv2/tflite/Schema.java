@@ -52,13 +52,13 @@ final class Schema {
     /** BuiltinOperator codes used by MobileNetV2 classifiers. */
     static final int ADD = 0, AVERAGE_POOL_2D = 1, CONV_2D = 3, DEPTHWISE_CONV_2D = 4, DEQUANTIZE = 6,
             FULLY_CONNECTED = 9, RELU = 19, RELU6 = 21, RESHAPE = 22, SOFTMAX = 25, PAD = 34, MEAN = 40, SQUEEZE = 43,
-            QUANTIZE = 114, CUSTOM = 32;
+            QUANTIZE = 114, CUSTOM = 32, CONCATENATION = 2, RESIZE_BILINEAR = 23, ARG_MAX = 56;
 
     static String operatorName(int code) {
         return switch (code) {
             case ADD -> "ADD";
             case AVERAGE_POOL_2D -> "AVERAGE_POOL_2D";
-            case 2 -> "CONCATENATION";
+            case CONCATENATION -> "CONCATENATION";
             case CONV_2D -> "CONV_2D";
             case DEPTHWISE_CONV_2D -> "DEPTHWISE_CONV_2D";
             case DEQUANTIZE -> "DEQUANTIZE";
@@ -69,7 +69,8 @@ final class Schema {
             case RELU -> "RELU";
             case RELU6 -> "RELU6";
             case RESHAPE -> "RESHAPE";
-            case 23 -> "RESIZE_BILINEAR";
+            case RESIZE_BILINEAR -> "RESIZE_BILINEAR";
+            case ARG_MAX -> "ARG_MAX";
             case SOFTMAX -> "SOFTMAX";
             case CUSTOM -> "CUSTOM";
             case PAD -> "PAD";
@@ -85,7 +86,8 @@ final class Schema {
     /** BuiltinOptions union types. */
     static final int CONV_2D_OPTIONS = 1, DEPTHWISE_CONV_2D_OPTIONS = 2, POOL_2D_OPTIONS = 5,
             FULLY_CONNECTED_OPTIONS = 8, SOFTMAX_OPTIONS = 9, ADD_OPTIONS = 11, RESHAPE_OPTIONS = 17,
-            REDUCER_OPTIONS = 27, SQUEEZE_OPTIONS = 30;
+            REDUCER_OPTIONS = 27, SQUEEZE_OPTIONS = 30, CONCATENATION_OPTIONS = 10, RESIZE_BILINEAR_OPTIONS = 15,
+            ARG_MAX_OPTIONS = 40;
 
     /** Padding. */
     static final int SAME = 0, VALID = 1;
@@ -277,6 +279,24 @@ final class Schema {
 
         float softmaxBeta() throws TfliteFormatException {
             return float32(0, 0f);
+        }
+
+        /** ConcatenationOptions: axis, then fused_activation_function. */
+        int concatAxis() throws TfliteFormatException {
+            return int32(0, 0);
+        }
+
+        int concatActivation() throws TfliteFormatException {
+            return int8(1, ACT_NONE);
+        }
+
+        /** ResizeBilinearOptions: fields 0 and 1 (new_height, new_width) are deprecated. */
+        boolean resizeAlignCorners() throws TfliteFormatException {
+            return uint8(2, 0) != 0;
+        }
+
+        boolean resizeHalfPixelCenters() throws TfliteFormatException {
+            return uint8(3, 0) != 0;
         }
     }
 

@@ -10,6 +10,8 @@ import dev.mnv2.exec.Tensor;
 import dev.mnv2.image.PixelScaling;
 import dev.mnv2.model.Activation;
 import dev.mnv2.model.Conv2d;
+import dev.mnv2.model.DeepLabV3;
+import dev.mnv2.model.DeepLabV3Config;
 import dev.mnv2.model.MobileNetV1;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.MobileNetV2Config;
@@ -25,6 +27,7 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Models written by {@link TfliteWriter} from seeded random networks import back to the same network. */
@@ -231,6 +234,27 @@ class SyntheticModelTest {
 
         assertTrue(e.getMessage().contains("operator #"), e.getMessage());
         assertTrue(e.getMessage().startsWith("not a MobileNetV2 classifier"), e.getMessage());
+    }
+
+    /** Mobile DeepLabv3 of any width, output stride and corner convention is read from the file alone. */
+    @ParameterizedTest(name = "width {0}, {1}x{1}, output stride {2}, align corners {3}")
+    @CsvSource({"0.5, 65, 16, true", "1.0, 49, 16, true", "0.5, 41, 8, false", "0.75, 33, 32, true"})
+    void deepLabOfAnyWidthImportsToIdenticalLogits(double width, int resolution, int outputStride, boolean align)
+            throws Exception {
+        Network original = DeepLabV3.builder().width(width).resolution(resolution).outputStride(outputStride)
+                .alignCorners(align).classes(6).headChannels(32).seed(resolution).build().foldBatchNorm();
+
+        TfliteModel model = TfliteModels.load(TfliteWriter.write(original));
+
+        DeepLabV3Config config = (DeepLabV3Config) model.network().config();
+        assertEquals(width, config.width(), 1e-12);
+        assertEquals(resolution, config.inputHeight());
+        assertEquals(outputStride, config.backbone().outputStride());
+        assertEquals(align, config.alignCorners());
+        assertEquals(6, config.classes());
+        assertEquals(32, config.headChannels());
+        assertEquals(original.parametersWithoutBatchNorm(), model.network().parametersWithoutBatchNorm());
+        assertSameLogits(original, model.network(), 1);
     }
 
     static void assertSameLogits(Network expected, Network actual, int batch) {

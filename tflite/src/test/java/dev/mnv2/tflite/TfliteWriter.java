@@ -2,13 +2,18 @@ package dev.mnv2.tflite;
 
 import com.google.flatbuffers.FlatBufferBuilder;
 import dev.mnv2.model.Activation;
+import dev.mnv2.model.AveragePool;
+import dev.mnv2.model.Concat;
 import dev.mnv2.model.Conv2d;
+import dev.mnv2.model.DeepLabV3;
 import dev.mnv2.model.Dense;
 import dev.mnv2.model.GlobalAveragePool;
 import dev.mnv2.model.InvertedResidual;
 import dev.mnv2.model.Layer;
 import dev.mnv2.model.Network;
+import dev.mnv2.model.Node;
 import dev.mnv2.model.Padding;
+import dev.mnv2.model.ResizeBilinear;
 import dev.mnv2.model.Shape;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -17,7 +22,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
@@ -26,6 +33,8 @@ import java.util.zip.ZipOutputStream;
  * resolution and class count. {@link Graph#TF1} lays it out as the TF1 converter does (SAME convolutions
  * with fused activations, ADD, AVERAGE_POOL_2D, 1x1 logits conv, RESHAPE, SOFTMAX); {@link Graph#KERAS} as
  * Keras does (explicit PAD before VALID stride-2 depthwise convolutions, MEAN, FULLY_CONNECTED, SOFTMAX).
+ * A {@link DeepLabV3} network is written as the published segmentation model is: dilated depthwise
+ * convolutions, AVERAGE_POOL_2D, CONCATENATION, RESIZE_BILINEAR and a final ARG_MAX.
  * Weights are stored as float32, as float16 behind DEQUANTIZE ops, or as per-channel symmetric int8.
  */
 final class TfliteWriter {
@@ -85,8 +94,30 @@ final class TfliteWriter {
         int input = graph == Graph.TF1_QUANTIZED ? quantizedActivation("input", shape, 1f / 128, 128)
                 : activation("input", shape);
         int current = input;
-        for (Layer layer : network.layers()) {
-            if (layer instanceof Conv2d conv) {
+        Map<String, Integer> tensorOf = new HashMap<>();
+        tensorOf.put(Network.INPUT, input);
+        for (Node node : network.nodes()) {
+            Layer layer = node.layer();
+            current = tensorOf.get(node.inputs().get(0));
+            shape = network.shape(node.inputs().get(0));
+            Shape outShape = network.shape(node.name());
+            if (layer instanceof AveragePool pool) {
+                int out = activation(pool.name(), outShape);
+                operator(Schema.AVERAGE_POOL_2D, new int[] {current}, out, Schema.POOL_2D_OPTIONS,
+                        poolOptions(pool.kernelHeight(), pool.kernelWidth()));
+                current = out;
+            } else if (layer instanceof Concat) {
+                int[] ins = node.inputs().stream().mapToInt(tensorOf::get).toArray();
+                int out = activation(layer.name(), outShape);
+                operator(Schema.CONCATENATION, ins, out, Schema.CONCATENATION_OPTIONS, concatOptions());
+                current = out;
+            } else if (layer instanceof ResizeBilinear r) {
+                int size = constant(r.name() + "/size", Schema.INT32, new int[] {2}, ints(r.height(), r.width()));
+                int out = activation(r.name(), outShape);
+                operator(Schema.RESIZE_BILINEAR, new int[] {current, size}, out, Schema.RESIZE_BILINEAR_OPTIONS,
+                        resizeOptions(r.alignCorners(), r.halfPixelCenters()));
+                current = out;
+            } else if (layer instanceof Conv2d conv) {
                 current = conv(conv, current, shape);
                 shape = conv.outputShape(shape);
             } else if (layer instanceof InvertedResidual block) {
@@ -124,6 +155,14 @@ final class TfliteWriter {
             } else if (layer instanceof Dense dense) {
                 current = logits(dense, current);
             }
+            tensorOf.put(node.name(), current);
+        }
+        if (network.outputs().equals(List.of(DeepLabV3.OUTPUT))) {
+            Shape logits = network.outputShape();
+            int axis = constant("argmax/axis", Schema.INT32, new int[] {}, ints(3));
+            int classes = tensor("argmax", Schema.INT64, new int[] {1, logits.height(), logits.width()}, 0);
+            operator(Schema.ARG_MAX, new int[] {current, axis}, classes, Schema.ARG_MAX_OPTIONS, argMaxOptions());
+            return finish(input, classes);
         }
         int classes = network.classes();
         int flat = current;
@@ -233,7 +272,7 @@ final class TfliteWriter {
                 padding = Schema.VALID;
             }
             operator(Schema.DEPTHWISE_CONV_2D, new int[] {input, weights, biasTensor}, out,
-                    Schema.DEPTHWISE_CONV_2D_OPTIONS, depthwiseOptions(conv.stride(), act, padding));
+                    Schema.DEPTHWISE_CONV_2D_OPTIONS, depthwiseOptions(conv.stride(), conv.dilation(), act, padding));
         } else {
             operator(Schema.CONV_2D, new int[] {input, weights, biasTensor}, out, Schema.CONV_2D_OPTIONS,
                     convOptions(conv.stride(), act));
@@ -284,13 +323,34 @@ final class TfliteWriter {
         return fb.endTable();
     }
 
-    private int depthwiseOptions(int stride, int activation, int padding) {
-        fb.startTable(5);
+    private int depthwiseOptions(int stride, int dilation, int activation, int padding) {
+        fb.startTable(7);
         fb.addByte(0, (byte) padding, Schema.SAME);
         fb.addInt(1, stride, 0);
         fb.addInt(2, stride, 0);
         fb.addInt(3, 1, 0);
         fb.addByte(4, (byte) activation, 0);
+        fb.addInt(5, dilation, 1);
+        fb.addInt(6, dilation, 1);
+        return fb.endTable();
+    }
+
+    private int concatOptions() {
+        fb.startTable(2);
+        fb.addInt(0, 3, 0);
+        return fb.endTable();
+    }
+
+    private int resizeOptions(boolean alignCorners, boolean halfPixelCenters) {
+        fb.startTable(4);
+        fb.addBoolean(2, alignCorners, false);
+        fb.addBoolean(3, halfPixelCenters, false);
+        return fb.endTable();
+    }
+
+    private int argMaxOptions() {
+        fb.startTable(1);
+        fb.addByte(0, (byte) Schema.INT64, 0);
         return fb.endTable();
     }
 
