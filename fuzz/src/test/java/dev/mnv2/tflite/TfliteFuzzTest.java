@@ -3,6 +3,7 @@ package dev.mnv2.tflite;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.mnv2.fuzz.ReaderContract;
 import dev.mnv2.fuzz.SeedNetworks;
+import dev.mnv2.model.DeepLabV3;
 import dev.mnv2.model.Network;
 import java.util.List;
 import java.util.stream.Stream;
@@ -26,7 +27,10 @@ class TfliteFuzzTest {
             new ReaderContract("tflite", 16L << 20, 64,
                     List.of(TfliteFormatException.class), TfliteModels.UNCHECKED);
 
-    /** Small models in every layout and weight type TfliteWriter writes, one with embedded labels. */
+    /**
+     * Small models in every layout and weight type TfliteWriter writes, one with embedded labels, a Mobile
+     * DeepLabv3 segmentation model and a cyclic graph.
+     */
     private static final List<byte[]> SEEDS = seedModels();
 
     static {
@@ -45,6 +49,8 @@ class TfliteFuzzTest {
                 TfliteWriter.write(network, TfliteWriter.Graph.KERAS, TfliteWriter.Weights.INT8),
                 TfliteWriter.write(network, TfliteWriter.Graph.UNFUSED, TfliteWriter.Weights.FLOAT16),
                 TfliteWriter.write(network, TfliteWriter.Graph.TF1_QUANTIZED, TfliteWriter.Weights.UINT8),
+                TfliteWriter.write(DeepLabV3.builder().width(0.1).resolution(33).outputStride(16).classes(3)
+                        .headChannels(8).seed(5).build().foldBatchNorm()),
                 TfliteWriter.cyclic(2));
     }
 
