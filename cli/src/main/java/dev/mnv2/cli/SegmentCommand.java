@@ -6,6 +6,8 @@ import dev.mnv2.image.Images;
 import dev.mnv2.image.SegmentationMap;
 import dev.mnv2.image.SegmentationOverlay;
 import dev.mnv2.interop.AtomicFiles;
+import dev.mnv2.load.LoadedModel;
+import dev.mnv2.load.Models;
 import dev.mnv2.util.Json;
 import dev.mnv2.zoo.ModelStore;
 import java.awt.image.BufferedImage;
@@ -76,13 +78,13 @@ final class SegmentCommand implements Callable<Integer> {
         }
         createFolder(maskOut);
         createFolder(overlayOut);
-        ModelFiles.Loaded loaded = ModelFiles.load(model);
-        ModelTask.SEGMENTATION.require(spec.commandLine(), model, loaded.network());
+        LoadedModel loaded = Models.load(model);
+        ModelTask.SEGMENTATION.require(spec.commandLine(), model, loaded);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<Object> results = new ArrayList<>();
         int failures = 0;
-        try (ImageSegmenter segmenter = ImageSegmenter.create(loaded.network(), loaded.scaling())) {
+        try (ImageSegmenter segmenter = ImageSegmenter.create(loaded)) {
             for (Path image : files) {
                 try {
                     BufferedImage photo = Images.read(image);

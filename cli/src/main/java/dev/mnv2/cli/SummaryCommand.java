@@ -3,6 +3,7 @@ package dev.mnv2.cli;
 import dev.mnv2.analysis.LayerCost;
 import dev.mnv2.analysis.ModelSummary;
 import dev.mnv2.analysis.Table3Row;
+import dev.mnv2.load.Models;
 import dev.mnv2.model.Activation;
 import dev.mnv2.model.DeepLabV3;
 import dev.mnv2.model.DeepLabV3Config;
@@ -153,7 +154,7 @@ final class SummaryCommand implements Callable<Integer> {
         if (!given.isEmpty()) {
             throw usage("--model describes its own architecture; drop " + String.join(", ", given));
         }
-        return ModelFiles.load(model).network();
+        return Models.load(model).network();
     }
 
     private NetworkConfig config() {

@@ -2,10 +2,14 @@ package dev.mnv2.image;
 
 import dev.mnv2.exec.Predictor;
 import dev.mnv2.exec.Tensor;
+import dev.mnv2.load.LoadedModel;
+import dev.mnv2.load.Models;
+import dev.mnv2.load.Task;
 import dev.mnv2.model.Network;
 import dev.mnv2.model.ResizeBilinear;
 import dev.mnv2.model.Shape;
 import java.awt.image.BufferedImage;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -24,7 +28,7 @@ import java.util.stream.IntStream;
  * photo is larger than the input. A photo exactly the input's size maps one to one.
  *
  * <pre>{@code
- * try (ImageSegmenter segmenter = ImageSegmenter.create(network, scaling)) {
+ * try (ImageSegmenter segmenter = ImageSegmenter.pretrained("deeplabv3_mnv2_pascal_quant")) {
  *     SegmentationMap map = segmenter.segment(Path.of("bird.bmp"));   // the photo's width and height
  * }
  * }</pre>
@@ -46,6 +50,31 @@ public final class ImageSegmenter implements AutoCloseable {
         }
         this.labels = labelsOf(network);
         this.predictor = Predictor.create(network);
+    }
+
+    /**
+     * A segmenter of the model {@code nameOrPath} names: a known model name such as
+     * {@code deeplabv3_mnv2_pascal_quant} (found in $MNV2_MODELS or the cache, else downloaded and checked) or
+     * a model file, loaded by {@link Models#load(String)}. Its format's module must be on the classpath.
+     *
+     * @throws IOException when the model cannot be found or read (the message says why)
+     * @throws IllegalArgumentException when it is a classification model
+     */
+    public static ImageSegmenter pretrained(String nameOrPath) throws IOException {
+        return create(Models.load(nameOrPath));
+    }
+
+    /**
+     * A segmenter of a loaded model, feeding it pixels scaled as its input spec says.
+     *
+     * @throws IllegalArgumentException when the model's task is not segmentation
+     */
+    public static ImageSegmenter create(LoadedModel model) {
+        if (model.task() != Task.SEGMENTATION) {
+            throw new IllegalArgumentException("not a segmentation model: " + model.network().config().architecture()
+                    + " is a " + model.task().metadataName() + " model (use ImageClassifier)");
+        }
+        return create(model.network(), model.input().scaling());
     }
 
     /** A segmenter feeding {@code network} pixels scaled by {@code scaling}. */

@@ -170,6 +170,10 @@ class ModelStoreTest {
         ModelNotFoundException missing = assertThrows(ModelNotFoundException.class,
                 () -> store.resolve(dir.resolve("absent.tflite").toString()));
         assertTrue(missing.getMessage().startsWith("model file not found"), missing.getMessage());
+        for (String fileName : new String[] {"weights.bin", "model.pt", "net.ONNX"}) {
+            ModelNotFoundException absent = assertThrows(ModelNotFoundException.class, () -> store.resolve(fileName));
+            assertTrue(absent.getMessage().equals("model file not found: " + fileName), absent.getMessage());
+        }
         ModelNotFoundException unknown = assertThrows(ModelNotFoundException.class,
                 () -> store.resolve("mobilenet_v2_0.5_160"));
         assertTrue(unknown.getMessage().contains("unknown model 'mobilenet_v2_0.5_160'"), unknown.getMessage());

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.mnv2.fuzz.ReaderContract;
 import dev.mnv2.fuzz.SeedNetworks;
-import dev.mnv2.model.Network;
+import dev.mnv2.load.LoadedModel;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -48,7 +48,7 @@ class SafetensorsFuzzTest {
         CONTRACT.check(input, SafetensorsFuzzTest::readCheckpoint);
     }
 
-    private static Network readCheckpoint(byte[] input) throws SafetensorsFormatException {
+    private static LoadedModel readCheckpoint(byte[] input) throws SafetensorsFormatException {
         return Checkpoint.fromContents(Safetensors.parse(ByteBuffer.wrap(input)));
     }
 

@@ -2,20 +2,26 @@ package dev.mnv2.onnx;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.mnv2.interop.ArchitectureInference;
 import dev.mnv2.interop.FormatBoundary;
 import dev.mnv2.interop.TorchLayout;
+import dev.mnv2.load.ArchitectureFit;
+import dev.mnv2.load.LoadedModel;
+import dev.mnv2.load.ModelMetadata;
+import dev.mnv2.load.WeightLayout;
 import dev.mnv2.model.Activation;
 import dev.mnv2.model.BatchNorm;
+import dev.mnv2.model.BlockSpec;
 import dev.mnv2.model.Conv2d;
+import dev.mnv2.model.ConvSpec;
 import dev.mnv2.model.Dense;
+import dev.mnv2.model.DenseSpec;
 import dev.mnv2.model.Dropout;
 import dev.mnv2.model.GlobalAveragePool;
-import dev.mnv2.model.InvertedResidual;
-import dev.mnv2.model.Layer;
+import dev.mnv2.model.LayerSpec;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.MobileNetV2Config;
 import dev.mnv2.model.Network;
+import dev.mnv2.model.NetworkSpec;
 import dev.mnv2.model.Padding;
 import dev.mnv2.model.Shape;
 import dev.mnv2.model.Shortcut;
@@ -28,7 +34,6 @@ import dev.mnv2.onnx.proto.OnnxProto.StringStringEntryProto;
 import dev.mnv2.onnx.proto.OnnxProto.TensorProto;
 import dev.mnv2.onnx.proto.OnnxProto.TensorShapeProto;
 import dev.mnv2.onnx.proto.OnnxProto.ValueInfoProto;
-import dev.mnv2.util.Json;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -55,7 +60,8 @@ import java.util.Set;
  * shapes, classes from the classifier, resolution from the input shape (224 when symbolic), padding SAME
  * when any pads are asymmetric and symmetric otherwise, batch-norm epsilon from the nodes (1e-5 if folded).
  * Every node is checked against the network built from it, in order and by data flow; anything else is an
- * {@link OnnxFormatException} naming the node.
+ * {@link OnnxFormatException} naming the node. The input spec (pixel scaling, labels) comes from mnv2's
+ * metadata ({@link ModelMetadata}) when present, else from the layout's convention.
  */
 public final class OnnxImporter {
     private static final int DEFAULT_RESOLUTION = 224;
@@ -83,7 +89,8 @@ public final class OnnxImporter {
 
     private OnnxImporter() {}
 
-    public static Network read(Path file) throws IOException {
+    /** Reads the model in {@code file}; a file that does not fit is an {@link OnnxFormatException} naming it. */
+    public static LoadedModel read(Path file) throws IOException {
         if (Files.size(file) > Integer.MAX_VALUE) {
             throw new OnnxFormatException(file + ": ONNX files over 2 GiB (external data) are not supported");
         }
@@ -94,7 +101,8 @@ public final class OnnxImporter {
         }
     }
 
-    public static Network fromBytes(byte[] bytes) throws OnnxFormatException {
+    /** Reads a model from the bytes of an ONNX file. */
+    public static LoadedModel fromBytes(byte[] bytes) throws OnnxFormatException {
         ModelProto model;
         try {
             model = guarded(() -> ModelProto.parseFrom(bytes));
@@ -104,8 +112,9 @@ public final class OnnxImporter {
         return fromModel(model);
     }
 
-    public static Network fromModel(ModelProto model) throws OnnxFormatException {
-        return guarded(() -> new Reader(model).network());
+    /** Reads a model from a parsed ONNX protobuf. */
+    public static LoadedModel fromModel(ModelProto model) throws OnnxFormatException {
+        return guarded(() -> new Reader(model).model());
     }
 
     /** Runs {@code step} behind the {@link FormatBoundary}: a runtime exception becomes an OnnxFormatException. */
@@ -185,7 +194,7 @@ public final class OnnxImporter {
             throw new OnnxFormatException("model imports no default-domain opset");
         }
 
-        Network network() throws OnnxFormatException {
+        LoadedModel model() throws OnnxFormatException {
             for (TensorProto t : graph.getInitializerList()) {
                 constants.put(t.getName(), t);
                 defined.add(t.getName());
@@ -196,8 +205,12 @@ public final class OnnxImporter {
                 collect(node);
             }
             MobileNetV2Config config = config();
-            Network created = MobileNetV2.create(config);
-            return new Walk(config).run(created);
+            Network network = new Walk(config).run(config.spec());
+            try {
+                return ModelMetadata.read(network, metadata);
+            } catch (IllegalArgumentException e) {
+                throw new OnnxFormatException(e.getMessage());
+            }
         }
 
         private void findInput() throws OnnxFormatException {
@@ -495,8 +508,6 @@ public final class OnnxImporter {
                 throw new OnnxFormatException(describe(dense.node) + " has weight shape " + Arrays.toString(w));
             }
             long classes = dense.outIn ? w[0] : w[1];
-            long lastChannels = dense.outIn ? w[1] : w[0];
-            long stem = convs.get(0).out();
             long expanded = convs.get(3).out();
             String architecture = metadata.get("architecture");
             if (architecture != null) {
@@ -509,20 +520,13 @@ public final class OnnxImporter {
                 } catch (IllegalArgumentException e) {
                     throw new OnnxFormatException("bad configuration in metadata: " + e.getMessage());
                 }
-                String problem = ArchitectureInference.resolutionProblem(config);
-                if (problem != null) {
-                    throw new OnnxFormatException("bad configuration in metadata: " + problem);
-                }
-                problem = ArchitectureInference.sizeMismatch(config, stem, expanded, lastChannels, classes);
-                if (problem == null) {
-                    problem = ArchitectureInference.sizeProblem(config, storedValues());
-                }
+                String problem = ArchitectureFit.problem(config, storedValues(), this::shapeMismatch);
                 if (problem != null) {
                     throw new OnnxFormatException("metadata does not match the graph: " + problem);
                 }
                 return config;
             }
-            if (stem > Integer.MAX_VALUE || lastChannels > Integer.MAX_VALUE || classes > Integer.MAX_VALUE) {
+            if (classes > Integer.MAX_VALUE) {
                 throw new OnnxFormatException("layer sizes too large for a MobileNetV2");
             }
             int[] resolution = resolution();
@@ -539,9 +543,10 @@ public final class OnnxImporter {
             }
             int t = (int) (expanded / expandIn);
             base.expansion(t == MobileNetV2.TABLE_2.get(2).t() ? 0 : t);
+            int[] channels = convs.stream().mapToLong(ConvOp::out).mapToInt(c -> (int) Math.min(c, Integer.MAX_VALUE))
+                    .toArray();
             try {
-                return ArchitectureInference.width(base, (int) stem, (int) lastChannels, storedValues(),
-                        this::shapeMismatch);
+                return ArchitectureFit.width(alpha -> base.width(alpha).config(), channels, storedValues(), this::shapeMismatch);
             } catch (IllegalArgumentException e) {
                 throw new OnnxFormatException(e.getMessage());
             }
@@ -556,8 +561,8 @@ public final class OnnxImporter {
             return values;
         }
 
-        private String shapeMismatch(Network network) {
-            List<Conv2d> expected = network.convolutions();
+        private String shapeMismatch(NetworkSpec spec) {
+            List<ConvSpec> expected = spec.convolutions();
             for (int i = 0; i < Math.min(expected.size(), convs.size()); i++) {
                 long[] want = TorchLayout.convWeightShape(expected.get(i));
                 if (!Arrays.equals(want, convs.get(i).weightShape)) {
@@ -573,7 +578,7 @@ public final class OnnxImporter {
         private int[] resolution() throws OnnxFormatException {
             long height = dimension(2);
             long width = dimension(3);
-            String problem = ArchitectureInference.resolutionProblem(
+            String problem = ArchitectureFit.resolutionProblem(
                     inputDims[2] > 0 && inputDims[3] > 0 ? "input '" + input + "' of" : "metadata resolution", height, width);
             if (problem != null) {
                 throw new OnnxFormatException(problem);
@@ -639,27 +644,28 @@ public final class OnnxImporter {
             private int next;
             private String current;
             private final Map<String, Conv2d> loaded = new HashMap<>();
+            private Dense classifier;
 
             Walk(MobileNetV2Config config) {
                 this.config = config;
             }
 
-            Network run(Network created) throws OnnxFormatException {
+            Network run(NetworkSpec spec) throws OnnxFormatException {
                 if ((inputDims[2] > 0 && inputDims[2] != config.inputHeight())
                         || (inputDims[3] > 0 && inputDims[3] != config.inputWidth())) {
                     throw new OnnxFormatException("input is " + inputDims[2] + "x" + inputDims[3] + " but metadata says "
                             + config.inputHeight() + "x" + config.inputWidth());
                 }
                 current = input;
-                Shape shape = created.input();
-                for (Layer layer : created.layers()) {
-                    if (layer instanceof Conv2d conv) {
+                Shape shape = spec.input();
+                for (LayerSpec layer : spec.layers()) {
+                    if (layer instanceof ConvSpec conv) {
                         current = conv(conv, current, shape);
-                    } else if (layer instanceof InvertedResidual block) {
+                    } else if (layer instanceof BlockSpec block) {
                         block(block, shape);
                     } else if (layer instanceof GlobalAveragePool pool) {
                         pool(pool);
-                    } else if (layer instanceof Dense dense) {
+                    } else if (layer instanceof DenseSpec dense) {
                         dense(dense);
                     } else if (!(layer instanceof Dropout)) {
                         throw new IllegalStateException("unexpected layer " + layer.name());
@@ -677,24 +683,17 @@ public final class OnnxImporter {
                 if (graph.getOutputCount() != 1 || !resolve(graph.getOutput(0).getName()).equals(current)) {
                     throw new OnnxFormatException("graph output is not the classifier's output '" + current + "'");
                 }
-                Network network = created.mapConvolutions(c -> loaded.get(c.name()));
-                return withLabels(network);
-            }
-
-            private Network withLabels(Network network) throws OnnxFormatException {
-                String text = metadata.get("labels");
-                if (text == null) {
-                    return network;
-                }
-                try {
-                    if (Json.parse(text) instanceof List<?> list && list.stream().allMatch(String.class::isInstance)) {
-                        List<String> labels = list.stream().map(String.class::cast).toList();
-                        return labels.isEmpty() ? network : network.withLabels(labels);
+                return spec.create(new NetworkSpec.Parameters<RuntimeException>() {
+                    @Override
+                    public Conv2d conv(ConvSpec conv) {
+                        return loaded.get(conv.name());
                     }
-                } catch (IllegalArgumentException e) {
-                    throw new OnnxFormatException("metadata labels do not fit the model: " + e.getMessage());
-                }
-                throw new OnnxFormatException("metadata labels are not a JSON array of strings");
+
+                    @Override
+                    public Dense dense(DenseSpec dense) {
+                        return classifier;
+                    }
+                });
             }
 
             private Object take(String expected) throws OnnxFormatException {
@@ -710,7 +709,7 @@ public final class OnnxImporter {
                 }
             }
 
-            private String conv(Conv2d expected, String in, Shape inShape) throws OnnxFormatException {
+            private String conv(ConvSpec expected, String in, Shape inShape) throws OnnxFormatException {
                 Object op = take("convolution " + expected.name());
                 if (!(op instanceof ConvOp c)) {
                     throw new OnnxFormatException(describe(node(op)) + " found where MobileNetV2 has convolution "
@@ -736,10 +735,6 @@ public final class OnnxImporter {
                     throw new OnnxFormatException(where + " is followed by " + c.activation + ", expected "
                             + expected.activation());
                 }
-                Conv2d filled = Conv2d.zeros(expected.name(), expected.inChannels(), expected.outChannels(),
-                        expected.kernel(), expected.stride(), expected.dilation(), expected.groups(), expected.padding(),
-                        expected.activation(), false);
-                TorchLayout.convWeightFromOihw(floats(c.weight, c.node), filled);
                 long[] channels = {expected.outChannels()};
                 float[] bias = c.bias == null ? null : vector(c.bias, c.node, channels);
                 BatchNorm bn = null;
@@ -749,13 +744,11 @@ public final class OnnxImporter {
                             vector(constant(n, 3), n, channels), vector(constant(n, 4), n, channels),
                             batchNormEpsilon(n));
                 }
-                loaded.put(expected.name(), new Conv2d(expected.name(), expected.inChannels(), expected.outChannels(),
-                        expected.kernel(), expected.stride(), expected.dilation(), expected.groups(), expected.padding(),
-                        expected.activation(), filled.weight(), bias, bn));
+                loaded.put(expected.name(), WeightLayout.OIHW.conv(expected, floats(c.weight, c.node), bias, bn));
                 return c.output;
             }
 
-            private void block(InvertedResidual block, Shape in) throws OnnxFormatException {
+            private void block(BlockSpec block, Shape in) throws OnnxFormatException {
                 String blockInput = current;
                 String expanded = block.expand() == null ? blockInput : conv(block.expand(), blockInput, in);
                 Shape expandedShape = block.expandedShape(in);
@@ -799,7 +792,7 @@ public final class OnnxImporter {
                 }
             }
 
-            private void dense(Dense expected) throws OnnxFormatException {
+            private void dense(DenseSpec expected) throws OnnxFormatException {
                 Object op = take("the classifier");
                 if (!(op instanceof DenseOp d)) {
                     throw new OnnxFormatException(describe(node(op)) + " found where MobileNetV2 has its classifier");
@@ -817,18 +810,14 @@ public final class OnnxImporter {
                     throw new OnnxFormatException(describe(d.node) + " weight " + Arrays.toString(dims(d.weight, d.node))
                             + " does not fit " + in + " -> " + out);
                 }
-                if (d.outIn) {
-                    TorchLayout.denseWeightFromOutIn(w, expected);
-                } else {
-                    System.arraycopy(w, 0, expected.weight(), 0, w.length);
-                }
                 float[] b = floats(d.bias, d.node);
                 long[] biasDims = dims(d.bias, d.node);
                 if (b.length != out || !(biasDims.length == 1 || (biasDims.length == 2 && biasDims[0] == 1))) {
                     throw new OnnxFormatException(describe(d.node) + " bias " + Arrays.toString(biasDims) + " does not fit "
                             + out + " classes");
                 }
-                System.arraycopy(b, 0, expected.bias(), 0, b.length);
+                // Gemm with transB and PyTorch's Linear store [out][in] (OIHW of a 1x1 kernel); MatMul [in][out].
+                classifier = (d.outIn ? WeightLayout.OIHW : WeightLayout.HWIO).dense(expected, w, b);
                 current = d.output;
             }
         }
