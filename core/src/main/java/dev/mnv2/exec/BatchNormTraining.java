@@ -28,6 +28,7 @@ final class BatchNormTraining {
     /** The current batch's gradients of γ and β ({@link #parameterGradients}), to be added to the parameters'. */
     final float[] gammaGradient;
     final float[] betaGradient;
+    /** Per-channel sums in double; after {@link #parameterGradients}, the means {@link #inputGradient} needs. */
     private final double[] sums;
     private final double[] products;
 
@@ -118,6 +119,13 @@ final class BatchNormTraining {
                             int part, int parts) {
         int c0 = Plan.Step.split(channels, part, parts);
         int c1 = Plan.Step.split(channels, part + 1, parts);
+        // Locals, so the compiler keeps the arrays in registers through the loop.
+        double[] sums = this.sums;
+        double[] products = this.products;
+        float[] scale = this.scale;
+        float[] shift = this.shift;
+        float[] mean = this.mean;
+        float[] inverseStd = this.inverseStd;
         Arrays.fill(sums, c0, c1, 0);
         Arrays.fill(products, c0, c1, 0);
         for (int p = 0; p < pixels; p++) {
@@ -126,16 +134,16 @@ final class BatchNormTraining {
             for (int c = c0; c < c1; c++) {
                 float v = x[src + c];
                 float a = Math.fma(v, scale[c], shift[c]);
-                if (a > lo && a < hi) {
-                    double g = dy[grad + c];
-                    sums[c] += g;
-                    products[c] += g * ((v - (double) mean[c]) * inverseStd[c]);
-                }
+                double g = ScalarKernels.masked(dy[grad + c], ScalarKernels.inside(a, lo, hi));
+                sums[c] += g;
+                products[c] += g * ((v - (double) mean[c]) * inverseStd[c]);
             }
         }
         for (int c = c0; c < c1; c++) {
             gammaGradient[c] = (float) products[c];
             betaGradient[c] = (float) sums[c];
+            sums[c] /= pixels;
+            products[c] /= pixels;
         }
     }
 
@@ -148,6 +156,12 @@ final class BatchNormTraining {
                        float[] dx, int dxOff, int part, int parts) {
         int p0 = Plan.Step.split(pixels, part, parts);
         int p1 = Plan.Step.split(pixels, part + 1, parts);
+        double[] meanGradient = sums;
+        double[] meanProduct = products;
+        float[] scale = this.scale;
+        float[] shift = this.shift;
+        float[] mean = this.mean;
+        float[] inverseStd = this.inverseStd;
         for (int p = p0; p < p1; p++) {
             int src = xOff + p * channels;
             int grad = dyOff + p * channels;
@@ -155,9 +169,9 @@ final class BatchNormTraining {
             for (int c = 0; c < channels; c++) {
                 float v = x[src + c];
                 float a = Math.fma(v, scale[c], shift[c]);
-                double g = a > lo && a < hi ? dy[grad + c] : 0;
+                double g = ScalarKernels.masked(dy[grad + c], ScalarKernels.inside(a, lo, hi));
                 double normalised = (v - (double) mean[c]) * inverseStd[c];
-                float d = (float) (scale[c] * (g - sums[c] / pixels - normalised * (products[c] / pixels)));
+                float d = (float) (scale[c] * (g - meanGradient[c] - normalised * meanProduct[c]));
                 dx[dst + c] = accumulate ? dx[dst + c] + d : d;
             }
         }

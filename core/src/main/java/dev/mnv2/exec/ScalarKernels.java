@@ -124,18 +124,10 @@ final class ScalarKernels implements Kernels {
     public void depthwiseInputGradientRow(float[] dy, int[] rowOff, int outW, int channels, int kernel, int stride,
                                           int dilation, int padLeft, float[] w, boolean accumulate,
                                           float[] dx, int dxOff, int inW) {
-        depthwiseInputGradientChannels(dy, rowOff, outW, channels, kernel, stride, dilation, padLeft, w,
-                accumulate, dx, dxOff, inW, 0, channels);
-    }
-
-    /** {@link #depthwiseInputGradientRow} for channels {@code [c0, c1)} only. */
-    static void depthwiseInputGradientChannels(float[] dy, int[] rowOff, int outW, int channels, int kernel,
-                                               int stride, int dilation, int padLeft, float[] w,
-                                               boolean accumulate, float[] dx, int dxOff, int inW, int c0, int c1) {
         for (int ix = 0; ix < inW; ix++) {
             int dst = dxOff + ix * channels;
             if (!accumulate) {
-                Arrays.fill(dx, dst + c0, dst + c1, 0f);
+                Arrays.fill(dx, dst, dst + channels, 0f);
             }
             for (int ky = 0; ky < kernel; ky++) {
                 if (rowOff[ky] < 0) continue;
@@ -144,7 +136,7 @@ final class ScalarKernels implements Kernels {
                     if (ox < 0) continue;
                     int src = rowOff[ky] + ox * channels;
                     int tap = (ky * kernel + kx) * channels;
-                    for (int c = c0; c < c1; c++) {
+                    for (int c = 0; c < channels; c++) {
                         dx[dst + c] = Math.fma(dy[src + c], w[tap + c], dx[dst + c]);
                     }
                 }
@@ -570,9 +562,29 @@ final class ScalarKernels implements Kernels {
     static void clampGradient(float[] y, int yOff, float lo, float hi, float[] dy, int dyOff, float[] dx, int dxOff,
                               int n) {
         for (int i = 0; i < n; i++) {
-            float v = y[yOff + i];
-            dx[dxOff + i] = v > lo && v < hi ? dy[dyOff + i] : 0f;
+            dx[dxOff + i] = masked(dy[dyOff + i], inside(y[yOff + i], lo, hi));
         }
+    }
+
+    /**
+     * All ones where {@code lo < a < hi}, else 0 (a NaN passes by its sign bit): the clamp's backward as a bit
+     * mask. A comparison would be a branch, and on ReLU6 data its mispredictions cost three times the rest of
+     * a batch-norm backward.
+     */
+    static int inside(float a, float lo, float hi) {
+        // For finite floats a − lo > 0 exactly when a > lo (gradual underflow keeps a tiny difference nonzero).
+        return positive(a - lo) & positive(hi - a);
+    }
+
+    /** All ones where the sign bit of {@code z} is clear and {@code z} is not +0, else 0. */
+    private static int positive(float z) {
+        int bits = Float.floatToRawIntBits(z);
+        return (-bits & ~bits) >> 31;
+    }
+
+    /** {@code value} where {@code mask} is all ones, +0 where it is 0. */
+    static float masked(float value, int mask) {
+        return Float.intBitsToFloat(Float.floatToRawIntBits(value) & mask);
     }
 
     /**

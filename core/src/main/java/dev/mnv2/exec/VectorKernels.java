@@ -1,5 +1,6 @@
 package dev.mnv2.exec;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -398,26 +399,31 @@ final class VectorKernels implements Kernels {
     public void depthwiseInputGradientRow(float[] dy, int[] rowOff, int outW, int channels, int kernel, int stride,
                                           int dilation, int padLeft, float[] w, boolean accumulate,
                                           float[] dx, int dxOff, int inW) {
-        int c = 0;
-        for (; c + L <= channels; c += L) {
-            for (int ix = 0; ix < inW; ix++) {
-                int dst = dxOff + ix * channels + c;
-                FloatVector acc = accumulate ? FloatVector.fromArray(S, dx, dst) : FloatVector.zero(S);
-                for (int ky = 0; ky < kernel; ky++) {
-                    if (rowOff[ky] < 0) continue;
-                    for (int kx = 0; kx < kernel; kx++) {
-                        int ox = ScalarKernels.outputColumn(ix, kx, stride, dilation, padLeft, outW);
-                        if (ox < 0) continue;
-                        FloatVector g = FloatVector.fromArray(S, dy, rowOff[ky] + ox * channels + c);
-                        acc = g.fma(FloatVector.fromArray(S, w, (ky * kernel + kx) * channels + c), acc);
+        int vectorEnd = channels - channels % L;
+        // Taps outer, channels inner, summed in dx itself: which taps reach a pixel is found once per tap, and
+        // no vector stays live across that search (a vector live across a call would be boxed).
+        for (int ix = 0; ix < inW; ix++) {
+            int dst = dxOff + ix * channels;
+            if (!accumulate) {
+                Arrays.fill(dx, dst, dst + channels, 0f);
+            }
+            for (int ky = 0; ky < kernel; ky++) {
+                if (rowOff[ky] < 0) continue;
+                for (int kx = 0; kx < kernel; kx++) {
+                    int ox = ScalarKernels.outputColumn(ix, kx, stride, dilation, padLeft, outW);
+                    if (ox < 0) continue;
+                    int src = rowOff[ky] + ox * channels;
+                    int tap = (ky * kernel + kx) * channels;
+                    int c = 0;
+                    for (; c < vectorEnd; c += L) {
+                        FloatVector.fromArray(S, dy, src + c).fma(FloatVector.fromArray(S, w, tap + c),
+                                FloatVector.fromArray(S, dx, dst + c)).intoArray(dx, dst + c);
+                    }
+                    for (; c < channels; c++) {
+                        dx[dst + c] = Math.fma(dy[src + c], w[tap + c], dx[dst + c]);
                     }
                 }
-                acc.intoArray(dx, dst);
             }
-        }
-        if (c < channels) {
-            ScalarKernels.depthwiseInputGradientChannels(dy, rowOff, outW, channels, kernel, stride, dilation, padLeft,
-                    w, accumulate, dx, dxOff, inW, c, channels);
         }
     }
 
