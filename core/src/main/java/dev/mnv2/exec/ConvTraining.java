@@ -16,10 +16,14 @@ import java.util.Arrays;
  * one (the stem) multiplies a patch matrix, {@code dW = patchesᵀ·dY}, and scatters {@code dY·Wᵀ} back through
  * the patches (col2im); grouped ones run per pixel on both kernel sets.
  *
+ * <p>The spec's batch norm and activation are not applied here: a training graph runs {@link BatchNormTraining}
+ * after the convolution, and {@link #forward} takes the clamp bounds of a convolution without batch norm.
+ *
  * <p>Buffers: activations and gradients are caller arrays at offsets, {@code images} images back to back;
  * weights are HWIO ({@code [kernel][kernel][in / groups][out]}, dense {@code [in][out]}). Packed copies are
  * made once here and refilled by {@link #setWeights}; each thread needs its own {@link #workspace()}; no call
- * allocates. Input gradients overwrite their destination, or add to it when {@code accumulate} (a tensor read
+ * allocates. An instance holds those copies and the bias gradient's sums, so one layer's calls run one at a
+ * time (each call's parts in parallel). Input gradients overwrite their destination, or add to it when {@code accumulate} (a tensor read
  * by two layers); weight and bias gradients always add (zero them once per step).
  *
  * <p>Threads: every method runs part {@code part} of {@code parts} (any count; parts may be empty) and the

@@ -1,9 +1,10 @@
 package dev.mnv2.exec;
 
 /**
- * The arithmetic of every operator the plan runs, in one place each. Activations are NHWC float arrays
- * addressed by offsets; weights are batch-norm-folded. Two implementations: {@link ScalarKernels} and, when
- * the JVM was started with {@code --add-modules jdk.incubator.vector}, {@code VectorKernels}.
+ * The arithmetic of every operator the plan runs, and of its backward pass beside it, in one place each.
+ * Activations are NHWC float arrays addressed by offsets; the plan's weights are batch-norm-folded, training's
+ * ({@link ConvTraining}) are not. Two implementations: {@link ScalarKernels} and, when the JVM was started
+ * with {@code --add-modules jdk.incubator.vector}, {@code VectorKernels}.
  *
  * <p>Both compute every output value by the same sequence of operations: start from the bias, add the
  * products in the same order with fused multiply-add ({@link Math#fma} in the scalar path, lane-wise

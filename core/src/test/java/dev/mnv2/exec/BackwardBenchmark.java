@@ -14,7 +14,7 @@ import java.util.SplittableRandom;
  * the vector and the scalar kernels on 1 and 2 threads. Prints the median of the timed calls and GFLOP/s.
  *
  * <pre>
- * mvn -q -pl core -am test-compile -Dsurefire.failIfNoSpecifiedTests=false
+ * mvn -q -pl core -am test-compile
  * java --add-modules jdk.incubator.vector -cp core/target/classes:core/target/test-classes \
  *     dev.mnv2.exec.BackwardBenchmark [batch] [iterations]
  * </pre>
