@@ -85,6 +85,7 @@ final class ClassifyCommand implements Callable<Integer> {
         }
         List<Path> files = expandFolders(images);
         ModelFiles.Loaded loaded = ModelFiles.load(model);
+        ModelTask.CLASSIFICATION.require(spec.commandLine(), model, loaded.network());
         Network network = withLabels(loaded.network());
         PixelScaling scaling = switch (normalize) {
             case auto -> loaded.scaling();

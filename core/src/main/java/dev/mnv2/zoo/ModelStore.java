@@ -43,6 +43,9 @@ public final class ModelStore {
 
     public static final String DEFAULT_MODEL = "mobilenet_v2_1.0_224_quant";
 
+    /** The published segmentation model: Mobile DeepLabv3, the default of {@code mnv2 segment}. */
+    public static final String DEFAULT_SEGMENTATION_MODEL = "deeplabv3_mnv2_pascal_quant";
+
     public static final List<KnownModel> KNOWN = List.of(
             new KnownModel(DEFAULT_MODEL, "mobilenet_v2_1.0_224_quant.tflite", "mobilenet_v2_1.0_224_quant.tflite",
                     "7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776",
@@ -50,7 +53,11 @@ public final class ModelStore {
             new KnownModel("tf2_mobilenet_v2_1.0_224_ptq", "tf2_mobilenet_v2_1.0_224_ptq.tflite",
                     "tf2_mobilenet_v2_1.0_224_ptq.tflite",
                     "5d3137241276e79c86d14a74fe43581398ae0e815191d3dba45495b810840e8c",
-                    "MobileNetV2 1.0/224 ImageNet, TF2 post-training int8 per-channel, 1001 classes"));
+                    "MobileNetV2 1.0/224 ImageNet, TF2 post-training int8 per-channel, 1001 classes"),
+            new KnownModel(DEFAULT_SEGMENTATION_MODEL, "deeplabv3_mnv2_pascal_quant.tflite",
+                    "deeplabv3_mnv2_pascal_quant.tflite",
+                    "350af47fd346ea6d74b58833a351f583ba860e9806ec5bd292ff8d8f1f249398",
+                    "Mobile DeepLabv3 (MobileNetV2 1.0, output stride 16) PASCAL VOC 2012, 513x513, uint8, 21 classes"));
 
     /** No MobileNetV2 file comes near this; a server sending more is not sending the model. */
     private static final long MAX_DOWNLOAD_BYTES = 256L << 20;
