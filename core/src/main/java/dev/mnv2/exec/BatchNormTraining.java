@@ -8,29 +8,41 @@ import java.util.Arrays;
  * batch norm into the convolution instead ({@code Conv2d.foldBatchNorm}), so this is its only kernel. As
  * PyTorch's {@code BatchNorm2d} in training: the batch's mean and biased variance normalise,
  * {@code y = clamp(γ·(x − mean)/√(var + ε) + β, lo, hi)}, and the running variance is updated with the
- * unbiased one. Statistics and gradient sums run in double (PyTorch's CPU kernel accumulates in double too).
+ * unbiased one. Statistics run in double (PyTorch's CPU kernel accumulates in double too), gradient sums in
+ * double over float chunk sums.
  *
  * <p>One instance per layer holds the current batch's per-channel state, sized once: call {@link #statistics},
  * {@link #coefficients}, then {@link #normalize} forward; {@link #parameterGradients}, then
  * {@link #inputGradient} backward (the latter needs the former's sums). The parts of one call write disjoint
  * values (channel ranges for the reductions, pixel ranges for the element-wise passes) and every value is the
- * same chain of operations for any split.
+ * same chain of operations for any split. The backward's kernels are vectorised, and the scalar ones give the
+ * same bits.
  */
 final class BatchNormTraining {
     final int channels;
     /** The batch's mean and biased variance. */
     final float[] mean;
     final float[] variance;
-    /** {@code 1/√(var + ε)}, and the affine map {@code y = x·scale + shift} it gives with γ and β. */
+    /**
+     * {@code 1/√(var + ε)}, and the affine map {@code y = (x − mean)·scale + shift} it gives with γ and β
+     * ({@code shift} is β): centring first keeps float precision where a channel's mean is large against its
+     * deviation, which the folded {@code x·scale + (β − mean·scale)} would lose.
+     */
     final float[] inverseStd;
     final float[] scale;
     final float[] shift;
     /** The current batch's gradients of γ and β ({@link #parameterGradients}), to be added to the parameters'. */
     final float[] gammaGradient;
     final float[] betaGradient;
-    /** Per-channel sums in double; after {@link #parameterGradients}, the means {@link #inputGradient} needs. */
+    /** Pixels whose float sums {@link #parameterGradients} adds into its double totals at once. */
+    static final int CHUNK = 16;
     private final double[] sums;
     private final double[] products;
+    private final float[] chunkSum;
+    private final float[] chunkProduct;
+    /** The input gradient's per-channel coefficients, from {@link #parameterGradients}. */
+    private final float[] slope;
+    private final float[] offset;
 
     BatchNormTraining(int channels) {
         this.channels = channels;
@@ -43,6 +55,10 @@ final class BatchNormTraining {
         betaGradient = new float[channels];
         sums = new double[channels];
         products = new double[channels];
+        chunkSum = new float[channels];
+        chunkProduct = new float[channels];
+        slope = new float[channels];
+        offset = new float[channels];
     }
 
     /** The batch's mean and biased variance of part {@code part} of the channels: two passes, in double. */
@@ -79,11 +95,11 @@ final class BatchNormTraining {
             double inverse = 1 / Math.sqrt((double) variance[c] + epsilon);
             inverseStd[c] = (float) inverse;
             scale[c] = (float) (gamma[c] * inverse);
-            shift[c] = beta[c] - mean[c] * scale[c];
+            shift[c] = beta[c];
         }
     }
 
-    /** {@code y = clamp(fma(x, scale, shift), lo, hi)} for part {@code part} of the pixels; {@code y} may be {@code x}. */
+    /** {@code y = clamp(fma(x − mean, scale, shift), lo, hi)} for part {@code part} of the pixels; {@code y} may be {@code x}. */
     void normalize(float[] x, int xOff, int pixels, float lo, float hi, float[] y, int yOff, int part, int parts) {
         int p0 = Plan.Step.split(pixels, part, parts);
         int p1 = Plan.Step.split(pixels, part + 1, parts);
@@ -91,7 +107,7 @@ final class BatchNormTraining {
             int src = xOff + p * channels;
             int dst = yOff + p * channels;
             for (int c = 0; c < channels; c++) {
-                y[dst + c] = Math.min(Math.max(Math.fma(x[src + c], scale[c], shift[c]), lo), hi);
+                y[dst + c] = Math.min(Math.max(Math.fma(x[src + c] - mean[c], scale[c], shift[c]), lo), hi);
             }
         }
     }
@@ -112,68 +128,46 @@ final class BatchNormTraining {
     /**
      * This batch's {@link #gammaGradient} {@code Σ g·x̂} and {@link #betaGradient} {@code Σ g} (overwritten) for
      * part {@code part} of the channels, where {@code x̂ = (x − mean)/√(var + ε)} and {@code g} is {@code dy}
-     * where {@code lo < fma(x, scale, shift) < hi} (the clamp's backward, recomputed from {@code x} exactly as
-     * {@link #normalize} computed it) and 0 elsewhere.
+     * where {@code lo < fma(x − mean, scale, shift) < hi} (the clamp's backward, recomputed from {@code x} exactly as
+     * {@link #normalize} computed it) and 0 elsewhere; also the coefficients {@link #inputGradient} needs. The
+     * kernel sums chunks of {@link #CHUNK} pixels in float, vectorised over channels; the chunks' sums are
+     * added in double.
      */
-    void parameterGradients(float[] x, int xOff, float[] dy, int dyOff, int pixels, float lo, float hi,
+    void parameterGradients(Kernels k, float[] x, int xOff, float[] dy, int dyOff, int pixels, float lo, float hi,
                             int part, int parts) {
         int c0 = Plan.Step.split(channels, part, parts);
         int c1 = Plan.Step.split(channels, part + 1, parts);
-        // Locals, so the compiler keeps the arrays in registers through the loop.
-        double[] sums = this.sums;
-        double[] products = this.products;
-        float[] scale = this.scale;
-        float[] shift = this.shift;
-        float[] mean = this.mean;
-        float[] inverseStd = this.inverseStd;
         Arrays.fill(sums, c0, c1, 0);
         Arrays.fill(products, c0, c1, 0);
-        for (int p = 0; p < pixels; p++) {
-            int src = xOff + p * channels;
-            int grad = dyOff + p * channels;
+        for (int p0 = 0; p0 < pixels; p0 += CHUNK) {
+            Arrays.fill(chunkSum, c0, c1, 0f);
+            Arrays.fill(chunkProduct, c0, c1, 0f);
+            k.batchNormGradientSums(x, xOff + p0 * channels, dy, dyOff + p0 * channels, Math.min(CHUNK, pixels - p0),
+                    channels, scale, shift, mean, inverseStd, lo, hi, chunkSum, chunkProduct, c0, c1);
             for (int c = c0; c < c1; c++) {
-                float v = x[src + c];
-                float a = Math.fma(v, scale[c], shift[c]);
-                double g = ScalarKernels.masked(dy[grad + c], ScalarKernels.inside(a, lo, hi));
-                sums[c] += g;
-                products[c] += g * ((v - (double) mean[c]) * inverseStd[c]);
+                sums[c] += chunkSum[c];
+                products[c] += chunkProduct[c];
             }
         }
         for (int c = c0; c < c1; c++) {
             gammaGradient[c] = (float) products[c];
             betaGradient[c] = (float) sums[c];
-            sums[c] /= pixels;
-            products[c] /= pixels;
+            // dx = scale·(g − Σg/n − x̂·Σg·x̂/n) = scale·g + (x − mean)·slope + offset
+            slope[c] = (float) (-scale[c] * (double) inverseStd[c] * products[c] / pixels);
+            offset[c] = (float) (-scale[c] * sums[c] / pixels);
         }
     }
 
     /**
      * {@code dx (+)= scale·(g − Σg/n − x̂·Σg·x̂/n)} for part {@code part} of the pixels ({@code n = pixels}), with
-     * {@code g} and the sums of {@link #parameterGradients}, which must have run on the whole batch first.
-     * {@code dx} may be {@code dy}.
+     * {@code g} as in {@link #parameterGradients}, which must have run on the whole batch first. {@code dx} may
+     * be {@code dy}.
      */
-    void inputGradient(float[] x, int xOff, float[] dy, int dyOff, int pixels, float lo, float hi, boolean accumulate,
-                       float[] dx, int dxOff, int part, int parts) {
+    void inputGradient(Kernels k, float[] x, int xOff, float[] dy, int dyOff, int pixels, float lo, float hi,
+                       boolean accumulate, float[] dx, int dxOff, int part, int parts) {
         int p0 = Plan.Step.split(pixels, part, parts);
         int p1 = Plan.Step.split(pixels, part + 1, parts);
-        double[] meanGradient = sums;
-        double[] meanProduct = products;
-        float[] scale = this.scale;
-        float[] shift = this.shift;
-        float[] mean = this.mean;
-        float[] inverseStd = this.inverseStd;
-        for (int p = p0; p < p1; p++) {
-            int src = xOff + p * channels;
-            int grad = dyOff + p * channels;
-            int dst = dxOff + p * channels;
-            for (int c = 0; c < channels; c++) {
-                float v = x[src + c];
-                float a = Math.fma(v, scale[c], shift[c]);
-                double g = ScalarKernels.masked(dy[grad + c], ScalarKernels.inside(a, lo, hi));
-                double normalised = (v - (double) mean[c]) * inverseStd[c];
-                float d = (float) (scale[c] * (g - meanGradient[c] - normalised * meanProduct[c]));
-                dx[dst + c] = accumulate ? dx[dst + c] + d : d;
-            }
-        }
+        k.batchNormInputGradient(x, xOff + p0 * channels, dy, dyOff + p0 * channels, p1 - p0, channels, scale, shift,
+                mean, slope, offset, lo, hi, accumulate, dx, dxOff + p0 * channels);
     }
 }

@@ -83,6 +83,26 @@ interface Kernels {
                                     int dilation, int padLeft, float[] dy, int dyOff, int outW, float[] dw,
                                     int c0, int c1);
 
+    /**
+     * Adds {@code pixels} pixels' share of batch norm's backward sums for channels {@code [c0, c1)}:
+     * {@code sum[c] += g} and {@code product[c] = fma(g, (x − mean)·inverseStd, product[c])}, in float and
+     * pixel order, where {@code g} is {@code dy} masked to where {@code lo < fma(x − mean, scale, shift) < hi} (the
+     * following clamp's backward, as {@link ScalarKernels#inside}). {@link BatchNormTraining} adds these
+     * chunk sums into double totals.
+     */
+    void batchNormGradientSums(float[] x, int xOff, float[] dy, int dyOff, int pixels, int channels, float[] scale,
+                               float[] shift, float[] mean, float[] inverseStd, float lo, float hi, float[] sum,
+                               float[] product, int c0, int c1);
+
+    /**
+     * Batch norm's input gradient for {@code pixels} pixels: {@code dx (+)= fma(scale, g, fma(x − mean, slope,
+     * offset))} per channel, with {@code g} as in {@link #batchNormGradientSums} and the per-channel
+     * {@code slope} and {@code offset} that {@link BatchNormTraining} derives from the sums.
+     */
+    void batchNormInputGradient(float[] x, int xOff, float[] dy, int dyOff, int pixels, int channels, float[] scale,
+                                float[] shift, float[] mean, float[] slope, float[] offset, float lo, float hi,
+                                boolean accumulate, float[] dx, int dxOff);
+
     /** Mean over {@code positions} pixels of {@code channels} channels: summed in pixel order, then scaled. */
     void globalAveragePool(float[] in, int inOff, int positions, int channels, float[] out, int outOff);
 

@@ -347,6 +347,48 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void batchNormGradientSums(float[] x, int xOff, float[] dy, int dyOff, int pixels, int channels,
+                                      float[] scale, float[] shift, float[] mean, float[] inverseStd, float lo,
+                                      float hi, float[] sum, float[] product, int c0, int c1) {
+        for (int p = 0; p < pixels; p++) {
+            int src = xOff + p * channels;
+            int grad = dyOff + p * channels;
+            for (int c = c0; c < c1; c++) {
+                float centred = x[src + c] - mean[c];
+                float g = masked(dy[grad + c], inside(Math.fma(centred, scale[c], shift[c]), lo, hi));
+                sum[c] += g;
+                product[c] = Math.fma(g, centred * inverseStd[c], product[c]);
+            }
+        }
+    }
+
+    @Override
+    public void batchNormInputGradient(float[] x, int xOff, float[] dy, int dyOff, int pixels, int channels,
+                                       float[] scale, float[] shift, float[] mean, float[] slope, float[] offset,
+                                       float lo, float hi, boolean accumulate, float[] dx, int dxOff) {
+        batchNormInputGradientChannels(x, xOff, dy, dyOff, pixels, channels, scale, shift, mean, slope, offset, lo,
+                hi, accumulate, dx, dxOff, 0, channels);
+    }
+
+    /** {@link #batchNormInputGradient} for channels {@code [c0, c1)}, for the vector kernels' tails too. */
+    static void batchNormInputGradientChannels(float[] x, int xOff, float[] dy, int dyOff, int pixels, int channels,
+                                               float[] scale, float[] shift, float[] mean, float[] slope,
+                                               float[] offset, float lo, float hi, boolean accumulate, float[] dx,
+                                               int dxOff, int c0, int c1) {
+        for (int p = 0; p < pixels; p++) {
+            int src = xOff + p * channels;
+            int grad = dyOff + p * channels;
+            int dst = dxOff + p * channels;
+            for (int c = c0; c < c1; c++) {
+                float centred = x[src + c] - mean[c];
+                float g = masked(dy[grad + c], inside(Math.fma(centred, scale[c], shift[c]), lo, hi));
+                float d = Math.fma(scale[c], g, Math.fma(centred, slope[c], offset[c]));
+                dx[dst + c] = accumulate ? dx[dst + c] + d : d;
+            }
+        }
+    }
+
+    @Override
     public void globalAveragePool(float[] in, int inOff, int positions, int channels, float[] out, int outOff) {
         poolChannels(in, inOff, positions, channels, out, outOff, 0, channels);
     }

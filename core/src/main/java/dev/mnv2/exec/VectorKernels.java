@@ -2,6 +2,8 @@ package dev.mnv2.exec;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -206,15 +208,17 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /** Pixels per pass of {@link #addOuterProducts}, so the rows of both operands stay in cache. */
-    private static final int OUTER_CHUNK = 128;
+    /** Bytes of both operands' rows that one pass of {@link #addOuterProducts} reads: half of a 32 kB L1. */
+    private static final int OUTER_CHUNK_BYTES = 16 * 1024;
 
     @Override
     public void addOuterProducts(float[] a, int aOff, int aWidth, float[] b, int bOff, int bWidth, int count,
                                  float[] out, int i0, int i1) {
         int vectorEnd = bWidth - bWidth % L;
-        for (int p0 = 0; p0 < count; p0 += OUTER_CHUNK) {
-            int p1 = Math.min(count, p0 + OUTER_CHUNK);
+        // Every register block rereads the chunk's rows, so they must stay in L1.
+        int chunk = Math.max(8, Math.min(128, OUTER_CHUNK_BYTES / ((aWidth + bWidth) * Float.BYTES)));
+        for (int p0 = 0; p0 < count; p0 += chunk) {
+            int p1 = Math.min(count, p0 + chunk);
             int i = i0;
             for (; i + 4 <= i1; i += 4) {
                 int o = 0;
@@ -222,9 +226,7 @@ final class VectorKernels implements Kernels {
                     outerRows4(a, aOff, aWidth, b, bOff, bWidth, p0, p1, out, i, o);
                 }
                 for (; o < vectorEnd; o += L) {
-                    for (int r = i; r < i + 4; r++) {
-                        outerRow(a, aOff, aWidth, b, bOff, bWidth, p0, p1, out, r, o);
-                    }
+                    outerRows4Narrow(a, aOff, aWidth, b, bOff, bWidth, p0, p1, out, i, o);
                 }
             }
             for (; i < i1; i++) {
@@ -280,6 +282,28 @@ final class VectorKernels implements Kernels {
         a21.intoArray(out, r2 + L);
         a30.intoArray(out, r3);
         a31.intoArray(out, r3 + L);
+    }
+
+    /** Rows [i, i + 4) × columns [o, o + L): four independent chains, where one would wait on each FMA. */
+    private static void outerRows4Narrow(float[] a, int aOff, int aWidth, float[] b, int bOff, int bWidth, int p0,
+                                         int p1, float[] out, int i, int o) {
+        int r0 = i * bWidth + o;
+        FloatVector a0 = FloatVector.fromArray(S, out, r0);
+        FloatVector a1 = FloatVector.fromArray(S, out, r0 + bWidth);
+        FloatVector a2 = FloatVector.fromArray(S, out, r0 + 2 * bWidth);
+        FloatVector a3 = FloatVector.fromArray(S, out, r0 + 3 * bWidth);
+        for (int p = p0; p < p1; p++) {
+            int x = aOff + p * aWidth + i;
+            FloatVector y = FloatVector.fromArray(S, b, bOff + p * bWidth + o);
+            a0 = y.fma(FloatVector.broadcast(S, a[x]), a0);
+            a1 = y.fma(FloatVector.broadcast(S, a[x + 1]), a1);
+            a2 = y.fma(FloatVector.broadcast(S, a[x + 2]), a2);
+            a3 = y.fma(FloatVector.broadcast(S, a[x + 3]), a3);
+        }
+        a0.intoArray(out, r0);
+        a1.intoArray(out, r0 + bWidth);
+        a2.intoArray(out, r0 + 2 * bWidth);
+        a3.intoArray(out, r0 + 3 * bWidth);
     }
 
     /** Row i × columns [o, o + L) of {@link #addOuterProducts} over pixels [p0, p1). */
@@ -480,6 +504,72 @@ final class VectorKernels implements Kernels {
             ScalarKernels.depthwiseWeightGradientChannels(x, rowOff, inW, channels, kernel, stride, dilation, padLeft,
                     dy, dyOff, outW, dw, c, c1);
         }
+    }
+
+    @Override
+    public void batchNormGradientSums(float[] x, int xOff, float[] dy, int dyOff, int pixels, int channels,
+                                      float[] scale, float[] shift, float[] mean, float[] inverseStd, float lo,
+                                      float hi, float[] sum, float[] product, int c0, int c1) {
+        FloatVector vlo = FloatVector.broadcast(S, lo);
+        FloatVector vhi = FloatVector.broadcast(S, hi);
+        int vectorEnd = c0 + (c1 - c0) / L * L;
+        for (int p = 0; p < pixels; p++) {
+            int src = xOff + p * channels;
+            int grad = dyOff + p * channels;
+            for (int c = c0; c < vectorEnd; c += L) {
+                FloatVector centred = FloatVector.fromArray(S, x, src + c).sub(FloatVector.fromArray(S, mean, c));
+                FloatVector a = centred.fma(FloatVector.fromArray(S, scale, c), FloatVector.fromArray(S, shift, c));
+                FloatVector g = masked(FloatVector.fromArray(S, dy, grad + c), a, vlo, vhi);
+                g.add(FloatVector.fromArray(S, sum, c)).intoArray(sum, c);
+                FloatVector normalised = centred.mul(FloatVector.fromArray(S, inverseStd, c));
+                g.fma(normalised, FloatVector.fromArray(S, product, c)).intoArray(product, c);
+            }
+        }
+        if (vectorEnd < c1) {
+            ScalarKernels.INSTANCE.batchNormGradientSums(x, xOff, dy, dyOff, pixels, channels, scale, shift, mean,
+                    inverseStd, lo, hi, sum, product, vectorEnd, c1);
+        }
+    }
+
+    @Override
+    public void batchNormInputGradient(float[] x, int xOff, float[] dy, int dyOff, int pixels, int channels,
+                                       float[] scale, float[] shift, float[] mean, float[] slope, float[] offset,
+                                       float lo, float hi, boolean accumulate, float[] dx, int dxOff) {
+        FloatVector vlo = FloatVector.broadcast(S, lo);
+        FloatVector vhi = FloatVector.broadcast(S, hi);
+        int vectorEnd = channels - channels % L;
+        for (int p = 0; p < pixels; p++) {
+            int src = xOff + p * channels;
+            int grad = dyOff + p * channels;
+            int dst = dxOff + p * channels;
+            for (int c = 0; c < vectorEnd; c += L) {
+                FloatVector centred = FloatVector.fromArray(S, x, src + c).sub(FloatVector.fromArray(S, mean, c));
+                FloatVector s = FloatVector.fromArray(S, scale, c);
+                FloatVector g = masked(FloatVector.fromArray(S, dy, grad + c),
+                        centred.fma(s, FloatVector.fromArray(S, shift, c)), vlo, vhi);
+                FloatVector d = s.fma(g, centred.fma(FloatVector.fromArray(S, slope, c),
+                        FloatVector.fromArray(S, offset, c)));
+                if (accumulate) {
+                    d = FloatVector.fromArray(S, dx, dst + c).add(d);
+                }
+                d.intoArray(dx, dst + c);
+            }
+        }
+        if (vectorEnd < channels) {
+            ScalarKernels.batchNormInputGradientChannels(x, xOff, dy, dyOff, pixels, channels, scale, shift, mean,
+                    slope, offset, lo, hi, accumulate, dx, dxOff, vectorEnd, channels);
+        }
+    }
+
+    /** {@code value} where {@code lo < a < hi}, +0 elsewhere: {@link ScalarKernels#inside}'s bit mask, lane-wise. */
+    private static FloatVector masked(FloatVector value, FloatVector a, FloatVector lo, FloatVector hi) {
+        IntVector mask = positive(a.sub(lo)).and(positive(hi.sub(a)));
+        return value.reinterpretAsInts().and(mask).reinterpretAsFloats();
+    }
+
+    private static IntVector positive(FloatVector z) {
+        IntVector bits = z.reinterpretAsInts();
+        return bits.neg().and(bits.not()).lanewise(VectorOperators.ASHR, 31);
     }
 
     @Override

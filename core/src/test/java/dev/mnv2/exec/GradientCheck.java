@@ -25,8 +25,11 @@ final class GradientCheck {
     static final double STEP = 1e-5;
     /** The bound on every gradient against finite differences. */
     static final double FINITE_DIFFERENCE_BOUND = 1e-3;
-    /** The float64 references are exact up to the differences' own error. */
-    static final double REFERENCE_BOUND = 1e-6;
+    /**
+     * The float64 references are exact up to the differences' own error: the loss's rounding (~1e-14 of
+     * sums of thousands of terms) over the step, a few 1e-9 absolute, measured against 1e-3 of the gradient's scale.
+     */
+    static final double REFERENCE_BOUND = 1e-5;
     /**
      * Fast float32 kernels against the float64 reference: float32 rounding, 1e-7 of the gradient's scale on
      * the elements near zero that the measure compares against 1e-3 of that scale.
@@ -65,6 +68,24 @@ final class GradientCheck {
             sum += a[i] * b[i];
         }
         return sum;
+    }
+
+    /** Forward outputs against the float64 reference: within this share of their largest magnitude. */
+    static final double FORWARD_BOUND = 1e-5;
+
+    /**
+     * Whether a fast forward's output is within {@link #FORWARD_BOUND} of the reference's scale everywhere
+     * (an output near zero carries the rounding of the large terms that cancelled in it, e.g. a batch norm of a
+     * channel whose mean is large against its deviation, so its own magnitude is no measure).
+     */
+    static boolean forwardMatches(float[] actual, double[] expected) {
+        double scale = 0;
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            scale = Math.max(scale, Math.abs(expected[i]));
+            worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+        }
+        return actual.length == expected.length && worst <= FORWARD_BOUND * scale;
     }
 
     static double relativeError(float[] actual, double[] expected) {
