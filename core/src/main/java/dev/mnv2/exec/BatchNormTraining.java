@@ -19,6 +19,9 @@ import java.util.Arrays;
  * same bits.
  */
 final class BatchNormTraining {
+    /** Pixels whose float sums {@link #parameterGradients} adds into its double totals at once. */
+    static final int CHUNK = 16;
+
     final int channels;
     /** The batch's mean and biased variance. */
     final float[] mean;
@@ -34,8 +37,6 @@ final class BatchNormTraining {
     /** The current batch's gradients of γ and β ({@link #parameterGradients}), to be added to the parameters'. */
     final float[] gammaGradient;
     final float[] betaGradient;
-    /** Pixels whose float sums {@link #parameterGradients} adds into its double totals at once. */
-    static final int CHUNK = 16;
     private final double[] sums;
     private final double[] products;
     private final float[] chunkSum;
