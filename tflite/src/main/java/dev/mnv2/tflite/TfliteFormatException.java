@@ -1,5 +1,6 @@
 package dev.mnv2.tflite;
 
+import dev.mnv2.util.Text;
 import java.io.IOException;
 
 /**
@@ -11,6 +12,6 @@ public class TfliteFormatException extends IOException {
     private static final long serialVersionUID = 1L;
 
     public TfliteFormatException(String message) {
-        super(message);
+        super(Text.printable(message)); // names from the file are quoted: keep the message one line
     }
 }
