@@ -22,10 +22,12 @@ import java.util.regex.Pattern;
  * mnv2 against ONNX Runtime and PyTorch (DJL) in one JVM, on the same random MobileNetV2 (torchvision's
  * symmetric padding, so that every engine runs exactly the same arithmetic), for each model × batch ×
  * threads case: warm-up, then timed calls one by one; median, p90, images/s and the latency ratios. Last
- * line: {@code mnv2/ort=X mnv2/pytorch=Y} for α 1.0 at 224, batch 1, 2 threads.
+ * line: {@code mnv2/ort=X mnv2/pytorch=Y} for α 1.0 at 224, batch 1, 2 threads. Above it, the
+ * {@link Segmentation} rows: Mobile DeepLabv3 at 513×513, mnv2 against ONNX Runtime, each engine in its own JVM.
  *
  * <p>Options: {@code --warmup-ms N} (default 1000), {@code --measure-ms N} (default 2000; at least 10 calls
- * are timed), {@code --engines mnv2,ort,pytorch}, {@code --quick} (one α 1.0 case).
+ * are timed), {@code --engines mnv2,ort,pytorch}, {@code --quick} (one α 1.0 case, no segmentation),
+ * {@code --segmentation-rounds N} (default 3, 0 with {@code --quick}), {@code --segmentation-only}.
  */
 public final class Compare {
     private record Model(double width, int resolution) {
@@ -36,14 +38,20 @@ public final class Compare {
 
     private record Case(Model model, int batch, int threads) {}
 
-    private record Timing(double medianMs, double p90Ms, int samples) {}
+    record Timing(double medianMs, double p90Ms, int samples) {}
 
     private long warmupMs = 1000;
     private long measureMs = 2000;
     private boolean quick;
+    private Integer segmentationRounds;
+    private boolean segmentationOnly;
     private List<String> engines = List.of("mnv2", "ort", "pytorch");
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals(Segmentation.CHILD)) {
+            Segmentation.runChild(args);
+            return;
+        }
         Compare compare = new Compare();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -51,6 +59,8 @@ public final class Compare {
                 case "--measure-ms" -> compare.measureMs = Long.parseLong(args[++i]);
                 case "--engines" -> compare.engines = List.of(args[++i].split(","));
                 case "--quick" -> compare.quick = true;
+                case "--segmentation-rounds" -> compare.segmentationRounds = Integer.parseInt(args[++i]);
+                case "--segmentation-only" -> compare.segmentationOnly = true;
                 default -> {
                     System.err.println("compare: unknown option " + args[i]);
                     System.exit(2);
@@ -66,13 +76,13 @@ public final class Compare {
         }
         double ghz = clockGhz();
         int cores = Runtime.getRuntime().availableProcessors();
-        System.out.printf(Locale.ROOT, "machine: %s, %d cores available, %.3f GHz (/proc/cpuinfo), java %s, "
-                        + "mnv2 kernels: %s%n", cpuModel(), cores, ghz, System.getProperty("java.version"),
-                Predictor.vectorAvailable() ? "vector (jdk.incubator.vector)" : "scalar");
+        System.out.printf(Locale.ROOT, "machine: %s, %d cores available, %.3f GHz (/proc/cpuinfo), ISA %s, java %s, "
+                        + "mnv2 kernels: %s%n", cpuModel(), cores, ghz, isa(), System.getProperty("java.version"),
+                Predictor.vectorAvailable() ? "vector (jdk.incubator.vector, 256-bit)" : "scalar");
         System.out.printf(Locale.ROOT, "FMA peak: 2 FMA units x 8 fp32 lanes x 2 flops x %.3f GHz = %.1f GFLOP/s "
                 + "per core; load average before the run: %s%n", ghz, 32 * ghz, loadAverage());
 
-        List<Model> models = quick ? List.of(new Model(1.0, 224))
+        List<Model> models = segmentationOnly ? List.of() : quick ? List.of(new Model(1.0, 224))
                 : List.of(new Model(1.0, 224), new Model(0.35, 96), new Model(0.35, 160));
         List<Case> cases = new ArrayList<>();
         for (Model m : models) {
@@ -133,6 +143,25 @@ public final class Compare {
                 }
             }
         }
+        if (!rows.isEmpty()) {
+            printClassificationTable(rows);
+        }
+        int rounds = segmentationRounds != null ? segmentationRounds : quick ? 0 : 3;
+        if (rounds > 0) {
+            System.out.println();
+            List<String> segmentation = Segmentation.rows(engines, rounds, warmupMs, measureMs, 32 * ghz);
+            System.out.println();
+            System.out.println("Segmentation: latency per image in ms, median of the rounds' medians "
+                    + "(range of the rounds' medians); GFLOP/s and % of the FMA peak from mnv2's median.");
+            System.out.println();
+            System.out.println(Segmentation.header());
+            segmentation.forEach(System.out::println);
+        }
+        System.out.println();
+        System.out.println(headline == null ? "mnv2/ort=n/a mnv2/pytorch=n/a" : headline);
+    }
+
+    private static void printClassificationTable(List<String> rows) {
         System.out.println();
         System.out.println("Latency per batch in ms as median / p90 (images/s from the median); ratios are mnv2 median / "
                 + "other median (below 1: mnv2 faster); GFLOP/s = 2 x MACs x batch / mnv2 median, % of the FMA peak "
@@ -143,11 +172,14 @@ public final class Compare {
         System.out.println("|----------|-------|---------|--------------------------|--------------------------"
                 + "|--------------------------|----------|--------------|---------------|---------|");
         rows.forEach(System.out::println);
-        System.out.println();
-        System.out.println(headline == null ? "mnv2/ort=n/a mnv2/pytorch=n/a" : headline);
     }
 
     private Timing time(Engine engine) throws Exception {
+        return time(engine, warmupMs, measureMs);
+    }
+
+    /** Warm-up for {@code warmupMs} (at least 3 calls), then about {@code measureMs} of calls timed one by one. */
+    static Timing time(Engine engine, long warmupMs, long measureMs) throws Exception {
         long start = System.nanoTime();
         int calls = 0;
         while (calls < 3 || System.nanoTime() - start < warmupMs * 1_000_000) {
@@ -182,7 +214,7 @@ public final class Compare {
     }
 
     /** DJL must never reach the network: refuse to start it unless the offline switches are all set. */
-    private static void requireDjlOffline() {
+    static void requireDjlOffline() {
         if (!"true".equals(System.getenv("DJL_OFFLINE")) || !"true".equals(System.getenv("OPT_OUT_TRACKING"))
                 || !"true".equals(System.getProperty("ai.djl.offline"))) {
             System.err.println("compare: PyTorch through DJL runs only offline: set DJL_OFFLINE=true and "
@@ -199,6 +231,32 @@ public final class Compare {
     private static double clockGhz() throws IOException {
         Matcher m = Pattern.compile("(?m)^cpu MHz\\s*:\\s*([0-9.]+)").matcher(cpuinfo());
         return m.find() ? Double.parseDouble(m.group(1)) / 1000 : Double.NaN;
+    }
+
+    /** The widest SIMD extensions /proc/cpuinfo lists, e.g. {@code AVX-512 (f, bw, vl, vnni, bf16) + AVX2 + FMA}. */
+    private static String isa() throws IOException {
+        Matcher m = Pattern.compile("(?m)^flags\\s*:\\s*(.+)$").matcher(cpuinfo());
+        if (!m.find()) {
+            return System.getProperty("os.arch");
+        }
+        List<String> flags = List.of(m.group(1).trim().split("\\s+"));
+        List<String> avx512 = new ArrayList<>();
+        for (String f : List.of("f", "bw", "vl", "dq", "vnni", "bf16")) {
+            if (flags.contains("avx512" + f) || flags.contains("avx512_" + f)) {
+                avx512.add(f);
+            }
+        }
+        List<String> parts = new ArrayList<>();
+        if (!avx512.isEmpty()) {
+            parts.add("AVX-512 (" + String.join(", ", avx512) + ")");
+        }
+        if (flags.contains("avx2")) {
+            parts.add("AVX2");
+        }
+        if (flags.contains("fma")) {
+            parts.add("FMA");
+        }
+        return parts.isEmpty() ? "no AVX" : String.join(" + ", parts);
     }
 
     private static String cpuModel() throws IOException {

@@ -94,9 +94,11 @@ public final class DeepLabV3 {
 
         @Override
         public DeepLabV3Config config() {
+            // The backbone's classifier is not built, so it has no dropout: the configuration map says 0 and
+            // reads back to this.
             MobileNetV2Config backbone = MobileNetV2.builder().width(width).resolution(inputHeight, inputWidth)
                     .classes(classes).padding(padding).batchNormEpsilon(batchNormEpsilon).outputStride(outputStride)
-                    .config();
+                    .dropout(0).config();
             return new DeepLabV3Config(backbone, classes, headChannels, alignCorners);
         }
     }
