@@ -16,7 +16,8 @@ import java.util.List;
  *   <li>{@code out}: bilinear upsampling of the logits to the input size.</li>
  * </ol>
  * Names follow torchvision's {@code DeepLabHead} / {@code ASPP} modules where the two agree. The output
- * {@code out} holds per-pixel logits; the segmentation task takes their {@link ArgMax}.
+ * {@code out} holds per-pixel logits; the segmentation task ({@link dev.mnv2.image.ImageSegmenter}) maps them
+ * back to the photo and takes their argmax.
  */
 public final class DeepLabV3 {
     private DeepLabV3() {}

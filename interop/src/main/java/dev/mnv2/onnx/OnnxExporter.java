@@ -3,6 +3,9 @@ package dev.mnv2.onnx;
 import com.google.protobuf.ByteString;
 import dev.mnv2.interop.AtomicFiles;
 import dev.mnv2.interop.TorchLayout;
+import dev.mnv2.load.LoadedModel;
+import dev.mnv2.load.ModelMetadata;
+import dev.mnv2.load.WeightLayout;
 import dev.mnv2.model.Activation;
 import dev.mnv2.model.ArgMax;
 import dev.mnv2.model.AveragePool;
@@ -29,7 +32,6 @@ import dev.mnv2.onnx.proto.OnnxProto.TensorProto;
 import dev.mnv2.onnx.proto.OnnxProto.TensorShapeProto;
 import dev.mnv2.onnx.proto.OnnxProto.TypeProto;
 import dev.mnv2.onnx.proto.OnnxProto.ValueInfoProto;
-import dev.mnv2.util.Json;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -64,11 +66,12 @@ import java.util.Set;
  * {@code [H, W]}: opset 17's Resize wants sizes for every axis, and the batch stays symbolic.
  *
  * <p>Parameter names follow torchvision ({@code features.0.0.weight}, {@code features.0.1.running_mean},
- * {@code classifier.1.bias}). Metadata: {@code width}, {@code resolution}, {@code classes}, {@code labels}
- * (a JSON array) and every entry of the network's configuration map.
+ * {@code classifier.1.bias}). Metadata: the model's {@link ModelMetadata} (configuration, task, pixel scaling,
+ * labels as a JSON array), so that {@link OnnxImporter} reads back the model that was written, plus
+ * {@code resolution}.
  *
  * <pre>{@code
- * OnnxExporter.builder().build().write(network, Path.of("mobilenet_v2.onnx"));
+ * OnnxExporter.builder().build().write(Models.load("mobilenet_v2_1.0_224_quant"), Path.of("mobilenet_v2.onnx"));
  * }</pre>
  */
 public final class OnnxExporter {
@@ -126,16 +129,34 @@ public final class OnnxExporter {
         }
     }
 
-    /** Writes {@code network} to {@code file} atomically. */
+    /** Writes {@code model} to {@code file} atomically, its input spec in the metadata. */
+    public void write(LoadedModel model, Path file) throws IOException {
+        AtomicFiles.write(file, toModel(model).toByteArray());
+    }
+
+    /** Writes {@code network} to {@code file} atomically, with the input spec of {@link LoadedModel#of}. */
     public void write(Network network, Path file) throws IOException {
-        AtomicFiles.write(file, toModel(network).toByteArray());
+        write(LoadedModel.of(network), file);
     }
 
+    /** The bytes of the ONNX file of {@code model}. */
+    public byte[] toBytes(LoadedModel model) {
+        return toModel(model).toByteArray();
+    }
+
+    /** The bytes of the ONNX file of {@code network}, with the input spec of {@link LoadedModel#of}. */
     public byte[] toBytes(Network network) {
-        return toModel(network).toByteArray();
+        return toBytes(LoadedModel.of(network));
     }
 
+    /** The ONNX protobuf of {@code network}, with the input spec of {@link LoadedModel#of}. */
     public ModelProto toModel(Network network) {
+        return toModel(LoadedModel.of(network));
+    }
+
+    /** The ONNX protobuf of {@code loaded}. */
+    public ModelProto toModel(LoadedModel loaded) {
+        Network network = loaded.network();
         Network source = foldBatchNorm ? network.foldBatchNorm()
                 : TorchLayout.withBatchNorms(network, network.config().batchNormEpsilon());
         GraphWriter graph = new GraphWriter();
@@ -179,7 +200,7 @@ public final class OnnxExporter {
                 .setProducerVersion(producerVersion())
                 .setDocString(source.config().architecture() + " exported by mnv2")
                 .setGraph(graph.builder);
-        for (Map.Entry<String, String> e : metadata(network).entrySet()) {
+        for (Map.Entry<String, String> e : metadata(loaded).entrySet()) {
             model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(e.getKey()).setValue(e.getValue()));
         }
         return model.build();
@@ -205,25 +226,12 @@ public final class OnnxExporter {
         return kept;
     }
 
-    /** The metadata written with every export: the configuration map plus the summary keys. */
-    static Map<String, String> metadata(Network network) {
-        Map<String, String> map = new java.util.LinkedHashMap<>(network.config().toMap());
-        Shape in = network.input();
+    /** The metadata written with every export: the model's {@link ModelMetadata} plus the input resolution. */
+    static Map<String, String> metadata(LoadedModel model) {
+        Map<String, String> map = new java.util.LinkedHashMap<>(ModelMetadata.of(model));
+        Shape in = model.network().input();
         map.put("resolution", in.height() == in.width() ? Integer.toString(in.height()) : in.height() + "x" + in.width());
-        map.put("classes", Integer.toString(logitsShape(network).channels()));
-        map.put("labels", Json.write(network.labels()));
         return map;
-    }
-
-    /** The main output's shape, or for a network ending in ArgMax that of the logits it reads. */
-    private static Shape logitsShape(Network network) {
-        String main = network.outputs().get(0);
-        for (Node node : network.nodes()) {
-            if (node.name().equals(main) && node.layer() instanceof ArgMax) {
-                return network.shape(node.inputs().get(0));
-            }
-        }
-        return network.outputShape();
     }
 
     private static String producerVersion() {
@@ -280,8 +288,8 @@ public final class OnnxExporter {
         String conv(Conv2d conv, String x, Shape in) {
             Padding.Axis rows = conv.resolve(in.height());
             Padding.Axis cols = conv.resolve(in.width());
-            String weight = initializer(conv.name() + ".weight", TorchLayout.convWeightShape(conv),
-                    TorchLayout.convWeightToOihw(conv));
+            String weight = initializer(conv.name() + ".weight", TorchLayout.convWeightShape(conv.spec()),
+                    WeightLayout.OIHW.weightOf(conv));
             NodeProto.Builder node = NodeProto.newBuilder()
                     .setOpType("Conv")
                     .setName(conv.name())
@@ -366,7 +374,7 @@ public final class OnnxExporter {
                 x = node("Flatten", x + ".flatten", x, attribute("axis", 1));
             }
             String weight = initializer(dense.name() + ".weight", new long[] {dense.outFeatures(), dense.inFeatures()},
-                    TorchLayout.denseWeightToOutIn(dense));
+                    WeightLayout.OIHW.weightOf(dense));
             String bias = initializer(dense.name() + ".bias", new long[] {dense.outFeatures()}, dense.bias());
             String y = node("Gemm", dense.name(), x, weight, bias, attribute("transB", 1));
             matrices.add(y);

@@ -1,6 +1,5 @@
 package dev.mnv2.onnx;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -91,14 +90,12 @@ class OnnxSegmentationRuntimeTest {
         Network network = model.network();
         Shape in = network.input();
         ImagePreprocessor preprocessor = ImagePreprocessor.builder(in.height(), in.width()).centralCrop(1.0)
-                .scaling(model.inputScaling()).build();
+                .scaling(model.input().scaling()).build();
         Tensor bird = preprocessor.toTensor(Images.read(SharedData.data("images/bird_segmentation.bmp")));
         Tensor expected = mnv2Logits(network, bird);
         byte[] onnx = OnnxExporter.builder().build().toBytes(network);
         compare(expected, ortLogits(onnx, bird))
                 .check("deeplabv3_mnv2_pascal_quant.tflite (513x513, OS 16) on bird_segmentation.bmp");
-        assertArrayEquals(expected.data(), mnv2Logits(OnnxImporter.fromBytes(onnx), bird).data(), 0f,
-                "ONNX round trip");
     }
 
     /** A network ending in the segmentation task's ArgMax: ORT's int64 classes are mnv2's, pixel for pixel. */
