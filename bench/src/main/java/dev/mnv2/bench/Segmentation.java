@@ -37,8 +37,8 @@ final class Segmentation {
     /**
      * The benchmark's network. SAME padding is symmetric at 513 (every stride-2 input is odd), as torch's conv2d
      * needs; the resizes use half-pixel centres (torchvision's align_corners=False) rather than the published
-     * model's aligned corners, because the bilinear interpolate DJL offers is exact only for those. Both cost
-     * mnv2 and ONNX Runtime the same.
+     * model's aligned corners, because the bilinear interpolate DJL offers is exact only for those. Both do
+     * the same work in mnv2 and ONNX Runtime (two taps per axis).
      */
     static Network network() {
         return DeepLabV3.builder().width(1.0).resolution(513).outputStride(16).classes(21).alignCorners(false)

@@ -1,5 +1,6 @@
 package dev.mnv2.onnx;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,7 @@ import dev.mnv2.exec.Tensor;
 import dev.mnv2.image.ImageClassifier;
 import dev.mnv2.image.ImagePreprocessor;
 import dev.mnv2.image.Images;
+import dev.mnv2.load.LoadedModel;
 import dev.mnv2.model.ArgMax;
 import dev.mnv2.model.DeepLabV3;
 import dev.mnv2.model.Network;
@@ -96,6 +98,9 @@ class OnnxSegmentationRuntimeTest {
         byte[] onnx = OnnxExporter.builder().build().toBytes(network);
         compare(expected, ortLogits(onnx, bird))
                 .check("deeplabv3_mnv2_pascal_quant.tflite (513x513, OS 16) on bird_segmentation.bmp");
+        LoadedModel reloaded = OnnxImporter.fromBytes(OnnxExporter.builder().build().toBytes(model.loaded()));
+        assertEquals(model.input(), reloaded.input(), "pixel scaling and labels");
+        assertArrayEquals(expected.data(), mnv2Logits(reloaded.network(), bird).data(), 0f, "ONNX round trip");
     }
 
     /** A network ending in the segmentation task's ArgMax: ORT's int64 classes are mnv2's, pixel for pixel. */
