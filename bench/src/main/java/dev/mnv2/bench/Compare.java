@@ -16,10 +16,12 @@ import java.util.Locale;
  * mnv2 against ONNX Runtime and PyTorch (DJL) in one JVM, on the same random MobileNetV2 (torchvision's
  * symmetric padding, so that every engine runs exactly the same arithmetic), for each model × batch ×
  * threads case: warm-up, then timed calls one by one; median, p90, images/s and the latency ratios. Last
- * line: {@code mnv2/ort=X mnv2/pytorch=Y} for α 1.0 at 224, batch 1, 2 threads.
+ * line: {@code mnv2/ort=X mnv2/pytorch=Y} for α 1.0 at 224, batch 1, 2 threads. Above it, the
+ * {@link Segmentation} rows: Mobile DeepLabv3 at 513×513, mnv2 against ONNX Runtime, each engine in its own JVM.
  *
  * <p>Options: {@code --warmup-ms N} (default 1000), {@code --measure-ms N} (default 2000; at least 10 calls
- * are timed), {@code --engines mnv2,ort,pytorch}, {@code --quick} (one α 1.0 case).
+ * are timed), {@code --engines mnv2,ort,pytorch}, {@code --quick} (one α 1.0 case, no segmentation),
+ * {@code --segmentation-rounds N} (default 3, 0 with {@code --quick}), {@code --segmentation-only}.
  */
 public final class Compare {
     private record Model(double width, int resolution) {
@@ -30,14 +32,20 @@ public final class Compare {
 
     private record Case(Model model, int batch, int threads) {}
 
-    private record Timing(double medianMs, double p90Ms, int samples) {}
+    record Timing(double medianMs, double p90Ms, int samples) {}
 
     private long warmupMs = 1000;
     private long measureMs = 2000;
     private boolean quick;
+    private Integer segmentationRounds;
+    private boolean segmentationOnly;
     private List<String> engines = List.of("mnv2", "ort", "pytorch");
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals(Segmentation.CHILD)) {
+            Segmentation.runChild(args);
+            return;
+        }
         Compare compare = new Compare();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -45,6 +53,8 @@ public final class Compare {
                 case "--measure-ms" -> compare.measureMs = Long.parseLong(args[++i]);
                 case "--engines" -> compare.engines = List.of(args[++i].split(","));
                 case "--quick" -> compare.quick = true;
+                case "--segmentation-rounds" -> compare.segmentationRounds = Integer.parseInt(args[++i]);
+                case "--segmentation-only" -> compare.segmentationOnly = true;
                 default -> {
                     System.err.println("compare: unknown option " + args[i]);
                     System.exit(2);
@@ -60,13 +70,13 @@ public final class Compare {
         }
         double ghz = Machine.clockGhz();
         int cores = Runtime.getRuntime().availableProcessors();
-        System.out.printf(Locale.ROOT, "machine: %s, %d cores available, %.3f GHz (/proc/cpuinfo), java %s, "
-                        + "mnv2 kernels: %s%n", Machine.cpuModel(), cores, ghz, System.getProperty("java.version"),
-                Predictor.vectorAvailable() ? "vector (jdk.incubator.vector)" : "scalar");
+        System.out.printf(Locale.ROOT, "machine: %s, %d cores available, %.3f GHz (/proc/cpuinfo), ISA %s, java %s, "
+                        + "mnv2 kernels: %s%n", Machine.cpuModel(), cores, ghz, Machine.isa(), System.getProperty("java.version"),
+                Predictor.vectorAvailable() ? "vector (jdk.incubator.vector, 256-bit)" : "scalar");
         System.out.printf(Locale.ROOT, "FMA peak: 2 FMA units x 8 fp32 lanes x 2 flops x %.3f GHz = %.1f GFLOP/s "
                 + "per core; load average before the run: %s%n", ghz, 32 * ghz, Machine.loadAverage());
 
-        List<Model> models = quick ? List.of(new Model(1.0, 224))
+        List<Model> models = segmentationOnly ? List.of() : quick ? List.of(new Model(1.0, 224))
                 : List.of(new Model(1.0, 224), new Model(0.35, 96), new Model(0.35, 160));
         List<Case> cases = new ArrayList<>();
         for (Model m : models) {
@@ -127,6 +137,25 @@ public final class Compare {
                 }
             }
         }
+        if (!rows.isEmpty()) {
+            printClassificationTable(rows);
+        }
+        int rounds = segmentationRounds != null ? segmentationRounds : quick ? 0 : 3;
+        if (rounds > 0) {
+            System.out.println();
+            List<String> segmentation = Segmentation.rows(engines, rounds, warmupMs, measureMs, 32 * ghz);
+            System.out.println();
+            System.out.println("Segmentation: latency per image in ms, median of the rounds' medians "
+                    + "(range of the rounds' medians); GFLOP/s and % of the FMA peak from mnv2's median.");
+            System.out.println();
+            System.out.println(Segmentation.header());
+            segmentation.forEach(System.out::println);
+        }
+        System.out.println();
+        System.out.println(headline == null ? "mnv2/ort=n/a mnv2/pytorch=n/a" : headline);
+    }
+
+    private static void printClassificationTable(List<String> rows) {
         System.out.println();
         System.out.println("Latency per batch in ms as median / p90 (images/s from the median); ratios are mnv2 median / "
                 + "other median (below 1: mnv2 faster); GFLOP/s = 2 x MACs x batch / mnv2 median, % of the FMA peak "
@@ -137,11 +166,14 @@ public final class Compare {
         System.out.println("|----------|-------|---------|--------------------------|--------------------------"
                 + "|--------------------------|----------|--------------|---------------|---------|");
         rows.forEach(System.out::println);
-        System.out.println();
-        System.out.println(headline == null ? "mnv2/ort=n/a mnv2/pytorch=n/a" : headline);
     }
 
     private Timing time(Engine engine) throws Exception {
+        return time(engine, warmupMs, measureMs);
+    }
+
+    /** Warm-up for {@code warmupMs} (at least 3 calls), then about {@code measureMs} of calls timed one by one. */
+    static Timing time(Engine engine, long warmupMs, long measureMs) throws Exception {
         long start = System.nanoTime();
         int calls = 0;
         while (calls < 3 || System.nanoTime() - start < warmupMs * 1_000_000) {
@@ -174,4 +206,6 @@ public final class Compare {
         }
         return String.format(Locale.ROOT, " [%s max |logit diff| %.1e]", name, max);
     }
+
+    /** DJL must never reach the network: refuse to start it unless the offline switches are all set. */
 }

@@ -44,6 +44,16 @@ final class OrtEngine implements Engine {
         }
     }
 
+    /** The main output of the prepared batch as ORT lays it out (NCHW for a segmentation network), flat. */
+    float[] output() throws OrtException {
+        try (OrtSession.Result result = session.run(feed)) {
+            FloatBuffer buffer = ((OnnxTensor) result.get(0)).getFloatBuffer();
+            float[] values = new float[buffer.remaining()];
+            buffer.get(values);
+            return values;
+        }
+    }
+
     @Override
     public void close() throws OrtException {
         input.close();

@@ -95,6 +95,18 @@ final class ArchitectureLimits {
         }
     }
 
+    /** A segmentation backbone's output stride: 16 (the published model's) or 8 (paper Table 7's OS 8 rows). */
+    static final class OutputStride implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String text) {
+            return switch (text.trim()) {
+                case "16" -> 16;
+                case "8" -> 8;
+                default -> throw new TypeConversionException("must be 16 or 8, got '" + text + "'");
+            };
+        }
+    }
+
     /** Class count from 1 to {@value #MAX_CLASSES}. */
     static final class Classes extends IntRange {
         Classes() {

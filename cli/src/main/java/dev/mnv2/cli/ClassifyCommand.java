@@ -5,12 +5,13 @@ import dev.mnv2.image.ImageClassifier;
 import dev.mnv2.image.ImagePreprocessor;
 import dev.mnv2.image.ImageReadException;
 import dev.mnv2.image.PixelScaling;
-import dev.mnv2.model.Network;
+import dev.mnv2.load.Labels;
+import dev.mnv2.load.LoadedModel;
+import dev.mnv2.load.Models;
 import dev.mnv2.util.Json;
 import dev.mnv2.zoo.ModelStore;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,9 +60,10 @@ final class ClassifyCommand implements Callable<Integer> {
     double centralCrop;
 
     @Option(names = "--normalize", paramLabel = "auto|tf|imagenet", defaultValue = "auto",
-            description = "Pixel scaling: auto (a TFLite file's own; for ONNX and safetensors files [-1, 1] for "
-                    + "TensorFlow-padded networks and ImageNet mean/std for PyTorch-padded ones, e.g. torchvision "
-                    + "checkpoints), tf ([-1, 1]) or imagenet. Default: ${DEFAULT-VALUE}.")
+            description = "Pixel scaling: auto (the model file's own: a TFLite file's input quantisation, an mnv2 "
+                    + "export's metadata; for other ONNX and safetensors files [-1, 1] for TensorFlow-padded networks "
+                    + "and ImageNet mean/std for PyTorch-padded ones, e.g. torchvision checkpoints), tf ([-1, 1]) or "
+                    + "imagenet. Default: ${DEFAULT-VALUE}.")
     Normalize normalize;
 
     @Option(names = "--labels", paramLabel = "FILE",
@@ -84,20 +86,20 @@ final class ClassifyCommand implements Callable<Integer> {
             throw usage("--central-crop must be in (0, 1], got " + centralCrop);
         }
         List<Path> files = expandFolders(images);
-        ModelFiles.Loaded loaded = ModelFiles.load(model);
-        Network network = withLabels(loaded.network());
+        LoadedModel loaded = withLabels(Models.load(model));
+        ModelTask.CLASSIFICATION.require(spec.commandLine(), model, loaded);
         PixelScaling scaling = switch (normalize) {
-            case auto -> loaded.scaling();
+            case auto -> loaded.input().scaling();
             case tf -> PixelScaling.MINUS_ONE_TO_ONE;
             case imagenet -> PixelScaling.IMAGENET;
         };
-        ImagePreprocessor preprocessor = ImagePreprocessor.builder(network.input().height(), network.input().width())
+        ImagePreprocessor preprocessor = ImagePreprocessor.builder(loaded.input().height(), loaded.input().width())
                 .centralCrop(centralCrop).scaling(scaling).build();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<Object> results = new ArrayList<>();
         int failures = 0;
-        try (ImageClassifier classifier = ImageClassifier.create(network, preprocessor)) {
+        try (ImageClassifier classifier = ImageClassifier.create(loaded.network(), preprocessor)) {
             for (Path image : files) {
                 try {
                     List<Classification> best = classifier.classify(image, top);
@@ -156,20 +158,19 @@ final class ClassifyCommand implements Callable<Integer> {
         return IMAGE_EXTENSIONS.stream().anyMatch(name::endsWith);
     }
 
-    private Network withLabels(Network network) throws IOException {
+    private LoadedModel withLabels(LoadedModel loaded) throws IOException {
         if (labels == null) {
-            return network;
+            return loaded;
         }
         if (!Files.isRegularFile(labels)) {
             throw new IOException("label file not found: " + labels);
         }
-        List<String> lines = Files.readAllLines(labels, StandardCharsets.UTF_8).stream()
-                .map(String::strip).filter(s -> !s.isEmpty()).toList();
-        if (lines.size() != network.classes()) {
-            throw new IOException(labels + " has " + lines.size() + " labels but the model has " + network.classes()
-                    + " classes");
+        List<String> lines = Labels.read(labels);
+        int classes = loaded.network().classes();
+        if (lines.size() != classes) {
+            throw new IOException(labels + " has " + lines.size() + " labels but the model has " + classes + " classes");
         }
-        return network.withLabels(lines);
+        return loaded.withLabels(lines);
     }
 
     private static void printText(PrintWriter out, Path image, List<Classification> best) {

@@ -1,5 +1,7 @@
 package dev.mnv2.cli;
 
+import dev.mnv2.load.LoadedModel;
+import dev.mnv2.load.Models;
 import dev.mnv2.model.Network;
 import dev.mnv2.onnx.OnnxExporter;
 import dev.mnv2.safetensors.Checkpoint;
@@ -17,8 +19,9 @@ import picocli.CommandLine.Option;
 /** {@code mnv2 export}: writes a model as ONNX or as safetensors (torchvision layout, mnv2 checkpoint). */
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = "Write a model as ONNX (float32, NCHW input [batch,3,H,W], standard operators) or as "
-                + "safetensors (torchvision's mobilenet_v2 state_dict names and layouts, with the mnv2 "
-                + "configuration and labels in the metadata). Files are written atomically.")
+                + "safetensors (torchvision's mobilenet_v2 state_dict names and layouts). Both carry the mnv2 "
+                + "configuration, task, pixel scaling and labels in their metadata, so the file classifies as its "
+                + "source does. Files are written atomically.")
 final class ExportCommand implements Callable<Integer> {
     enum Format { onnx, safetensors }
 
@@ -58,7 +61,8 @@ final class ExportCommand implements Callable<Integer> {
         if (!Files.isDirectory(folder)) {
             throw new NoSuchFileException(out.toString(), null, "cannot write: folder " + folder + " does not exist");
         }
-        Network network = ModelFiles.load(model).network();
+        LoadedModel loaded = Models.load(model);
+        Network network = loaded.network();
         if (keepBatchNorm && network.convolutions().stream().anyMatch(conv -> conv.batchNorm() == null)) {
             PrintWriter err = spec.commandLine().getErr();
             err.println("mnv2: " + model + " has its batch norms folded into the convolutions; --keep-batch-norm "
@@ -66,8 +70,8 @@ final class ExportCommand implements Callable<Integer> {
             err.flush();
         }
         switch (chosen) {
-            case onnx -> OnnxExporter.builder().foldBatchNorm(!keepBatchNorm).softmax(softmax).build().write(network, out);
-            case safetensors -> Checkpoint.save(network, out);
+            case onnx -> OnnxExporter.builder().foldBatchNorm(!keepBatchNorm).softmax(softmax).build().write(loaded, out);
+            case safetensors -> Checkpoint.save(loaded, out);
         }
         PrintWriter stdout = spec.commandLine().getOut();
         stdout.printf(Locale.ROOT, "wrote %s (%s, %s %.2f/%d, %d classes, %.1f MB)%n", out, chosen,

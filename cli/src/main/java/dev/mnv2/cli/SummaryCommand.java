@@ -3,20 +3,27 @@ package dev.mnv2.cli;
 import dev.mnv2.analysis.LayerCost;
 import dev.mnv2.analysis.ModelSummary;
 import dev.mnv2.analysis.Table3Row;
+import dev.mnv2.load.Models;
 import dev.mnv2.model.Activation;
+import dev.mnv2.model.DeepLabV3;
+import dev.mnv2.model.DeepLabV3Config;
 import dev.mnv2.model.MobileNetV1;
 import dev.mnv2.model.MobileNetV2;
+import dev.mnv2.model.Network;
+import dev.mnv2.model.NetworkBuilder;
 import dev.mnv2.model.NetworkConfig;
 import dev.mnv2.model.Padding;
 import dev.mnv2.model.Shape;
 import dev.mnv2.model.Shortcut;
 import dev.mnv2.util.Json;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
@@ -24,15 +31,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code mnv2 summary}: per-layer cost table, totals and the paper's Table 3 memory view, computed from the
- * architecture alone, so any size answers at once without building weights.
+ * {@code mnv2 summary}: per-layer cost table, totals and the paper's Table 3 memory view, of a model file or
+ * computed from the architecture alone, so any size answers at once without building weights.
  */
 @Command(name = "summary", mixinStandardHelpOptions = true,
         description = "Print the architecture with per-layer parameters and multiply-accumulates, "
-                + "totals, the paper's Table 3 memory view and this engine's planned peak activation memory. "
-                + "Computed from the architecture alone: no weights are built.")
-final class SummaryCommand implements Runnable {
+                + "totals, the paper's Table 3 memory view and this engine's planned peak activation memory, "
+                + "of a model (--model) or of the architecture the other options describe (no weights are built).")
+final class SummaryCommand implements Callable<Integer> {
     enum Arch { v2, v1 }
+
+    /** The network to describe: Table 2's classifier, or Mobile DeepLabv3 on the same backbone. */
+    enum Task { classification, segmentation }
 
     enum Format { table, json, markdown }
 
@@ -66,8 +76,27 @@ final class SummaryCommand implements Runnable {
         }
     }
 
+    /** The options that describe an architecture, which a model file already does. */
+    private static final List<String> ARCHITECTURE_OPTIONS = List.of("--task", "--output-stride", "--arch", "--width",
+            "--resolution", "--classes", "--expansion", "--bottleneck", "--shortcut", "--padding");
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "NAME|PATH",
+            description = "Summarise this model (a .tflite, .onnx or .safetensors file or a known name, found as "
+                    + "classify finds it) instead of an architecture; takes none of the architecture options.")
+    String model;
+
+    @Option(names = "--task", paramLabel = "classification|segmentation", defaultValue = "classification",
+            description = "classification (Table 2's MobileNetV2) or segmentation (Mobile DeepLabv3 head on the "
+                    + "backbone, paper §6.3). Default: ${DEFAULT-VALUE}.")
+    Task task;
+
+    @Option(names = "--output-stride", paramLabel = "16|8", converter = ArchitectureLimits.OutputStride.class,
+            description = "Segmentation only: input size over the feature map's, 16 (33x33 at 513) or 8 (65x65, "
+                    + "the later depthwise convolutions dilated instead of strided). Default: 16.")
+    Integer outputStride;
 
     @Option(names = "--arch", paramLabel = "v2|v1", defaultValue = "v2",
             description = "v2 (MobileNetV2) or v1 (MobileNetV1). Default: ${DEFAULT-VALUE}.")
@@ -77,14 +106,14 @@ final class SummaryCommand implements Runnable {
             description = "Width multiplier α, > 0 and at most 100. Default: ${DEFAULT-VALUE}.")
     double width;
 
-    @Option(names = "--resolution", paramLabel = "R|HxW", defaultValue = "224",
-            converter = ArchitectureLimits.Resolution.class,
-            description = "Input resolution, every side from 32 to 16384: 224 or 160x128. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--resolution", paramLabel = "R|HxW", converter = ArchitectureLimits.Resolution.class,
+            description = "Input resolution, every side from 32 to 16384: 224 or 160x128. "
+                    + "Default: 224, 513 for segmentation.")
     ArchitectureLimits.InputSize resolution;
 
-    @Option(names = "--classes", paramLabel = "N", defaultValue = "1000", converter = ArchitectureLimits.Classes.class,
-            description = "Number of classes, 1 to 1000000. Default: ${DEFAULT-VALUE}.")
-    int classes;
+    @Option(names = "--classes", paramLabel = "N", converter = ArchitectureLimits.Classes.class,
+            description = "Number of classes, 1 to 1000000. Default: 1000, 21 for segmentation.")
+    Integer classes;
 
     @Option(names = "--expansion", paramLabel = "T", defaultValue = "0", converter = ArchitectureLimits.Expansion.class,
             description = "Expansion factor t, up to 100, replacing Table 2's 6 (v2 only); 0 keeps Table 2.")
@@ -107,8 +136,8 @@ final class SummaryCommand implements Runnable {
     Format format;
 
     @Override
-    public void run() {
-        ModelSummary summary = ModelSummary.of(config());
+    public Integer call() throws IOException {
+        ModelSummary summary = model != null ? ModelSummary.of(loadModel()) : ModelSummary.of(config());
         PrintWriter out = spec.commandLine().getOut();
         switch (format) {
             case json -> out.println(Json.write(toJson(summary)));
@@ -116,20 +145,67 @@ final class SummaryCommand implements Runnable {
             case markdown -> out.print(render(summary, true));
         }
         out.flush();
+        return 0;
+    }
+
+    private Network loadModel() throws IOException {
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        List<String> given = ARCHITECTURE_OPTIONS.stream().filter(parsed::hasMatchedOption).toList();
+        if (!given.isEmpty()) {
+            throw usage("--model describes its own architecture; drop " + String.join(", ", given));
+        }
+        return Models.load(model).network();
     }
 
     private NetworkConfig config() {
+        if (task == Task.segmentation) {
+            return segmentationConfig();
+        }
+        if (outputStride != null) {
+            throw usage("--output-stride applies to --task segmentation only");
+        }
         if (arch == Arch.v1) {
             if (bottleneck != Bottleneck.linear || shortcut != ShortcutOption.bottleneck || expansion != 0) {
-                throw new CommandLine.ParameterException(spec.commandLine(),
-                        "--bottleneck, --shortcut and --expansion apply to --arch v2 only");
+                throw usage("--bottleneck, --shortcut and --expansion apply to --arch v2 only");
             }
-            return MobileNetV1.builder().width(width).resolution(resolution.height(), resolution.width())
-                    .classes(classes).padding(padding.padding).config();
+            return shared(MobileNetV1.builder()).config();
         }
-        return MobileNetV2.builder().width(width).resolution(resolution.height(), resolution.width()).classes(classes)
-                .expansion(expansion).bottleneck(bottleneck.activation).shortcut(shortcut.shortcut).padding(padding.padding)
-                .config();
+        return shared(MobileNetV2.builder()).expansion(expansion).bottleneck(bottleneck.activation)
+                .shortcut(shortcut.shortcut).config();
+    }
+
+    /** The options every architecture takes; resolution and classes left out keep the builder's defaults. */
+    private <B extends NetworkBuilder<B>> B shared(B builder) {
+        builder.width(width).padding(padding.padding);
+        if (resolution != null) {
+            builder.resolution(resolution.height(), resolution.width());
+        }
+        if (classes != null) {
+            builder.classes(classes);
+        }
+        return builder;
+    }
+
+    /**
+     * Mobile DeepLabv3 as {@link DeepLabV3} builds it (Table 7's "no ASPP, no MF" head) on Table 2's backbone,
+     * by default as published: 513×513, output stride 16, PASCAL VOC's 21 classes.
+     */
+    private NetworkConfig segmentationConfig() {
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        List<String> classificationOnly = List.of("--arch", "--expansion", "--bottleneck", "--shortcut").stream()
+                .filter(parsed::hasMatchedOption).toList();
+        if (!classificationOnly.isEmpty()) {
+            throw usage(String.join(", ", classificationOnly) + " apply to --task classification only");
+        }
+        DeepLabV3.Builder builder = shared(DeepLabV3.builder());
+        if (outputStride != null) {
+            builder.outputStride(outputStride);
+        }
+        return builder.config();
+    }
+
+    private CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 
     static Map<String, Object> toJson(ModelSummary s) {
@@ -206,7 +282,8 @@ final class SummaryCommand implements Runnable {
         StringBuilder out = new StringBuilder();
         Map<String, String> config = s.config().toMap();
         String title = config.get("architecture") + " width " + config.get("width") + ", input " + s.input()
-                + ", " + s.config().classes() + " classes";
+                + ", " + s.config().classes() + " classes"
+                + (s.config() instanceof DeepLabV3Config d ? ", output stride " + d.backbone().outputStride() : "");
         out.append(markdown ? "## " + title + "\n\n" : title + "\n\n");
         out.append(markdown ? layers.markdown() : layers.plain()).append('\n');
         String totals = String.format(Locale.ROOT,

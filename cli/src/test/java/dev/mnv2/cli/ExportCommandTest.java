@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mnv2.image.PixelScaling;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.Network;
 import dev.mnv2.onnx.OnnxImporter;
@@ -40,13 +41,13 @@ class ExportCommandTest {
         CliRun run = CliRun.of("export", "--model", checkpoint(network).toString(), "--out", onnx.toString());
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().startsWith("wrote " + onnx + " (onnx, mobilenet_v2 0.35/64, 4 classes"), run.out());
-        Network imported = OnnxImporter.read(onnx);
+        Network imported = OnnxImporter.read(onnx).network();
         assertArrayEquals(network.foldBatchNorm().convolutions().get(7).weight(), imported.convolutions().get(7).weight());
 
         Path back = dir.resolve("back.bin");
         run = CliRun.of("export", "--model", onnx.toString(), "--format", "safetensors", "--out", back.toString());
         assertEquals(0, run.exitCode(), run.err());
-        assertArrayEquals(imported.classifier().weight(), Checkpoint.load(back).classifier().weight());
+        assertArrayEquals(imported.classifier().weight(), Checkpoint.load(back).network().classifier().weight());
     }
 
     /** BatchNormalization nodes of an exported ONNX file. */
@@ -82,9 +83,11 @@ class ExportCommandTest {
         Path out = dir.resolve("mnv2.safetensors");
         CliRun run = CliRun.of("export", "--model", "mobilenet_v2_1.0_224_quant", "--out", out.toString());
         assertEquals(0, run.exitCode(), run.err());
-        Network loaded = Checkpoint.load(out);
+        Network loaded = Checkpoint.load(out).network();
         assertEquals(1001, loaded.classes());
         assertEquals("background", loaded.labels().get(0));
+        assertEquals(new PixelScaling(128f, 128f), Checkpoint.load(out).input().scaling(),
+                "the TFLite input quantisation's (p - 128) / 128 travels in the metadata");
 
         Path onnx = dir.resolve("mnv2.onnx");
         run = CliRun.of("export", "--model", "mobilenet_v2_1.0_224_quant", "--out", onnx.toString(), "--keep-batch-norm");

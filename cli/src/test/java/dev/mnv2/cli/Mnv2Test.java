@@ -17,14 +17,15 @@ class Mnv2Test {
     void anUnknownCommandIsNamedWithTheListOfCommands() {
         CliRun run = CliRun.of("foo", "--width", "1");
         assertEquals(2, run.exitCode());
-        assertEquals("mnv2: unknown command 'foo' (commands: classify, summary, bench, export)", run.err().strip());
+        assertEquals("mnv2: unknown command 'foo' (commands: classify, segment, summary, bench, export)",
+                run.err().strip());
     }
 
     @Test
     void aMissingCommandListsTheCommands() {
         CliRun run = CliRun.of();
         assertEquals(2, run.exitCode());
-        assertTrue(run.err().startsWith("mnv2: missing command (commands: classify, summary, bench, export;"),
+        assertTrue(run.err().startsWith("mnv2: missing command (commands: classify, segment, summary, bench, export;"),
                 run.err());
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mnv2.testing.SharedData;
 import dev.mnv2.util.Json;
 import java.util.List;
 import java.util.Map;
@@ -57,11 +58,81 @@ class SummaryCommandTest {
         "summary --classes 1001; without batch norm: 3,472,041 (3.47M)  MACs: 300,775,552 (300M)",
         "summary --arch v1 --classes 1000; MACs: 568,740,352 (568M)",
         "summary --classes 1000; max: 401 kB",
-        "summary --arch v1 --classes 1000; max: 1606 kB"})
+        "summary --arch v1 --classes 1000; max: 1606 kB",
+        "summary --task segmentation; params: 2,113,557 (2.11M)",
+        "summary --task segmentation; MACs: 2,740,709,056 (2740M)",
+        "summary --task segmentation; 21 classes, output stride 16",
+        "summary --task segmentation --output-stride 8; MACs: 8,825,853,632 (8825M)"})
     void readmeFiguresAreWhatTheCommandsPrint(String args, String printed) {
         CliRun run = CliRun.of(args.split(" "));
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().contains(printed), run.out());
+    }
+
+    /** Paper Table 7, row "MNV2*, OS 16, no ASPP, no MF": 2.11M parameters, 2.75B MAdds. */
+    private static final double TABLE7_PARAMS = 2.11e6;
+    private static final double TABLE7_MADDS = 2.75e9;
+
+    private static void assertWithinTwoPercent(double paper, long printed, String what) {
+        assertTrue(Math.abs(printed - paper) <= 0.02 * paper, what + ": " + printed + " vs the paper's " + paper);
+    }
+
+    /** Mobile DeepLabv3 built from its configuration, no weights: Table 7's OS 16 row. */
+    @Test
+    void segmentationArchitectureHasTable7sCost() {
+        Map<String, Object> s = json("summary", "--task", "segmentation", "--format", "json");
+        assertWithinTwoPercent(TABLE7_PARAMS, (Long) s.get("params"), "params");
+        assertWithinTwoPercent(TABLE7_MADDS, (Long) s.get("macs"), "MAdds");
+        assertEquals("deeplabv3_mobilenet_v2", s.get("architecture"));
+        assertEquals(List.of(513L, 513L, 3L), s.get("input"));
+        Map<?, ?> config = (Map<?, ?>) s.get("config");
+        assertEquals(16L, config.get("outputStride"));
+        assertEquals(21L, config.get("classes"));
+        List<?> layers = (List<?>) s.get("layers");
+        assertEquals(List.of(513L, 513L, 21L), ((Map<?, ?>) layers.get(layers.size() - 1)).get("output"));
+    }
+
+    /** The published file, read back: its architecture is Table 7's row too (its batch norms folded into biases). */
+    @Test
+    void publishedSegmentationModelHasTable7sCost() {
+        SharedData.model("deeplabv3_mnv2_pascal_quant.tflite");
+        Map<String, Object> s = json("summary", "--model", "deeplabv3_mnv2_pascal_quant", "--format", "json");
+        long params = (Long) s.get("params");
+        long macs = (Long) s.get("macs");
+        System.out.printf("mnv2 summary --model deeplabv3_mnv2_pascal_quant: params %,d (Table 7: 2.11M, %+.2f%%), "
+                + "MAdds %,d (Table 7: 2.75B, %+.2f%%)%n", params, 100 * (params / TABLE7_PARAMS - 1), macs,
+                100 * (macs / TABLE7_MADDS - 1));
+        assertWithinTwoPercent(TABLE7_PARAMS, params, "params");
+        assertWithinTwoPercent(TABLE7_MADDS, macs, "MAdds");
+        Map<String, Object> built = json("summary", "--task", "segmentation", "--format", "json");
+        assertEquals(built.get("macs"), macs, "the file's graph costs what the configuration does");
+        // Each folded batch norm leaves one bias per channel where the built network has gamma and beta.
+        assertEquals(((Long) built.get("params") + (Long) built.get("paramsWithoutBatchNorm")) / 2, params);
+        assertTrue((Long) s.get("peakActivationBytes") > 513L * 513 * 21 * 4, "the logits are held at 513x513");
+    }
+
+    /** Output stride 8 keeps every weight and runs the last stages and the head on 4 times the positions. */
+    @Test
+    void outputStrideEightCostsMoreWithTheSameWeights() {
+        Map<String, Object> os16 = json("summary", "--task", "segmentation", "--format", "json");
+        Map<String, Object> os8 = json("summary", "--task", "segmentation", "--output-stride", "8", "--format", "json");
+        assertEquals(os16.get("params"), os8.get("params"));
+        assertTrue((Long) os8.get("macs") > 3 * (Long) os16.get("macs"), os8.get("macs") + " vs " + os16.get("macs"));
+        assertEquals(8L, ((Map<?, ?>) os8.get("config")).get("outputStride"));
+    }
+
+    /** A loaded classifier costs what its architecture does. */
+    @Test
+    void loadedClassifierIsSummarisedLikeItsArchitecture() {
+        SharedData.model("mobilenet_v2_1.0_224_quant.tflite");
+        Map<String, Object> loaded = json("summary", "--model", "mobilenet_v2_1.0_224_quant", "--format", "json");
+        Map<String, Object> built = json("summary", "--classes", "1001", "--format", "json");
+        assertEquals(built.get("macs"), loaded.get("macs"));
+        assertEquals(built.get("table3MaxKb"), loaded.get("table3MaxKb"));
+        assertEquals(((List<?>) built.get("layers")).size(), ((List<?>) loaded.get("layers")).size());
+        CliRun table = CliRun.of("summary", "--model", "mobilenet_v2_1.0_224_quant");
+        assertEquals(0, table.exitCode(), table.err());
+        assertTrue(table.out().contains("MACs: 300,775,552 (300M)"), table.out());
     }
 
     /** Building the weights of width 20 would take about 3.5 GB; the summary needs only the architecture. */
@@ -148,7 +219,15 @@ class SummaryCommandTest {
         "summary --width NaN; --width",
         "summary --classes 1000001; --classes",
         "summary --expansion 101; --expansion",
-        "nosuchcommand; unknown command 'nosuchcommand' (commands: classify, summary, bench, export)"})
+        "summary --task detection; --task",
+        "summary --output-stride 8; --output-stride applies to --task segmentation only",
+        "summary --task segmentation --output-stride 4; --output-stride",
+        "summary --task segmentation --arch v1; --arch apply to --task classification only",
+        "summary --task segmentation --expansion 4 --shortcut none; --expansion, --shortcut apply to --task "
+            + "classification only",
+        "summary --model m.tflite --width 0.5 --task segmentation; --model describes its own architecture; "
+            + "drop --task, --width",
+        "nosuchcommand; unknown command 'nosuchcommand' (commands: classify, segment, summary, bench, export)"})
     void usageErrorsExitTwoWithOneLineNamingTheProblem(String args, String mentioned) {
         CliRun run = CliRun.of(args.split(" "));
         assertEquals(2, run.exitCode(), run.err());

@@ -388,40 +388,11 @@ public final class Plan {
                                 bias, lo, hi, out, f.offsets[dst], oy, ox, 0, g.outC());
                     }
                 } else {
-                    gatherPatches(input, inOff, oy, s.buffers[PATCH]);
+                    ScalarKernels.gatherPatches(input, inOff, in.height(), in.width(), in.channels(), g, oy,
+                            s.buffers[PATCH]);
                     int taps = g.kernel() * g.kernel() * in.channels();
                     k.pointwise(s.buffers[PATCH], 0, g.outW(), taps, packed, bias, g.outC(), lo, hi,
                             out, f.offsets[dst] + oy * outRow, null, 0);
-                }
-            }
-        }
-
-        private void gatherPatches(float[] input, int inOff, int oy, float[] patches) {
-            int inC = in.channels();
-            int kernel = g.kernel();
-            int rowTaps = kernel * inC;
-            int p = 0;
-            for (int ox = 0; ox < g.outW(); ox++) {
-                int x0 = ox * g.stride() - g.padLeft();
-                boolean inside = x0 >= 0 && x0 + (kernel - 1) * g.dilation() < in.width();
-                for (int ky = 0; ky < kernel; ky++, p += rowTaps) {
-                    int iy = g.firstInputRow(oy) + ky * g.dilation();
-                    if (iy < 0 || iy >= in.height()) {
-                        Arrays.fill(patches, p, p + rowTaps, 0f);
-                    } else if (inside && g.dilation() == 1) {
-                        // The kernel row's pixels are adjacent in NHWC: one copy.
-                        System.arraycopy(input, inOff + (iy * in.width() + x0) * inC, patches, p, rowTaps);
-                    } else {
-                        for (int kx = 0; kx < kernel; kx++) {
-                            int ix = x0 + kx * g.dilation();
-                            int at = p + kx * inC;
-                            if (ix < 0 || ix >= in.width()) {
-                                Arrays.fill(patches, at, at + inC, 0f);
-                            } else {
-                                System.arraycopy(input, inOff + (iy * in.width() + ix) * inC, patches, at, inC);
-                            }
-                        }
-                    }
                 }
             }
         }

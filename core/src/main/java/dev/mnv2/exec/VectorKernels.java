@@ -1,6 +1,9 @@
 package dev.mnv2.exec;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -28,17 +31,7 @@ final class VectorKernels implements Kernels {
         boolean allColumns = o0 == 0 && o1 == outC;
         for (int p0 = 0; p0 < pixels; p0 += PIXEL_CHUNK) {
             int p1 = Math.min(pixels, p0 + PIXEL_CHUNK);
-            int o = o0;
-            for (; o + Kernels.STRIP <= o1; o += Kernels.STRIP) {
-                columns2(in, inOff, p0, p1, inC, w, bias, outC, o, out, outOff);
-            }
-            for (; o + L <= o1; o += L) {
-                columns1(in, inOff, p0, p1, inC, w, bias, outC, o, out, outOff);
-            }
-            if (o < o1) {
-                ScalarKernels.pointwiseChannels(in, inOff + p0 * inC, p1 - p0, inC, w, bias, outC,
-                        out, outOff + p0 * outC, o, o1);
-            }
+            product(in, inOff, p0, p1, inC, w, bias, false, outC, out, outOff, o0, o1);
             if (allColumns) {
                 finish(out, outOff + p0 * outC, (p1 - p0) * outC, lo, hi, res, resOff + p0 * outC);
             } else {
@@ -49,6 +42,38 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    @Override
+    public void matmul(float[] a, int aOff, int rows, int inner, float[] b, int cols, boolean accumulate,
+                       float[] out, int outOff, int o0, int o1) {
+        for (int p0 = 0; p0 < rows; p0 += PIXEL_CHUNK) {
+            product(a, aOff, p0, Math.min(rows, p0 + PIXEL_CHUNK), inner, b, null, accumulate, cols, out, outOff,
+                    o0, o1);
+        }
+    }
+
+    /**
+     * Columns [o0, o1) of pixels [p0, p1) of the product with packed weights: each chain starts from
+     * {@code out}'s value when {@code accumulate}, else from the bias (0 when it is null).
+     */
+    private static void product(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
+                                boolean accumulate, int outC, float[] out, int outOff, int o0, int o1) {
+        int o = o0;
+        for (; o + Kernels.STRIP <= o1; o += Kernels.STRIP) {
+            columns2(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, out, outOff);
+        }
+        for (; o + L <= o1; o += L) {
+            columns1(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, out, outOff);
+        }
+        if (o < o1) {
+            ScalarKernels.pointwiseChannels(in, inOff + p0 * inC, p1 - p0, inC, w, bias, accumulate, outC,
+                    out, outOff + p0 * outC, o, o1);
+        }
+    }
+
+    private static FloatVector initial(float[] bias, int o) {
+        return bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o);
+    }
+
     /**
      * Output channels [o, o + 2L) of pixels [p0, p1): 4 pixels × 2 vectors of accumulators at a time. Every
      * load is indexed by the reduction's loop counter, so C2 proves the bounds once per loop instead of checking
@@ -56,17 +81,30 @@ final class VectorKernels implements Kernels {
      * C2 schedules the block's broadcasts ahead of its FMAs, so a 6-pixel block no longer fits the 16 AVX2
      * registers; 4 × 2 uses 14.
      */
-    private static void columns2(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias, int outC,
-                                 int o, float[] out, int outOff) {
-        FloatVector b0 = FloatVector.fromArray(S, bias, o);
-        FloatVector b1 = FloatVector.fromArray(S, bias, o + L);
+    private static void columns2(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
+                                 boolean accumulate, int outC, int o, float[] out, int outOff) {
+        FloatVector b0 = initial(bias, o);
+        FloatVector b1 = initial(bias, o + L);
         int p = p0;
-        boolean anyBlock = p1 - p0 >= Kernels.BLOCK_PIXELS;
         // A tail of 2 or 3 pixels runs as the block ending at p1, cheaper than single pixels; the pixels it
-        // shares with the previous block are recomputed to the same bits.
-        while (anyBlock && p1 - p >= 2) {
+        // shares with the previous block are recomputed to the same bits (not when accumulating: they would
+        // be added twice).
+        int tail = accumulate ? Kernels.BLOCK_PIXELS : 2;
+        boolean anyBlock = p1 - p0 >= Kernels.BLOCK_PIXELS;
+        while (anyBlock && p1 - p >= tail) {
             p = Math.min(p, p1 - Kernels.BLOCK_PIXELS);
             FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+            if (accumulate) {
+                int d = outOff + p * outC + o;
+                a00 = FloatVector.fromArray(S, out, d);
+                a01 = FloatVector.fromArray(S, out, d + L);
+                a10 = FloatVector.fromArray(S, out, d + outC);
+                a11 = FloatVector.fromArray(S, out, d + outC + L);
+                a20 = FloatVector.fromArray(S, out, d + 2 * outC);
+                a21 = FloatVector.fromArray(S, out, d + 2 * outC + L);
+                a30 = FloatVector.fromArray(S, out, d + 3 * outC);
+                a31 = FloatVector.fromArray(S, out, d + 3 * outC + L);
+            }
             int x0 = inOff + p * inC;
             int x1 = x0 + inC;
             int x2 = x1 + inC;
@@ -102,6 +140,10 @@ final class VectorKernels implements Kernels {
         }
         for (; p < p1; p++) {
             FloatVector a0 = b0, a1 = b1;
+            if (accumulate) {
+                a0 = FloatVector.fromArray(S, out, outOff + p * outC + o);
+                a1 = FloatVector.fromArray(S, out, outOff + p * outC + o + L);
+            }
             int x0 = inOff + p * inC;
             for (int i = 0; i < inC; i++) {
                 int wi = o * inC + i * (2 * L);
@@ -116,12 +158,21 @@ final class VectorKernels implements Kernels {
     }
 
     /** Output channels [o, o + L): 6 pixels × 1 vector at a time. */
-    private static void columns1(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias, int outC,
-                                 int o, float[] out, int outOff) {
-        FloatVector b = FloatVector.fromArray(S, bias, o);
+    private static void columns1(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
+                                 boolean accumulate, int outC, int o, float[] out, int outOff) {
+        FloatVector b = initial(bias, o);
         int p = p0;
         for (; p + 6 <= p1; p += 6) {
             FloatVector a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b;
+            if (accumulate) {
+                int d = outOff + p * outC + o;
+                a0 = FloatVector.fromArray(S, out, d);
+                a1 = FloatVector.fromArray(S, out, d + outC);
+                a2 = FloatVector.fromArray(S, out, d + 2 * outC);
+                a3 = FloatVector.fromArray(S, out, d + 3 * outC);
+                a4 = FloatVector.fromArray(S, out, d + 4 * outC);
+                a5 = FloatVector.fromArray(S, out, d + 5 * outC);
+            }
             int x0 = inOff + p * inC;
             int x1 = x0 + inC;
             int x2 = x1 + inC;
@@ -147,7 +198,7 @@ final class VectorKernels implements Kernels {
             a5.intoArray(out, d + 5 * outC);
         }
         for (; p < p1; p++) {
-            FloatVector a = b;
+            FloatVector a = accumulate ? FloatVector.fromArray(S, out, outOff + p * outC + o) : b;
             int x0 = inOff + p * inC;
             for (int i = 0; i < inC; i++) {
                 int wi = o * inC + i * L;
@@ -155,6 +206,115 @@ final class VectorKernels implements Kernels {
             }
             a.intoArray(out, outOff + p * outC + o);
         }
+    }
+
+    /** Bytes of both operands' rows that one pass of {@link #addOuterProducts} reads: half of a 32 kB L1. */
+    private static final int OUTER_CHUNK_BYTES = 16 * 1024;
+
+    @Override
+    public void addOuterProducts(float[] a, int aOff, int aWidth, float[] b, int bOff, int bWidth, int count,
+                                 float[] out, int i0, int i1) {
+        int vectorEnd = bWidth - bWidth % L;
+        // Every register block rereads the chunk's rows, so they must stay in L1.
+        int chunk = Math.max(8, Math.min(128, OUTER_CHUNK_BYTES / ((aWidth + bWidth) * Float.BYTES)));
+        for (int p0 = 0; p0 < count; p0 += chunk) {
+            int p1 = Math.min(count, p0 + chunk);
+            int i = i0;
+            for (; i + 4 <= i1; i += 4) {
+                int o = 0;
+                for (; o + 2 * L <= bWidth; o += 2 * L) {
+                    outerRows4(a, aOff, aWidth, b, bOff, bWidth, p0, p1, out, i, o);
+                }
+                for (; o < vectorEnd; o += L) {
+                    outerRows4Narrow(a, aOff, aWidth, b, bOff, bWidth, p0, p1, out, i, o);
+                }
+            }
+            for (; i < i1; i++) {
+                for (int o = 0; o < vectorEnd; o += L) {
+                    outerRow(a, aOff, aWidth, b, bOff, bWidth, p0, p1, out, i, o);
+                }
+            }
+            if (vectorEnd < bWidth) {
+                ScalarKernels.outerProductColumns(a, aOff + p0 * aWidth, aWidth, b, bOff + p0 * bWidth, bWidth,
+                        p1 - p0, out, i0, i1, vectorEnd, bWidth);
+            }
+        }
+    }
+
+    /** Rows [i, i + 4) × columns [o, o + 2L) of {@link #addOuterProducts} over pixels [p0, p1), in registers. */
+    private static void outerRows4(float[] a, int aOff, int aWidth, float[] b, int bOff, int bWidth, int p0, int p1,
+                                   float[] out, int i, int o) {
+        int r0 = i * bWidth + o;
+        int r1 = r0 + bWidth;
+        int r2 = r1 + bWidth;
+        int r3 = r2 + bWidth;
+        FloatVector a00 = FloatVector.fromArray(S, out, r0);
+        FloatVector a01 = FloatVector.fromArray(S, out, r0 + L);
+        FloatVector a10 = FloatVector.fromArray(S, out, r1);
+        FloatVector a11 = FloatVector.fromArray(S, out, r1 + L);
+        FloatVector a20 = FloatVector.fromArray(S, out, r2);
+        FloatVector a21 = FloatVector.fromArray(S, out, r2 + L);
+        FloatVector a30 = FloatVector.fromArray(S, out, r3);
+        FloatVector a31 = FloatVector.fromArray(S, out, r3 + L);
+        for (int p = p0; p < p1; p++) {
+            int x = aOff + p * aWidth + i;
+            int y = bOff + p * bWidth + o;
+            FloatVector y0 = FloatVector.fromArray(S, b, y);
+            FloatVector y1 = FloatVector.fromArray(S, b, y + L);
+            FloatVector v = FloatVector.broadcast(S, a[x]);
+            a00 = y0.fma(v, a00);
+            a01 = y1.fma(v, a01);
+            v = FloatVector.broadcast(S, a[x + 1]);
+            a10 = y0.fma(v, a10);
+            a11 = y1.fma(v, a11);
+            v = FloatVector.broadcast(S, a[x + 2]);
+            a20 = y0.fma(v, a20);
+            a21 = y1.fma(v, a21);
+            v = FloatVector.broadcast(S, a[x + 3]);
+            a30 = y0.fma(v, a30);
+            a31 = y1.fma(v, a31);
+        }
+        a00.intoArray(out, r0);
+        a01.intoArray(out, r0 + L);
+        a10.intoArray(out, r1);
+        a11.intoArray(out, r1 + L);
+        a20.intoArray(out, r2);
+        a21.intoArray(out, r2 + L);
+        a30.intoArray(out, r3);
+        a31.intoArray(out, r3 + L);
+    }
+
+    /** Rows [i, i + 4) × columns [o, o + L): four independent chains, where one would wait on each FMA. */
+    private static void outerRows4Narrow(float[] a, int aOff, int aWidth, float[] b, int bOff, int bWidth, int p0,
+                                         int p1, float[] out, int i, int o) {
+        int r0 = i * bWidth + o;
+        FloatVector a0 = FloatVector.fromArray(S, out, r0);
+        FloatVector a1 = FloatVector.fromArray(S, out, r0 + bWidth);
+        FloatVector a2 = FloatVector.fromArray(S, out, r0 + 2 * bWidth);
+        FloatVector a3 = FloatVector.fromArray(S, out, r0 + 3 * bWidth);
+        for (int p = p0; p < p1; p++) {
+            int x = aOff + p * aWidth + i;
+            FloatVector y = FloatVector.fromArray(S, b, bOff + p * bWidth + o);
+            a0 = y.fma(FloatVector.broadcast(S, a[x]), a0);
+            a1 = y.fma(FloatVector.broadcast(S, a[x + 1]), a1);
+            a2 = y.fma(FloatVector.broadcast(S, a[x + 2]), a2);
+            a3 = y.fma(FloatVector.broadcast(S, a[x + 3]), a3);
+        }
+        a0.intoArray(out, r0);
+        a1.intoArray(out, r0 + bWidth);
+        a2.intoArray(out, r0 + 2 * bWidth);
+        a3.intoArray(out, r0 + 3 * bWidth);
+    }
+
+    /** Row i × columns [o, o + L) of {@link #addOuterProducts} over pixels [p0, p1). */
+    private static void outerRow(float[] a, int aOff, int aWidth, float[] b, int bOff, int bWidth, int p0, int p1,
+                                 float[] out, int i, int o) {
+        int r = i * bWidth + o;
+        FloatVector acc = FloatVector.fromArray(S, out, r);
+        for (int p = p0; p < p1; p++) {
+            acc = FloatVector.fromArray(S, b, bOff + p * bWidth + o).fma(FloatVector.broadcast(S, a[aOff + p * aWidth + i]), acc);
+        }
+        acc.intoArray(out, r);
     }
 
     @Override
@@ -257,6 +417,159 @@ final class VectorKernels implements Kernels {
             }
             acc.intoArray(out, outOff + ox * channels + c);
         }
+    }
+
+    @Override
+    public void depthwiseInputGradientRow(float[] dy, int[] rowOff, int outW, int channels, int kernel, int stride,
+                                          int dilation, int padLeft, float[] w, boolean accumulate,
+                                          float[] dx, int dxOff, int inW) {
+        int vectorEnd = channels - channels % L;
+        // Taps outer, channels inner, summed in dx itself: which taps reach a pixel is found once per tap, and
+        // no vector stays live across that search (a vector live across a call would be boxed).
+        for (int ix = 0; ix < inW; ix++) {
+            int dst = dxOff + ix * channels;
+            if (!accumulate) {
+                Arrays.fill(dx, dst, dst + channels, 0f);
+            }
+            for (int ky = 0; ky < kernel; ky++) {
+                if (rowOff[ky] < 0) continue;
+                for (int kx = 0; kx < kernel; kx++) {
+                    int ox = ScalarKernels.outputColumn(ix, kx, stride, dilation, padLeft, outW);
+                    if (ox < 0) continue;
+                    int src = rowOff[ky] + ox * channels;
+                    int tap = (ky * kernel + kx) * channels;
+                    int c = 0;
+                    for (; c < vectorEnd; c += L) {
+                        FloatVector.fromArray(S, dy, src + c).fma(FloatVector.fromArray(S, w, tap + c),
+                                FloatVector.fromArray(S, dx, dst + c)).intoArray(dx, dst + c);
+                    }
+                    for (; c < channels; c++) {
+                        dx[dst + c] = Math.fma(dy[src + c], w[tap + c], dx[dst + c]);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void depthwiseWeightGradientRow(float[] x, int[] rowOff, int inW, int channels, int kernel, int stride,
+                                           int dilation, int padLeft, float[] dy, int dyOff, int outW, float[] dw,
+                                           int c0, int c1) {
+        int c = c0;
+        // Four channel vectors at a time: each tap's chain runs over a whole row, so one chain alone would wait
+        // on the fused multiply-add's latency.
+        for (; c + 4 * L <= c1; c += 4 * L) {
+            for (int ky = 0; ky < kernel; ky++) {
+                if (rowOff[ky] < 0) continue;
+                for (int kx = 0; kx < kernel; kx++) {
+                    int tap = (ky * kernel + kx) * channels + c;
+                    int first = ScalarKernels.firstOutputColumn(kx, stride, dilation, padLeft);
+                    int end = ScalarKernels.endOutputColumn(kx, stride, dilation, padLeft, inW, outW);
+                    FloatVector a0 = FloatVector.fromArray(S, dw, tap);
+                    FloatVector a1 = FloatVector.fromArray(S, dw, tap + L);
+                    FloatVector a2 = FloatVector.fromArray(S, dw, tap + 2 * L);
+                    FloatVector a3 = FloatVector.fromArray(S, dw, tap + 3 * L);
+                    for (int ox = first; ox < end; ox++) {
+                        int src = rowOff[ky] + (ox * stride - padLeft + kx * dilation) * channels + c;
+                        int g = dyOff + ox * channels + c;
+                        a0 = FloatVector.fromArray(S, dy, g).fma(FloatVector.fromArray(S, x, src), a0);
+                        a1 = FloatVector.fromArray(S, dy, g + L).fma(FloatVector.fromArray(S, x, src + L), a1);
+                        a2 = FloatVector.fromArray(S, dy, g + 2 * L).fma(FloatVector.fromArray(S, x, src + 2 * L), a2);
+                        a3 = FloatVector.fromArray(S, dy, g + 3 * L).fma(FloatVector.fromArray(S, x, src + 3 * L), a3);
+                    }
+                    a0.intoArray(dw, tap);
+                    a1.intoArray(dw, tap + L);
+                    a2.intoArray(dw, tap + 2 * L);
+                    a3.intoArray(dw, tap + 3 * L);
+                }
+            }
+        }
+        for (; c + L <= c1; c += L) {
+            for (int ky = 0; ky < kernel; ky++) {
+                if (rowOff[ky] < 0) continue;
+                for (int kx = 0; kx < kernel; kx++) {
+                    int tap = (ky * kernel + kx) * channels + c;
+                    int end = ScalarKernels.endOutputColumn(kx, stride, dilation, padLeft, inW, outW);
+                    FloatVector acc = FloatVector.fromArray(S, dw, tap);
+                    for (int ox = ScalarKernels.firstOutputColumn(kx, stride, dilation, padLeft); ox < end; ox++) {
+                        int src = rowOff[ky] + (ox * stride - padLeft + kx * dilation) * channels + c;
+                        acc = FloatVector.fromArray(S, dy, dyOff + ox * channels + c)
+                                .fma(FloatVector.fromArray(S, x, src), acc);
+                    }
+                    acc.intoArray(dw, tap);
+                }
+            }
+        }
+        if (c < c1) {
+            ScalarKernels.depthwiseWeightGradientChannels(x, rowOff, inW, channels, kernel, stride, dilation, padLeft,
+                    dy, dyOff, outW, dw, c, c1);
+        }
+    }
+
+    @Override
+    public void batchNormGradientSums(float[] x, int xOff, float[] dy, int dyOff, int pixels, int channels,
+                                      float[] scale, float[] shift, float[] mean, float[] inverseStd, float lo,
+                                      float hi, float[] sum, float[] product, int c0, int c1) {
+        FloatVector vlo = FloatVector.broadcast(S, lo);
+        FloatVector vhi = FloatVector.broadcast(S, hi);
+        int vectorEnd = c0 + (c1 - c0) / L * L;
+        for (int p = 0; p < pixels; p++) {
+            int src = xOff + p * channels;
+            int grad = dyOff + p * channels;
+            for (int c = c0; c < vectorEnd; c += L) {
+                FloatVector centred = FloatVector.fromArray(S, x, src + c).sub(FloatVector.fromArray(S, mean, c));
+                FloatVector a = centred.fma(FloatVector.fromArray(S, scale, c), FloatVector.fromArray(S, shift, c));
+                FloatVector g = masked(FloatVector.fromArray(S, dy, grad + c), a, vlo, vhi);
+                g.add(FloatVector.fromArray(S, sum, c)).intoArray(sum, c);
+                FloatVector normalised = centred.mul(FloatVector.fromArray(S, inverseStd, c));
+                g.fma(normalised, FloatVector.fromArray(S, product, c)).intoArray(product, c);
+            }
+        }
+        if (vectorEnd < c1) {
+            ScalarKernels.INSTANCE.batchNormGradientSums(x, xOff, dy, dyOff, pixels, channels, scale, shift, mean,
+                    inverseStd, lo, hi, sum, product, vectorEnd, c1);
+        }
+    }
+
+    @Override
+    public void batchNormInputGradient(float[] x, int xOff, float[] dy, int dyOff, int pixels, int channels,
+                                       float[] scale, float[] shift, float[] mean, float[] slope, float[] offset,
+                                       float lo, float hi, boolean accumulate, float[] dx, int dxOff) {
+        FloatVector vlo = FloatVector.broadcast(S, lo);
+        FloatVector vhi = FloatVector.broadcast(S, hi);
+        int vectorEnd = channels - channels % L;
+        for (int p = 0; p < pixels; p++) {
+            int src = xOff + p * channels;
+            int grad = dyOff + p * channels;
+            int dst = dxOff + p * channels;
+            for (int c = 0; c < vectorEnd; c += L) {
+                FloatVector centred = FloatVector.fromArray(S, x, src + c).sub(FloatVector.fromArray(S, mean, c));
+                FloatVector s = FloatVector.fromArray(S, scale, c);
+                FloatVector g = masked(FloatVector.fromArray(S, dy, grad + c),
+                        centred.fma(s, FloatVector.fromArray(S, shift, c)), vlo, vhi);
+                FloatVector d = s.fma(g, centred.fma(FloatVector.fromArray(S, slope, c),
+                        FloatVector.fromArray(S, offset, c)));
+                if (accumulate) {
+                    d = FloatVector.fromArray(S, dx, dst + c).add(d);
+                }
+                d.intoArray(dx, dst + c);
+            }
+        }
+        if (vectorEnd < channels) {
+            ScalarKernels.batchNormInputGradientChannels(x, xOff, dy, dyOff, pixels, channels, scale, shift, mean,
+                    slope, offset, lo, hi, accumulate, dx, dxOff, vectorEnd, channels);
+        }
+    }
+
+    /** {@code value} where {@code lo < a < hi}, +0 elsewhere: {@link ScalarKernels#inside}'s bit mask, lane-wise. */
+    private static FloatVector masked(FloatVector value, FloatVector a, FloatVector lo, FloatVector hi) {
+        IntVector mask = positive(a.sub(lo)).and(positive(hi.sub(a)));
+        return value.reinterpretAsInts().and(mask).reinterpretAsFloats();
+    }
+
+    private static IntVector positive(FloatVector z) {
+        IntVector bits = z.reinterpretAsInts();
+        return bits.neg().and(bits.not()).lanewise(VectorOperators.ASHR, 31);
     }
 
     @Override

@@ -1,9 +1,13 @@
 package dev.mnv2.image;
 
 import dev.mnv2.exec.Predictor;
+import dev.mnv2.load.LoadedModel;
+import dev.mnv2.load.Models;
+import dev.mnv2.load.Task;
 import dev.mnv2.model.Network;
 import dev.mnv2.model.Shape;
 import java.awt.image.BufferedImage;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -12,10 +16,10 @@ import java.util.Objects;
 
 /**
  * Classifies photos with a network: decode, preprocess, run, softmax, top K. The network's plan is made
- * once, so classifying many images reuses it.
+ * once, so classifying many images reuses it; one classifier may be shared between threads.
  *
  * <pre>{@code
- * try (ImageClassifier classifier = ImageClassifier.create(network, PixelScaling.MINUS_ONE_TO_ONE)) {
+ * try (ImageClassifier classifier = ImageClassifier.pretrained("mobilenet_v2_1.0_224_quant")) {
  *     for (Classification c : classifier.classify(Path.of("cat.jpg"), 5)) {
  *         System.out.printf("%d %s %.3f%n", c.index(), c.label(), c.score());
  *     }
@@ -42,12 +46,39 @@ public final class ImageClassifier implements AutoCloseable {
         this.predictor = Predictor.create(network);
     }
 
+    /**
+     * A classifier of the model {@code nameOrPath} names: a known model name such as
+     * {@code mobilenet_v2_1.0_224_quant} (found in $MNV2_MODELS or the cache, else downloaded and checked) or
+     * a model file, loaded by {@link Models#load(String)}. Its format's module ({@code mnv2-tflite} or
+     * {@code mnv2-interop}) must be on the classpath.
+     *
+     * @throws IOException when the model cannot be found or read (the message says why)
+     * @throws IllegalArgumentException when it is a segmentation model
+     */
+    public static ImageClassifier pretrained(String nameOrPath) throws IOException {
+        return create(Models.load(nameOrPath));
+    }
+
+    /**
+     * A classifier of a loaded model, with the reference preprocessing and the model's pixel scaling.
+     *
+     * @throws IllegalArgumentException when the model's task is not classification
+     */
+    public static ImageClassifier create(LoadedModel model) {
+        if (model.task() != Task.CLASSIFICATION) {
+            throw new IllegalArgumentException("not a classifier: " + model.network().config().architecture()
+                    + " is a " + model.task().metadataName() + " model (use ImageSegmenter)");
+        }
+        return create(model.network(), model.input().scaling());
+    }
+
     /** The reference preprocessing (87.5 % central crop, resize to the network's input) with {@code scaling}. */
     public static ImageClassifier create(Network network, PixelScaling scaling) {
         Shape in = network.input();
         return create(network, ImagePreprocessor.builder(in.height(), in.width()).scaling(scaling).build());
     }
 
+    /** A classifier of {@code network} whose inputs {@code preprocessor} makes. */
     public static ImageClassifier create(Network network, ImagePreprocessor preprocessor) {
         return new ImageClassifier(network, preprocessor);
     }

@@ -16,7 +16,8 @@ import java.util.List;
  *   <li>{@code out}: bilinear upsampling of the logits to the input size.</li>
  * </ol>
  * Names follow torchvision's {@code DeepLabHead} / {@code ASPP} modules where the two agree. The output
- * {@code out} holds per-pixel logits; the segmentation task takes their {@link ArgMax}.
+ * {@code out} holds per-pixel logits; the segmentation task ({@link dev.mnv2.image.ImageSegmenter}) maps them
+ * back to the photo and takes their argmax.
  */
 public final class DeepLabV3 {
     private DeepLabV3() {}
@@ -93,9 +94,11 @@ public final class DeepLabV3 {
 
         @Override
         public DeepLabV3Config config() {
+            // The backbone's classifier is not built, so it has no dropout: the configuration map says 0 and
+            // reads back to this.
             MobileNetV2Config backbone = MobileNetV2.builder().width(width).resolution(inputHeight, inputWidth)
                     .classes(classes).padding(padding).batchNormEpsilon(batchNormEpsilon).outputStride(outputStride)
-                    .config();
+                    .dropout(0).config();
             return new DeepLabV3Config(backbone, classes, headChannels, alignCorners);
         }
     }

@@ -78,4 +78,14 @@ public record DeepLabV3Config(MobileNetV2Config backbone, int classes, int headC
         map.put("alignCorners", Boolean.toString(alignCorners));
         return map;
     }
+
+    /** Inverse of {@link #toMap()}; throws IllegalArgumentException naming a missing or bad entry. */
+    public static DeepLabV3Config fromMap(Map<String, String> map) {
+        String align = map.get("alignCorners");
+        if (!"true".equals(align) && !"false".equals(align)) {
+            throw new IllegalArgumentException("config entry 'alignCorners' must be true or false, got " + align);
+        }
+        return new DeepLabV3Config(MobileNetV2Config.fromMap(map), MobileNetV2Config.parseInt(map, "classes"),
+                MobileNetV2Config.parseInt(map, "headChannels"), Boolean.parseBoolean(align));
+    }
 }

@@ -124,22 +124,73 @@ public final class NetworkSpec {
         return total;
     }
 
+    /** All convolution specs in execution order, block-internal ones included (as {@link Network#convolutions()}). */
+    public List<ConvSpec> convolutions() {
+        List<ConvSpec> convs = new ArrayList<>();
+        for (LayerSpec layer : layers()) {
+            if (layer instanceof ConvSpec conv) {
+                convs.add(conv);
+            } else if (layer instanceof BlockSpec block) {
+                if (block.expand() != null) {
+                    convs.add(block.expand());
+                }
+                convs.add(block.depthwise());
+                convs.add(block.project());
+            }
+        }
+        return convs;
+    }
+
+    /**
+     * Makes the parameters of the layers of a spec: a loader's weights read from a file, or zeros.
+     *
+     * @param <X> the exception a loader throws for a file that does not fit
+     */
+    public interface Parameters<X extends Exception> {
+        /** The convolution of {@code spec}, with its weights (its bias and batch norm may differ from the spec's). */
+        Conv2d conv(ConvSpec spec) throws X;
+
+        /** The fully connected layer of {@code spec}, with its weights. */
+        Dense dense(DenseSpec spec) throws X;
+    }
+
     /**
      * The network of this spec with zero weights, and identity batch norms with the configuration's epsilon,
      * ready for a loader.
      */
     public Network create() {
         float eps = config.batchNormEpsilon();
+        return create(new Parameters<RuntimeException>() {
+            @Override
+            public Conv2d conv(ConvSpec spec) {
+                return Conv2d.zeros(spec, eps);
+            }
+
+            @Override
+            public Dense dense(DenseSpec spec) {
+                return Dense.zeros(spec);
+            }
+        });
+    }
+
+    /**
+     * The network of this spec with the layers {@code parameters} makes, asked for in execution order (a
+     * block's convolutions expansion first): how a loader builds a network from a file without allocating
+     * zero weights first.
+     */
+    public <X extends Exception> Network create(Parameters<X> parameters) throws X {
         List<Node> built = new ArrayList<>(nodes.size());
         for (NodeSpec node : nodes) {
             LayerSpec spec = node.spec();
             Layer layer;
             if (spec instanceof ConvSpec conv) {
-                layer = Conv2d.zeros(conv, eps);
+                layer = parameters.conv(conv);
             } else if (spec instanceof BlockSpec block) {
-                layer = InvertedResidual.zeros(block, eps);
+                Conv2d expand = block.expand() == null ? null : parameters.conv(block.expand());
+                layer = new InvertedResidual(block.name(), block.expansion(), expand, parameters.conv(block.depthwise()),
+                        parameters.conv(block.project()), block.shortcut());
             } else if (spec instanceof DenseSpec dense) {
-                layer = Dense.zeros(dense);
+                layer = parameters.dense(dense);
             } else {
                 layer = (Layer) spec; // the parameter-free layers are their own specs
             }

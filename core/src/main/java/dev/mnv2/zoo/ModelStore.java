@@ -22,6 +22,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -31,8 +32,8 @@ import java.util.stream.Collectors;
  * temporary file in the cache folder, is checked against the published SHA-256, and only then moved into
  * place atomically, so an interrupted or corrupted download never stays in the cache.
  *
- * <p>This lives in core, not in a format module, because it knows only files, names and checksums: the
- * ONNX and safetensors readers to come resolve their names through the same store and cache.
+ * <p>This lives in core, not in a format module, because it knows only files, names and checksums; reading
+ * the file is {@link dev.mnv2.load.Models}'s job, which resolves names here for every format.
  */
 public final class ModelStore {
     /** Official home of the published models: the raw files of the public GitHub repository google-coral/test_data. */
@@ -41,7 +42,11 @@ public final class ModelStore {
     /** System property overriding the base URL (tests, mirrors). */
     public static final String BASE_URL_PROPERTY = "mnv2.models.url";
 
+    /** The classifier used when none is named. */
     public static final String DEFAULT_MODEL = "mobilenet_v2_1.0_224_quant";
+
+    /** The published segmentation model: Mobile DeepLabv3, the default of {@code mnv2 segment}. */
+    public static final String DEFAULT_SEGMENTATION_MODEL = "deeplabv3_mnv2_pascal_quant";
 
     public static final List<KnownModel> KNOWN = List.of(
             new KnownModel(DEFAULT_MODEL, "mobilenet_v2_1.0_224_quant.tflite", "mobilenet_v2_1.0_224_quant.tflite",
@@ -50,7 +55,13 @@ public final class ModelStore {
             new KnownModel("tf2_mobilenet_v2_1.0_224_ptq", "tf2_mobilenet_v2_1.0_224_ptq.tflite",
                     "tf2_mobilenet_v2_1.0_224_ptq.tflite",
                     "5d3137241276e79c86d14a74fe43581398ae0e815191d3dba45495b810840e8c",
-                    "MobileNetV2 1.0/224 ImageNet, TF2 post-training int8 per-channel, 1001 classes"));
+                    "MobileNetV2 1.0/224 ImageNet, TF2 post-training int8 per-channel, 1001 classes"),
+            new KnownModel(DEFAULT_SEGMENTATION_MODEL, "deeplabv3_mnv2_pascal_quant.tflite",
+                    "deeplabv3_mnv2_pascal_quant.tflite",
+                    "350af47fd346ea6d74b58833a351f583ba860e9806ec5bd292ff8d8f1f249398",
+                    "Mobile DeepLabv3 (MobileNetV2 1.0, output stride 16) PASCAL VOC 2012, 513x513, uint8, 21 classes"));
+
+    private static final Pattern FILE_EXTENSION = Pattern.compile("\\.[A-Za-z][A-Za-z0-9]*$");
 
     /** No MobileNetV2 file comes near this; a server sending more is not sending the model. */
     private static final long MAX_DOWNLOAD_BYTES = 256L << 20;
@@ -221,10 +232,12 @@ public final class ModelStore {
         }
     }
 
+    /**
+     * A folder separator or a file extension (a dot and a letter, then letters and digits: {@code .onnx},
+     * not the {@code .0_224} of a model name) makes an argument a path, whatever the formats are.
+     */
     private static boolean looksLikePath(String s) {
-        String lower = s.toLowerCase(java.util.Locale.ROOT);
-        return s.contains("/") || s.contains("\\") || lower.endsWith(".tflite") || lower.endsWith(".onnx")
-                || lower.endsWith(".safetensors");
+        return s.contains("/") || s.contains("\\") || FILE_EXTENSION.matcher(s).find();
     }
 
     private static String reason(IOException e) {

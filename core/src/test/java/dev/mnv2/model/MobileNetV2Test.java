@@ -209,6 +209,17 @@ class MobileNetV2Test {
     }
 
     @Test
+    void deepLabConfigRoundTripsThroughItsMap() {
+        DeepLabV3Config config = DeepLabV3.builder().width(0.5).resolution(321).outputStride(8).classes(5)
+                .headChannels(64).alignCorners(false).padding(Padding.symmetric(1)).config();
+        assertEquals(config, DeepLabV3Config.fromMap(config.toMap()));
+        var map = new java.util.HashMap<>(config.toMap());
+        map.put("alignCorners", "yes");
+        var e = assertThrows(IllegalArgumentException.class, () -> DeepLabV3Config.fromMap(map));
+        assertTrue(e.getMessage().contains("alignCorners"), e.getMessage());
+    }
+
+    @Test
     void mobileNetV1MatchesItsPaper() {
         Network v1 = MobileNetV1.create(MobileNetV1.builder().classes(1000).config());
         assertEquals(569, Math.round(v1.macs() / 1e6), "Howard et al. Table 8: 569M mult-adds");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.mnv2.testing.SharedData;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -169,6 +170,10 @@ class ModelStoreTest {
         ModelNotFoundException missing = assertThrows(ModelNotFoundException.class,
                 () -> store.resolve(dir.resolve("absent.tflite").toString()));
         assertTrue(missing.getMessage().startsWith("model file not found"), missing.getMessage());
+        for (String fileName : new String[] {"weights.bin", "model.pt", "net.ONNX"}) {
+            ModelNotFoundException absent = assertThrows(ModelNotFoundException.class, () -> store.resolve(fileName));
+            assertTrue(absent.getMessage().equals("model file not found: " + fileName), absent.getMessage());
+        }
         ModelNotFoundException unknown = assertThrows(ModelNotFoundException.class,
                 () -> store.resolve("mobilenet_v2_0.5_160"));
         assertTrue(unknown.getMessage().contains("unknown model 'mobilenet_v2_0.5_160'"), unknown.getMessage());
@@ -183,6 +188,18 @@ class ModelStoreTest {
         assertEquals("7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776", quant.sha256());
         assertEquals(URI.create("https://raw.githubusercontent.com/google-coral/test_data/master/mobilenet_v2_1.0_224_quant.tflite"),
                 ModelStore.DEFAULT_BASE_URL.resolve(quant.path()));
+        KnownModel deeplab = store.find(ModelStore.DEFAULT_SEGMENTATION_MODEL).orElseThrow();
+        assertEquals("350af47fd346ea6d74b58833a351f583ba860e9806ec5bd292ff8d8f1f249398", deeplab.sha256());
+        assertEquals(URI.create("https://raw.githubusercontent.com/google-coral/test_data/master/deeplabv3_mnv2_pascal_quant.tflite"),
+                ModelStore.DEFAULT_BASE_URL.resolve(deeplab.path()));
+    }
+
+    /** The checksums typed into {@link ModelStore#KNOWN} are those of the published files themselves. */
+    @Test
+    void everyKnownModelsChecksumIsThatOfItsPublishedFile() throws IOException {
+        for (KnownModel m : ModelStore.KNOWN) {
+            assertEquals(m.sha256(), ModelStore.sha256(SharedData.model(m.fileName())), m.name());
+        }
     }
 
     private List<Path> cacheFiles() throws IOException {

@@ -1,16 +1,16 @@
 package dev.mnv2.interop;
 
+import dev.mnv2.load.WeightLayout;
 import dev.mnv2.model.BatchNorm;
 import dev.mnv2.model.Conv2d;
-import dev.mnv2.model.Dense;
+import dev.mnv2.model.ConvSpec;
 import dev.mnv2.model.Network;
 import java.util.Arrays;
 
 /**
- * PyTorch's parameter layouts and module names, shared by the ONNX and safetensors formats: conv weights
- * are OIHW ({@code [out][in/groups][kh][kw]}, depthwise {@code [C][1][k][k]}), Linear weights
- * {@code [out][in]}; the project keeps HWIO and {@code [in][out]}. All conversions are pure permutations,
- * so a round trip is bit-exact.
+ * PyTorch's module structure, shared by the ONNX and safetensors formats: batch-norm names, conv weight
+ * shapes in OIHW order ({@code [out][in/groups][kh][kw]}, depthwise {@code [C][1][k][k]}; the permutations
+ * are {@link WeightLayout#OIHW}'s), and the identity batch norms a folded network gets.
  */
 public final class TorchLayout {
     private TorchLayout() {}
@@ -64,72 +64,8 @@ public final class TorchLayout {
         });
     }
 
-    /** Shape of {@code conv}'s weight in OIHW order. */
-    public static long[] convWeightShape(Conv2d conv) {
+    /** Shape of {@code conv}'s weight in OIHW order ({@link WeightLayout#OIHW}). */
+    public static long[] convWeightShape(ConvSpec conv) {
         return new long[] {conv.outChannels(), conv.inPerGroup(), conv.kernel(), conv.kernel()};
-    }
-
-    /** {@code conv}'s HWIO weight copied into OIHW order. */
-    public static float[] convWeightToOihw(Conv2d conv) {
-        int k = conv.kernel();
-        int in = conv.inPerGroup();
-        int out = conv.outChannels();
-        float[] hwio = conv.weight();
-        float[] oihw = new float[hwio.length];
-        for (int o = 0; o < out; o++) {
-            for (int i = 0; i < in; i++) {
-                for (int y = 0; y < k; y++) {
-                    for (int x = 0; x < k; x++) {
-                        oihw[((o * in + i) * k + y) * k + x] = hwio[conv.weightIndex(y, x, i, o)];
-                    }
-                }
-            }
-        }
-        return oihw;
-    }
-
-    /** Writes an OIHW weight into {@code conv}'s HWIO weight array. */
-    public static void convWeightFromOihw(float[] oihw, Conv2d conv) {
-        int k = conv.kernel();
-        int in = conv.inPerGroup();
-        int out = conv.outChannels();
-        float[] hwio = conv.weight();
-        if (oihw.length != hwio.length) {
-            throw new IllegalArgumentException(conv.name() + ": weight has " + oihw.length + " values, expected " + hwio.length);
-        }
-        for (int o = 0; o < out; o++) {
-            for (int i = 0; i < in; i++) {
-                for (int y = 0; y < k; y++) {
-                    for (int x = 0; x < k; x++) {
-                        hwio[conv.weightIndex(y, x, i, o)] = oihw[((o * in + i) * k + y) * k + x];
-                    }
-                }
-            }
-        }
-    }
-
-    /** {@code dense}'s {@code [in][out]} weight transposed to Linear's {@code [out][in]}. */
-    public static float[] denseWeightToOutIn(Dense dense) {
-        return transpose(dense.weight(), dense.inFeatures(), dense.outFeatures());
-    }
-
-    /** Writes a Linear {@code [out][in]} weight into {@code dense}'s {@code [in][out]} weight array. */
-    public static void denseWeightFromOutIn(float[] outIn, Dense dense) {
-        if (outIn.length != dense.weight().length) {
-            throw new IllegalArgumentException(dense.name() + ": weight has " + outIn.length + " values, expected "
-                    + dense.weight().length);
-        }
-        System.arraycopy(transpose(outIn, dense.outFeatures(), dense.inFeatures()), 0, dense.weight(), 0, outIn.length);
-    }
-
-    /** A {@code rows × cols} row-major matrix transposed. */
-    public static float[] transpose(float[] m, int rows, int cols) {
-        float[] t = new float[m.length];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                t[c * rows + r] = m[r * cols + c];
-            }
-        }
-        return t;
     }
 }

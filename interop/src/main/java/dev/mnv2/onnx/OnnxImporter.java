@@ -2,21 +2,33 @@ package dev.mnv2.onnx;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.mnv2.interop.ArchitectureInference;
 import dev.mnv2.interop.FormatBoundary;
 import dev.mnv2.interop.TorchLayout;
+import dev.mnv2.load.ArchitectureFit;
+import dev.mnv2.load.LoadedModel;
+import dev.mnv2.load.ModelMetadata;
+import dev.mnv2.load.WeightLayout;
 import dev.mnv2.model.Activation;
+import dev.mnv2.model.AveragePool;
 import dev.mnv2.model.BatchNorm;
+import dev.mnv2.model.BlockSpec;
+import dev.mnv2.model.Concat;
 import dev.mnv2.model.Conv2d;
+import dev.mnv2.model.ConvSpec;
+import dev.mnv2.model.DeepLabV3Config;
 import dev.mnv2.model.Dense;
+import dev.mnv2.model.DenseSpec;
 import dev.mnv2.model.Dropout;
 import dev.mnv2.model.GlobalAveragePool;
-import dev.mnv2.model.InvertedResidual;
-import dev.mnv2.model.Layer;
+import dev.mnv2.model.LayerSpec;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.MobileNetV2Config;
 import dev.mnv2.model.Network;
+import dev.mnv2.model.NetworkConfig;
+import dev.mnv2.model.NetworkSpec;
+import dev.mnv2.model.NodeSpec;
 import dev.mnv2.model.Padding;
+import dev.mnv2.model.ResizeBilinear;
 import dev.mnv2.model.Shape;
 import dev.mnv2.model.Shortcut;
 import dev.mnv2.onnx.proto.OnnxProto.AttributeProto;
@@ -28,7 +40,6 @@ import dev.mnv2.onnx.proto.OnnxProto.StringStringEntryProto;
 import dev.mnv2.onnx.proto.OnnxProto.TensorProto;
 import dev.mnv2.onnx.proto.OnnxProto.TensorShapeProto;
 import dev.mnv2.onnx.proto.OnnxProto.ValueInfoProto;
-import dev.mnv2.util.Json;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -55,10 +66,21 @@ import java.util.Set;
  * shapes, classes from the classifier, resolution from the input shape (224 when symbolic), padding SAME
  * when any pads are asymmetric and symmetric otherwise, batch-norm epsilon from the nodes (1e-5 if folded).
  * Every node is checked against the network built from it, in order and by data flow; anything else is an
- * {@link OnnxFormatException} naming the node.
+ * {@link OnnxFormatException} naming the node. The input spec (pixel scaling, labels) comes from mnv2's
+ * metadata ({@link ModelMetadata}) when present, else from the layout's convention.
+ *
+ * <p>Mobile DeepLabv3 graphs as {@link OnnxExporter} writes them (metadata {@code architecture =
+ * deeplabv3_mobilenet_v2}) are read onto {@link dev.mnv2.model.DeepLabV3} the same way, adding AveragePool
+ * (or GlobalAveragePool) for the image pooling, Concat over channels, and Resize (linear,
+ * {@code align_corners}, {@code half_pixel} or {@code asymmetric}) whose {@code sizes} are a constant or
+ * Shape(start 0, end 2) of its input concatenated with a constant {@code [H, W]}. A segmentation graph
+ * without that metadata is an {@link OnnxFormatException} saying so. A final Softmax or ArgMax over the
+ * channels belongs to the task, not the network, and is dropped: the network read ends in logits.
  */
 public final class OnnxImporter {
     private static final int DEFAULT_RESOLUTION = 224;
+    /** The metadata architecture of mnv2's Mobile DeepLabv3 exports. */
+    private static final String DEEPLAB = "deeplabv3_mobilenet_v2";
     /** The attributes each understood operator may carry (older opsets' ones included); others are an error. */
     private static final Map<String, Set<String>> ATTRIBUTES = Map.ofEntries(
             Map.entry("Constant", Set.of("value", "value_float", "value_floats", "value_int", "value_ints")),
@@ -76,14 +98,25 @@ public final class OnnxImporter {
             Map.entry("ReduceMean", Set.of("axes", "keepdims", "noop_with_empty_axes")),
             Map.entry("Flatten", Set.of("axis")),
             Map.entry("Reshape", Set.of("allowzero")),
-            Map.entry("Softmax", Set.of("axis")));
+            Map.entry("Softmax", Set.of("axis")),
+            Map.entry("Shape", Set.of("start", "end")),
+            Map.entry("Concat", Set.of("axis")),
+            Map.entry("AveragePool", Set.of("auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads",
+                    "strides")),
+            // cubic_coeff_a, exclude_outside and nearest_mode only act in the cubic and nearest modes.
+            Map.entry("Resize", Set.of("mode", "coordinate_transformation_mode", "cubic_coeff_a", "exclude_outside",
+                    "extrapolation_value", "nearest_mode")),
+            Map.entry("ArgMax", Set.of("axis", "keepdims", "select_last_index")));
     private static final float TORCH_EPSILON = 1e-5f;
+    /** Operators only a segmentation head has; a classification graph with one is refused by name. */
+    private static final Set<String> SEGMENTATION_OPS = Set.of("Concat", "AveragePool", "ArgMax");
     /** Message prefix of a failure that no explicit check caught. */
     static final String UNCHECKED = "malformed ONNX file: ";
 
     private OnnxImporter() {}
 
-    public static Network read(Path file) throws IOException {
+    /** Reads the model in {@code file}; a file that does not fit is an {@link OnnxFormatException} naming it. */
+    public static LoadedModel read(Path file) throws IOException {
         if (Files.size(file) > Integer.MAX_VALUE) {
             throw new OnnxFormatException(file + ": ONNX files over 2 GiB (external data) are not supported");
         }
@@ -94,7 +127,8 @@ public final class OnnxImporter {
         }
     }
 
-    public static Network fromBytes(byte[] bytes) throws OnnxFormatException {
+    /** Reads a model from the bytes of an ONNX file. */
+    public static LoadedModel fromBytes(byte[] bytes) throws OnnxFormatException {
         ModelProto model;
         try {
             model = guarded(() -> ModelProto.parseFrom(bytes));
@@ -104,8 +138,9 @@ public final class OnnxImporter {
         return fromModel(model);
     }
 
-    public static Network fromModel(ModelProto model) throws OnnxFormatException {
-        return guarded(() -> new Reader(model).network());
+    /** Reads a model from a parsed ONNX protobuf. */
+    public static LoadedModel fromModel(ModelProto model) throws OnnxFormatException {
+        return guarded(() -> new Reader(model).model());
     }
 
     /** Runs {@code step} behind the {@link FormatBoundary}: a runtime exception becomes an OnnxFormatException. */
@@ -144,8 +179,15 @@ public final class OnnxImporter {
         TensorProto bias;
     }
 
-    /** Add, pooling, flatten or softmax: a node with one data input. */
+    /** Add, pooling, flatten, softmax, concat or argmax: a node of data inputs whose attributes were checked. */
     private record SimpleOp(NodeProto node, List<String> inputs, String output) {}
+
+    /** Resize to a fixed height and width with one of TFLite's bilinear coordinate conventions. */
+    private record ResizeOp(NodeProto node, String input, String output, long height, long width,
+                            boolean alignCorners, boolean halfPixelCenters) {}
+
+    /** A Resize's {@code sizes}: the batch and channels of {@code source}, then a fixed height and width. */
+    private record Sizes(String source, long height, long width) {}
 
     private static final class Reader {
         private final ModelProto model;
@@ -158,6 +200,9 @@ public final class OnnxImporter {
         private final Map<String, String> metadata = new LinkedHashMap<>();
         /** Every value name assigned so far: ONNX assigns each once, and the data-flow checks rely on it. */
         private final Set<String> defined = new HashSet<>();
+        /** Values that are Shape(start 0, end 2) of a data value: its batch and channels. */
+        private final Map<String, String> batchAndChannels = new HashMap<>();
+        private final Map<String, Sizes> sizes = new HashMap<>();
         private String input;
         private long[] inputDims;
 
@@ -185,7 +230,7 @@ public final class OnnxImporter {
             throw new OnnxFormatException("model imports no default-domain opset");
         }
 
-        Network network() throws OnnxFormatException {
+        LoadedModel model() throws OnnxFormatException {
             for (TensorProto t : graph.getInitializerList()) {
                 constants.put(t.getName(), t);
                 defined.add(t.getName());
@@ -195,9 +240,24 @@ public final class OnnxImporter {
             for (NodeProto node : graph.getNodeList()) {
                 collect(node);
             }
-            MobileNetV2Config config = config();
-            Network created = MobileNetV2.create(config);
-            return new Walk(config).run(created);
+            NetworkConfig config;
+            if (DEEPLAB.equals(metadata.get("architecture"))) {
+                config = deepLabConfig();
+            } else {
+                for (Object op : ops) {
+                    if (op instanceof ResizeOp || (op instanceof SimpleOp s && SEGMENTATION_OPS.contains(s.node().getOpType()))) {
+                        throw new OnnxFormatException(describe(node(op)) + " belongs to a segmentation graph, which is "
+                                + "read only with mnv2's metadata (architecture " + DEEPLAB + ")");
+                    }
+                }
+                config = config();
+            }
+            Network network = new Walk(config).run(config.spec());
+            try {
+                return ModelMetadata.read(network, metadata);
+            } catch (IllegalArgumentException e) {
+                throw new OnnxFormatException(e.getMessage());
+            }
         }
 
         private void findInput() throws OnnxFormatException {
@@ -294,6 +354,18 @@ public final class OnnxImporter {
                     ops.add(simple(node));
                 }
                 case "Reshape" -> reshape(node);
+                case "Shape" -> shape(node);
+                case "Concat" -> concat(node);
+                case "AveragePool" -> averagePool(node);
+                case "Resize" -> resize(node);
+                case "ArgMax" -> {
+                    if (intAttribute(node, "axis", 0) != 1 || intAttribute(node, "keepdims", 1) != 1
+                            || intAttribute(node, "select_last_index", 0) != 0) {
+                        throw new OnnxFormatException(describe(node) + " must take the first largest channel "
+                                + "(axis 1, keepdims 1, select_last_index 0)");
+                    }
+                    ops.add(simple(node));
+                }
                 case "Softmax" -> {
                     long axis = intAttribute(node, "axis", opset >= 13 ? -1 : 1);
                     if (axis != 1 && axis != -1) {
@@ -303,7 +375,8 @@ public final class OnnxImporter {
                 }
                 default -> throw new OnnxFormatException("unsupported operator in " + describe(node)
                         + ": a MobileNetV2 graph has only Conv, BatchNormalization, Clip/Relu, Add, "
-                        + "GlobalAveragePool, Flatten/Reshape, Gemm/MatMul and Softmax");
+                        + "GlobalAveragePool, Flatten/Reshape, Gemm/MatMul and Softmax (and a DeepLabv3 head "
+                        + "AveragePool, Concat, Resize, Shape and ArgMax)");
             }
         }
 
@@ -483,6 +556,104 @@ public final class OnnxImporter {
             ops.add(new SimpleOp(node, List.of(resolve(input(node, 0))), node.getOutput(0)));
         }
 
+        /** Shape(start 0, end 2): the batch and channels a Resize's sizes are made of. */
+        private void shape(NodeProto node) throws OnnxFormatException {
+            if (intAttribute(node, "start", 0) != 0 || intAttribute(node, "end", Long.MAX_VALUE) != 2) {
+                throw new OnnxFormatException(describe(node) + " must read the batch and channels (start 0, end 2)");
+            }
+            batchAndChannels.put(node.getOutput(0), resolve(input(node, 0)));
+        }
+
+        /** Concat of data over channels, or of a Shape's batch and channels with a constant [H, W] (sizes). */
+        private void concat(NodeProto node) throws OnnxFormatException {
+            String source = batchAndChannels.get(resolve(input(node, 0)));
+            if (source == null) {
+                if (intAttribute(node, "axis", 1) != 1) {
+                    throw new OnnxFormatException(describe(node) + " must concatenate over channels (axis 1)");
+                }
+                ops.add(simple(node));
+                return;
+            }
+            long[] size = node.getInputCount() == 2 ? longs(constant(node, 1), node) : null;
+            if (size == null || size.length != 2 || intAttribute(node, "axis", 1) != 0) {
+                throw new OnnxFormatException(describe(node) + " must append a constant [height, width] to the "
+                        + "batch and channels of '" + source + "' (axis 0)");
+            }
+            sizes.put(node.getOutput(0), new Sizes(source, size[0], size[1]));
+        }
+
+        private void averagePool(NodeProto node) throws OnnxFormatException {
+            if (!stringAttribute(node, "auto_pad", "NOTSET").equals("NOTSET") || intAttribute(node, "ceil_mode", 0) != 0
+                    || intAttribute(node, "count_include_pad", 0) != 0) {
+                throw new OnnxFormatException(describe(node) + " must have explicit pads, ceil_mode 0 and "
+                        + "count_include_pad 0 (TensorFlow's average counts only the taps inside)");
+            }
+            long[] kernel = intsAttribute(node, "kernel_shape", new long[0]);
+            long[] strides = intsAttribute(node, "strides", new long[] {1, 1});
+            long[] pads = intsAttribute(node, "pads", new long[4]);
+            if (kernel.length != 2 || strides.length != 2 || strides[0] != strides[1] || pads.length != 4) {
+                throw new OnnxFormatException(describe(node) + " has unsupported kernel_shape/strides/pads");
+            }
+            ops.add(simple(node));
+        }
+
+        private void resize(NodeProto node) throws OnnxFormatException {
+            String mode = stringAttribute(node, "mode", "nearest");
+            String transformation = stringAttribute(node, "coordinate_transformation_mode", "half_pixel");
+            if (!mode.equals("linear") || !Set.of("align_corners", "half_pixel", "asymmetric").contains(transformation)) {
+                throw new OnnxFormatException(describe(node) + " resizes with mode " + mode + " and coordinate "
+                        + "transformation " + transformation + "; only linear with align_corners, half_pixel or "
+                        + "asymmetric is a bilinear resize as TFLite's");
+            }
+            if (floatAttribute(node, "extrapolation_value", 0f) != 0f) {
+                throw new OnnxFormatException(describe(node) + " has an extrapolation value");
+            }
+            String x = resolve(input(node, 0));
+            if (node.getInputCount() < 4 || node.getInput(3).isEmpty()
+                    || (!node.getInput(2).isEmpty() && !isEmptyConstant(node, 2))) {
+                throw new OnnxFormatException(describe(node) + " must give its output size as sizes, not scales");
+            }
+            Sizes size = sizes.get(resolve(node.getInput(3)));
+            if (size == null) {
+                long[] fixed = longs(constant(node, 3), node);
+                if (fixed.length != 4) {
+                    throw new OnnxFormatException(describe(node) + " has sizes " + Arrays.toString(fixed)
+                            + "; NCHW sizes have 4 entries");
+                }
+                size = new Sizes(x, fixed[2], fixed[3]);
+            } else if (!size.source().equals(x)) {
+                throw new OnnxFormatException(describe(node) + " takes its batch and channels from '" + size.source()
+                        + "', not from its input '" + x + "'");
+            }
+            ops.add(new ResizeOp(node, x, node.getOutput(0), size.height(), size.width(),
+                    transformation.equals("align_corners"), transformation.equals("half_pixel")));
+        }
+
+        /** An optional input given as a tensor with no elements (an exporter's way to leave it out). */
+        private boolean isEmptyConstant(NodeProto node, int i) throws OnnxFormatException {
+            TensorProto t = constants.get(resolve(node.getInput(i)));
+            return t != null && elements(t, node) == 0;
+        }
+
+        /**
+         * The configuration of a DeepLabv3 graph from its metadata, checked against the graph before anything
+         * is allocated ({@link ArchitectureFit#problem}: no more weights than the file holds, every
+         * convolution's shape the graph's).
+         */
+        private DeepLabV3Config deepLabConfig() throws OnnxFormatException {
+            DeepLabV3Config config;
+            try {
+                config = DeepLabV3Config.fromMap(metadata);
+            } catch (IllegalArgumentException e) {
+                throw new OnnxFormatException("bad configuration in metadata: " + e.getMessage());
+            }
+            String problem = ArchitectureFit.problem(config, storedValues(), this::shapeMismatch);
+            if (problem != null) {
+                throw new OnnxFormatException("metadata does not match the graph: " + problem);
+            }
+            return config;
+        }
+
         private MobileNetV2Config config() throws OnnxFormatException {
             List<DenseOp> denses = ops.stream().filter(DenseOp.class::isInstance).map(DenseOp.class::cast).toList();
             if (convs.size() < 4 || denses.size() != 1) {
@@ -495,8 +666,6 @@ public final class OnnxImporter {
                 throw new OnnxFormatException(describe(dense.node) + " has weight shape " + Arrays.toString(w));
             }
             long classes = dense.outIn ? w[0] : w[1];
-            long lastChannels = dense.outIn ? w[1] : w[0];
-            long stem = convs.get(0).out();
             long expanded = convs.get(3).out();
             String architecture = metadata.get("architecture");
             if (architecture != null) {
@@ -509,20 +678,13 @@ public final class OnnxImporter {
                 } catch (IllegalArgumentException e) {
                     throw new OnnxFormatException("bad configuration in metadata: " + e.getMessage());
                 }
-                String problem = ArchitectureInference.resolutionProblem(config);
-                if (problem != null) {
-                    throw new OnnxFormatException("bad configuration in metadata: " + problem);
-                }
-                problem = ArchitectureInference.sizeMismatch(config, stem, expanded, lastChannels, classes);
-                if (problem == null) {
-                    problem = ArchitectureInference.sizeProblem(config, storedValues());
-                }
+                String problem = ArchitectureFit.problem(config, storedValues(), this::shapeMismatch);
                 if (problem != null) {
                     throw new OnnxFormatException("metadata does not match the graph: " + problem);
                 }
                 return config;
             }
-            if (stem > Integer.MAX_VALUE || lastChannels > Integer.MAX_VALUE || classes > Integer.MAX_VALUE) {
+            if (classes > Integer.MAX_VALUE) {
                 throw new OnnxFormatException("layer sizes too large for a MobileNetV2");
             }
             int[] resolution = resolution();
@@ -539,9 +701,10 @@ public final class OnnxImporter {
             }
             int t = (int) (expanded / expandIn);
             base.expansion(t == MobileNetV2.TABLE_2.get(2).t() ? 0 : t);
+            int[] channels = convs.stream().mapToLong(ConvOp::out).mapToInt(c -> (int) Math.min(c, Integer.MAX_VALUE))
+                    .toArray();
             try {
-                return ArchitectureInference.width(base, (int) stem, (int) lastChannels, storedValues(),
-                        this::shapeMismatch);
+                return ArchitectureFit.width(alpha -> base.width(alpha).config(), channels, storedValues(), this::shapeMismatch);
             } catch (IllegalArgumentException e) {
                 throw new OnnxFormatException(e.getMessage());
             }
@@ -556,8 +719,8 @@ public final class OnnxImporter {
             return values;
         }
 
-        private String shapeMismatch(Network network) {
-            List<Conv2d> expected = network.convolutions();
+        private String shapeMismatch(NetworkSpec spec) {
+            List<ConvSpec> expected = spec.convolutions();
             for (int i = 0; i < Math.min(expected.size(), convs.size()); i++) {
                 long[] want = TorchLayout.convWeightShape(expected.get(i));
                 if (!Arrays.equals(want, convs.get(i).weightShape)) {
@@ -566,14 +729,14 @@ public final class OnnxImporter {
                 }
             }
             return expected.size() == convs.size() ? null
-                    : "graph has " + convs.size() + " convolutions, MobileNetV2 " + expected.size();
+                    : "graph has " + convs.size() + " convolutions, the network " + expected.size();
         }
 
         /** The input's height and width: fixed in the graph, else from the {@code resolution} metadata, else 224. */
         private int[] resolution() throws OnnxFormatException {
             long height = dimension(2);
             long width = dimension(3);
-            String problem = ArchitectureInference.resolutionProblem(
+            String problem = ArchitectureFit.resolutionProblem(
                     inputDims[2] > 0 && inputDims[3] > 0 ? "input '" + input + "' of" : "metadata resolution", height, width);
             if (problem != null) {
                 throw new OnnxFormatException(problem);
@@ -635,66 +798,78 @@ public final class OnnxImporter {
 
         /** Matches the ops, in order and by data flow, against the network built from the configuration. */
         private final class Walk {
-            private final MobileNetV2Config config;
+            private final NetworkConfig config;
             private int next;
             private String current;
             private final Map<String, Conv2d> loaded = new HashMap<>();
+            private Dense classifier;
+            /** The ONNX value holding each tensor of the network being read, by the tensor's name. */
+            private final Map<String, String> values = new HashMap<>();
 
-            Walk(MobileNetV2Config config) {
+            Walk(NetworkConfig config) {
                 this.config = config;
             }
 
-            Network run(Network created) throws OnnxFormatException {
+            Network run(NetworkSpec spec) throws OnnxFormatException {
                 if ((inputDims[2] > 0 && inputDims[2] != config.inputHeight())
                         || (inputDims[3] > 0 && inputDims[3] != config.inputWidth())) {
                     throw new OnnxFormatException("input is " + inputDims[2] + "x" + inputDims[3] + " but metadata says "
                             + config.inputHeight() + "x" + config.inputWidth());
                 }
-                current = input;
-                Shape shape = created.input();
-                for (Layer layer : created.layers()) {
-                    if (layer instanceof Conv2d conv) {
+                values.put(Network.INPUT, input);
+                for (NodeSpec node : spec.nodes()) {
+                    current = values.get(node.inputs().get(0));
+                    Shape shape = spec.inputShapes(node).get(0);
+                    LayerSpec layer = node.spec();
+                    if (layer instanceof ConvSpec conv) {
                         current = conv(conv, current, shape);
-                    } else if (layer instanceof InvertedResidual block) {
+                    } else if (layer instanceof BlockSpec block) {
                         block(block, shape);
                     } else if (layer instanceof GlobalAveragePool pool) {
                         pool(pool);
-                    } else if (layer instanceof Dense dense) {
+                    } else if (layer instanceof DenseSpec dense) {
                         dense(dense);
+                    } else if (layer instanceof AveragePool pool) {
+                        averagePool(pool, shape);
+                    } else if (layer instanceof Concat concat) {
+                        concat(concat, node.inputs().stream().map(values::get).toList());
+                    } else if (layer instanceof ResizeBilinear resize) {
+                        resize(resize);
                     } else if (!(layer instanceof Dropout)) {
                         throw new IllegalStateException("unexpected layer " + layer.name());
                     }
-                    shape = layer.outputShape(shape);
+                    values.put(node.name(), current);
                 }
-                if (next < ops.size() && ops.get(next) instanceof SimpleOp s && s.node().getOpType().equals("Softmax")) {
+                current = values.get(spec.outputs().get(0));
+                boolean perPixel = spec.outputShape().height() * (long) spec.outputShape().width() > 1;
+                if (next < ops.size() && ops.get(next) instanceof SimpleOp s && (s.node().getOpType().equals("Softmax")
+                        || (perPixel && s.node().getOpType().equals("ArgMax")))) {
+                    if (perPixel && s.node().getOpType().equals("Softmax")
+                            && intAttribute(s.node(), "axis", opset >= 13 ? -1 : 1) != 1) {
+                        throw new OnnxFormatException(describe(s.node()) + " must be over the channels (axis 1)");
+                    }
                     expectInput(s, current);
                     current = s.output();
                     next++;
                 }
+                String what = perPixel ? "the segmentation logits" : "the classifier";
                 if (next < ops.size()) {
-                    throw new OnnxFormatException(describe(node(ops.get(next))) + " comes after the classifier");
+                    throw new OnnxFormatException(describe(node(ops.get(next))) + " comes after " + what);
                 }
                 if (graph.getOutputCount() != 1 || !resolve(graph.getOutput(0).getName()).equals(current)) {
-                    throw new OnnxFormatException("graph output is not the classifier's output '" + current + "'");
+                    throw new OnnxFormatException("graph output is not the output '" + current + "' of " + what);
                 }
-                Network network = created.mapConvolutions(c -> loaded.get(c.name()));
-                return withLabels(network);
-            }
-
-            private Network withLabels(Network network) throws OnnxFormatException {
-                String text = metadata.get("labels");
-                if (text == null) {
-                    return network;
-                }
-                try {
-                    if (Json.parse(text) instanceof List<?> list && list.stream().allMatch(String.class::isInstance)) {
-                        List<String> labels = list.stream().map(String.class::cast).toList();
-                        return labels.isEmpty() ? network : network.withLabels(labels);
+                return spec.create(new NetworkSpec.Parameters<RuntimeException>() {
+                    @Override
+                    public Conv2d conv(ConvSpec conv) {
+                        return loaded.get(conv.name());
                     }
-                } catch (IllegalArgumentException e) {
-                    throw new OnnxFormatException("metadata labels do not fit the model: " + e.getMessage());
-                }
-                throw new OnnxFormatException("metadata labels are not a JSON array of strings");
+
+                    @Override
+                    public Dense dense(DenseSpec dense) {
+                        return classifier;
+                    }
+                });
             }
 
             private Object take(String expected) throws OnnxFormatException {
@@ -710,7 +885,7 @@ public final class OnnxImporter {
                 }
             }
 
-            private String conv(Conv2d expected, String in, Shape inShape) throws OnnxFormatException {
+            private String conv(ConvSpec expected, String in, Shape inShape) throws OnnxFormatException {
                 Object op = take("convolution " + expected.name());
                 if (!(op instanceof ConvOp c)) {
                     throw new OnnxFormatException(describe(node(op)) + " found where MobileNetV2 has convolution "
@@ -736,10 +911,6 @@ public final class OnnxImporter {
                     throw new OnnxFormatException(where + " is followed by " + c.activation + ", expected "
                             + expected.activation());
                 }
-                Conv2d filled = Conv2d.zeros(expected.name(), expected.inChannels(), expected.outChannels(),
-                        expected.kernel(), expected.stride(), expected.dilation(), expected.groups(), expected.padding(),
-                        expected.activation(), false);
-                TorchLayout.convWeightFromOihw(floats(c.weight, c.node), filled);
                 long[] channels = {expected.outChannels()};
                 float[] bias = c.bias == null ? null : vector(c.bias, c.node, channels);
                 BatchNorm bn = null;
@@ -749,15 +920,16 @@ public final class OnnxImporter {
                             vector(constant(n, 3), n, channels), vector(constant(n, 4), n, channels),
                             batchNormEpsilon(n));
                 }
-                loaded.put(expected.name(), new Conv2d(expected.name(), expected.inChannels(), expected.outChannels(),
-                        expected.kernel(), expected.stride(), expected.dilation(), expected.groups(), expected.padding(),
-                        expected.activation(), filled.weight(), bias, bn));
+                loaded.put(expected.name(), WeightLayout.OIHW.conv(expected, floats(c.weight, c.node), bias, bn));
                 return c.output;
             }
 
-            private void block(InvertedResidual block, Shape in) throws OnnxFormatException {
+            private void block(BlockSpec block, Shape in) throws OnnxFormatException {
                 String blockInput = current;
                 String expanded = block.expand() == null ? blockInput : conv(block.expand(), blockInput, in);
+                if (block.expand() != null) {
+                    values.put(block.expand().name(), expanded);
+                }
                 Shape expandedShape = block.expandedShape(in);
                 String y = conv(block.depthwise(), expanded, expandedShape);
                 if (block.hasExpansionResidual()) {
@@ -799,7 +971,65 @@ public final class OnnxImporter {
                 }
             }
 
-            private void dense(Dense expected) throws OnnxFormatException {
+            /** The image pooling: GlobalAveragePool when the window is the whole unpadded map, else AveragePool. */
+            private void averagePool(AveragePool pool, Shape in) throws OnnxFormatException {
+                Object op = take("average pooling " + pool.name());
+                Padding.Axis rows = pool.rows(in.height());
+                Padding.Axis cols = pool.columns(in.width());
+                long[] pads = {rows.before(), cols.before(), rows.after(), cols.after()};
+                boolean whole = pool.kernelHeight() == in.height() && pool.kernelWidth() == in.width()
+                        && rows.output() == 1 && cols.output() == 1 && Arrays.equals(pads, new long[4]);
+                if (!(op instanceof SimpleOp s) || !(s.node().getOpType().equals("AveragePool")
+                        || (whole && s.node().getOpType().equals("GlobalAveragePool")))) {
+                    throw new OnnxFormatException(describe(node(op)) + " found where DeepLabv3 pools (" + pool.name() + ")");
+                }
+                expectInput(s, current);
+                if (s.node().getOpType().equals("AveragePool")) {
+                    long[] kernel = intsAttribute(s.node(), "kernel_shape", new long[0]);
+                    long[] strides = intsAttribute(s.node(), "strides", new long[] {1, 1});
+                    long[] got = intsAttribute(s.node(), "pads", new long[4]);
+                    if (!Arrays.equals(kernel, new long[] {pool.kernelHeight(), pool.kernelWidth()})
+                            || strides[0] != pool.stride() || !Arrays.equals(got, pads)) {
+                        throw new OnnxFormatException(describe(s.node()) + " has kernel " + Arrays.toString(kernel)
+                                + " stride " + strides[0] + " pads " + Arrays.toString(got) + ", expected "
+                                + pool.kernelHeight() + "x" + pool.kernelWidth() + " stride " + pool.stride() + " pads "
+                                + Arrays.toString(pads) + " (" + pool.name() + " at " + in + ")");
+                    }
+                }
+                current = s.output();
+            }
+
+            private void concat(Concat concat, List<String> inputs) throws OnnxFormatException {
+                Object op = take("concatenation " + concat.name());
+                if (!(op instanceof SimpleOp s) || !s.node().getOpType().equals("Concat")) {
+                    throw new OnnxFormatException(describe(node(op)) + " found where DeepLabv3 concatenates ("
+                            + concat.name() + ")");
+                }
+                if (!s.inputs().equals(inputs)) {
+                    throw new OnnxFormatException(describe(s.node()) + " concatenates " + s.inputs() + ", expected "
+                            + inputs + " (" + concat.name() + ")");
+                }
+                current = s.output();
+            }
+
+            private void resize(ResizeBilinear resize) throws OnnxFormatException {
+                Object op = take("bilinear resize " + resize.name());
+                if (!(op instanceof ResizeOp r)) {
+                    throw new OnnxFormatException(describe(node(op)) + " found where DeepLabv3 resizes (" + resize.name() + ")");
+                }
+                if (!r.input().equals(current)) {
+                    throw new OnnxFormatException(describe(r.node()) + " reads '" + r.input() + "', expected '" + current + "'");
+                }
+                if (r.height() != resize.height() || r.width() != resize.width() || r.alignCorners() != resize.alignCorners()
+                        || r.halfPixelCenters() != resize.halfPixelCenters()) {
+                    throw new OnnxFormatException(describe(r.node()) + " resizes to " + r.height() + "x" + r.width()
+                            + (r.alignCorners() ? " aligning corners" : r.halfPixelCenters() ? " with half-pixel centres" : "")
+                            + ", expected " + resize);
+                }
+                current = r.output();
+            }
+
+            private void dense(DenseSpec expected) throws OnnxFormatException {
                 Object op = take("the classifier");
                 if (!(op instanceof DenseOp d)) {
                     throw new OnnxFormatException(describe(node(op)) + " found where MobileNetV2 has its classifier");
@@ -817,18 +1047,14 @@ public final class OnnxImporter {
                     throw new OnnxFormatException(describe(d.node) + " weight " + Arrays.toString(dims(d.weight, d.node))
                             + " does not fit " + in + " -> " + out);
                 }
-                if (d.outIn) {
-                    TorchLayout.denseWeightFromOutIn(w, expected);
-                } else {
-                    System.arraycopy(w, 0, expected.weight(), 0, w.length);
-                }
                 float[] b = floats(d.bias, d.node);
                 long[] biasDims = dims(d.bias, d.node);
                 if (b.length != out || !(biasDims.length == 1 || (biasDims.length == 2 && biasDims[0] == 1))) {
                     throw new OnnxFormatException(describe(d.node) + " bias " + Arrays.toString(biasDims) + " does not fit "
                             + out + " classes");
                 }
-                System.arraycopy(b, 0, expected.bias(), 0, b.length);
+                // Gemm with transB and PyTorch's Linear store [out][in] (OIHW of a 1x1 kernel); MatMul [in][out].
+                classifier = (d.outIn ? WeightLayout.OIHW : WeightLayout.HWIO).dense(expected, w, b);
                 current = d.output;
             }
         }
@@ -839,6 +1065,9 @@ public final class OnnxImporter {
             }
             if (op instanceof DenseOp d) {
                 return d.node;
+            }
+            if (op instanceof ResizeOp r) {
+                return r.node();
             }
             return ((SimpleOp) op).node();
         }

@@ -1,23 +1,27 @@
 package dev.mnv2.safetensors;
 
-import dev.mnv2.interop.ArchitectureInference;
 import dev.mnv2.interop.TorchLayout;
+import dev.mnv2.load.ArchitectureFit;
+import dev.mnv2.load.LoadedModel;
+import dev.mnv2.load.ModelMetadata;
+import dev.mnv2.load.WeightLayout;
 import dev.mnv2.model.BatchNorm;
 import dev.mnv2.model.Conv2d;
+import dev.mnv2.model.ConvSpec;
 import dev.mnv2.model.Dense;
+import dev.mnv2.model.DenseSpec;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.MobileNetV2Config;
 import dev.mnv2.model.Network;
+import dev.mnv2.model.NetworkSpec;
 import dev.mnv2.model.Padding;
 import dev.mnv2.safetensors.Safetensors.Contents;
 import dev.mnv2.safetensors.Safetensors.Entry;
 import dev.mnv2.safetensors.Safetensors.TensorInfo;
-import dev.mnv2.util.Json;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -32,10 +36,10 @@ import java.util.Set;
  * torchvision. Every BatchNorm2d also gets its {@code num_batches_tracked} (I64, shape {@code []}, written as
  * 0: mnv2 does not count batches), because torchvision's state_dict has it and a strict load requires it.
  *
- * <p>It is mnv2's own checkpoint format too: {@code __metadata__} holds the architecture configuration
- * ({@link MobileNetV2Config#toMap()}) and the class labels as a JSON array under {@code labels}. A file
- * without that metadata is read as torchvision's: width and classes from the shapes, symmetric padding,
- * batch-norm epsilon 1e-5, resolution 224.
+ * <p>It is mnv2's own checkpoint format too: {@code __metadata__} holds the model's {@link ModelMetadata}
+ * (architecture configuration, task, pixel scaling, class labels as a JSON array under {@code labels}). A
+ * file without that metadata is read as torchvision's: width and classes from the shapes, symmetric
+ * padding, batch-norm epsilon 1e-5, resolution 224, ImageNet's pixel mean and deviation.
  *
  * <p>A network whose batch norms were folded (any TFLite source) is written with identity batch norms
  * ({@link TorchLayout#withBatchNorms}: γ = 1, β = the conv bias, mean 0, variance 1 − ε), so that its file
@@ -47,7 +51,6 @@ import java.util.Set;
 public final class Checkpoint {
     /** Metadata key marking mnv2 checkpoints, with the layout version. */
     public static final String VERSION_KEY = "mnv2_checkpoint";
-    public static final String LABELS_KEY = "labels";
     /** The configuration map's entry for the batch-norm epsilon, which a checkpoint may set to its own. */
     private static final String EPSILON_KEY = "batchNormEpsilon";
     private static final float TORCHVISION_EPSILON = 1e-5f;
@@ -55,21 +58,31 @@ public final class Checkpoint {
 
     private Checkpoint() {}
 
-    /** Writes {@code network} atomically: weights in torchvision layout, configuration and labels as metadata. */
+    /** Writes {@code model} atomically: weights in torchvision layout, its {@link ModelMetadata} as metadata. */
+    public static void save(LoadedModel model, Path file) throws IOException {
+        Safetensors.write(file, metadata(model), stateDict(model.network()));
+    }
+
+    /** Writes {@code network} atomically, with the input spec of {@link LoadedModel#of}. */
     public static void save(Network network, Path file) throws IOException {
-        Safetensors.write(file, metadata(network), stateDict(network));
+        save(LoadedModel.of(network), file);
     }
 
+    /** The bytes of the checkpoint of {@code model}. */
+    public static byte[] toBytes(LoadedModel model) {
+        return Safetensors.toBytes(metadata(model), stateDict(model.network()));
+    }
+
+    /** The bytes of the checkpoint of {@code network}, with the input spec of {@link LoadedModel#of}. */
     public static byte[] toBytes(Network network) {
-        return Safetensors.toBytes(metadata(network), stateDict(network));
+        return toBytes(LoadedModel.of(network));
     }
 
-    private static Map<String, String> metadata(Network network) {
+    private static Map<String, String> metadata(LoadedModel model) {
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put(VERSION_KEY, "1");
-        metadata.putAll(network.config().toMap());
-        metadata.put(EPSILON_KEY, Float.toString(batchNormEpsilon(network)));
-        metadata.put(LABELS_KEY, Json.write(network.labels()));
+        metadata.putAll(ModelMetadata.of(model));
+        metadata.put(EPSILON_KEY, Float.toString(batchNormEpsilon(model.network())));
         return metadata;
     }
 
@@ -90,8 +103,8 @@ public final class Checkpoint {
         }
         List<Entry> entries = new ArrayList<>();
         for (Conv2d conv : TorchLayout.withBatchNorms(network, batchNormEpsilon(network)).convolutions()) {
-            entries.add(Entry.floats(conv.name() + ".weight", TorchLayout.convWeightShape(conv),
-                    TorchLayout.convWeightToOihw(conv)));
+            entries.add(Entry.floats(conv.name() + ".weight", TorchLayout.convWeightShape(conv.spec()),
+                    WeightLayout.OIHW.weightOf(conv)));
             long[] channels = {conv.outChannels()};
             BatchNorm bn = conv.batchNorm();
             String name = TorchLayout.batchNormName(conv.name());
@@ -103,13 +116,13 @@ public final class Checkpoint {
         }
         Dense dense = network.classifier();
         entries.add(Entry.floats(dense.name() + ".weight", new long[] {dense.outFeatures(), dense.inFeatures()},
-                TorchLayout.denseWeightToOutIn(dense)));
+                WeightLayout.OIHW.weightOf(dense)));
         entries.add(Entry.floats(dense.name() + ".bias", new long[] {dense.outFeatures()}, dense.bias()));
         return entries;
     }
 
     /** Reads an mnv2 checkpoint or a torchvision mobilenet_v2 state_dict saved as safetensors. */
-    public static Network load(Path file) throws IOException {
+    public static LoadedModel load(Path file) throws IOException {
         Contents contents = Safetensors.read(file);
         try {
             return fromContents(contents);
@@ -118,43 +131,42 @@ public final class Checkpoint {
         }
     }
 
-    public static Network fromContents(Contents contents) throws SafetensorsFormatException {
+    /** Reads the model of a parsed safetensors file. */
+    public static LoadedModel fromContents(Contents contents) throws SafetensorsFormatException {
         return Safetensors.guarded(() -> build(contents));
     }
 
-    private static Network build(Contents contents) throws SafetensorsFormatException {
+    private static LoadedModel build(Contents contents) throws SafetensorsFormatException {
         MobileNetV2Config config = config(contents);
-        Network created = MobileNetV2.create(config);
         Set<String> used = new LinkedHashSet<>();
-        Map<String, Conv2d> loaded = new HashMap<>();
-        for (Conv2d conv : created.convolutions()) {
-            loaded.put(conv.name(), loadConv(contents, conv, config.batchNormEpsilon(), used));
-        }
-        Dense dense = created.classifier();
-        TorchLayout.denseWeightFromOutIn(floats(contents, dense.name() + ".weight",
-                new long[] {dense.outFeatures(), dense.inFeatures()}, used), dense);
-        System.arraycopy(floats(contents, dense.name() + ".bias", new long[] {dense.outFeatures()}, used), 0,
-                dense.bias(), 0, dense.outFeatures());
+        Network network = config.spec().create(new NetworkSpec.Parameters<SafetensorsFormatException>() {
+            @Override
+            public Conv2d conv(ConvSpec conv) throws SafetensorsFormatException {
+                return loadConv(contents, conv, config.batchNormEpsilon(), used);
+            }
+
+            @Override
+            public Dense dense(DenseSpec dense) throws SafetensorsFormatException {
+                return WeightLayout.OIHW.dense(dense, floats(contents, dense.name() + ".weight",
+                        new long[] {dense.outFeatures(), dense.inFeatures()}, used),
+                        floats(contents, dense.name() + ".bias", new long[] {dense.outFeatures()}, used));
+            }
+        });
         for (String name : contents.tensors().keySet()) {
             if (!used.contains(name)) {
                 throw new SafetensorsFormatException("unknown tensor '" + name + "' for a " + describe(config));
             }
         }
-        Network network = created.mapConvolutions(conv -> loaded.get(conv.name()));
-        List<String> labels = labels(contents.metadata());
         try {
-            return labels.isEmpty() ? network : network.withLabels(labels);
+            return ModelMetadata.read(network, contents.metadata());
         } catch (IllegalArgumentException e) {
-            throw new SafetensorsFormatException("metadata labels: " + e.getMessage());
+            throw new SafetensorsFormatException(e.getMessage());
         }
     }
 
-    private static Conv2d loadConv(Contents contents, Conv2d conv, float epsilon, Set<String> used)
+    private static Conv2d loadConv(Contents contents, ConvSpec conv, float epsilon, Set<String> used)
             throws SafetensorsFormatException {
-        Conv2d target = Conv2d.zeros(conv.name(), conv.inChannels(), conv.outChannels(), conv.kernel(), conv.stride(),
-                conv.dilation(), conv.groups(), conv.padding(), conv.activation(), false);
-        TorchLayout.convWeightFromOihw(floats(contents, conv.name() + ".weight", TorchLayout.convWeightShape(conv), used),
-                target);
+        float[] weight = floats(contents, conv.name() + ".weight", TorchLayout.convWeightShape(conv), used);
         long[] channels = {conv.outChannels()};
         String biasKey = conv.name() + ".bias";
         float[] bias = contents.tensors().containsKey(biasKey) ? floats(contents, biasKey, channels, used) : null;
@@ -175,8 +187,7 @@ public final class Checkpoint {
                 used.add(tracked);
             }
         }
-        return new Conv2d(conv.name(), conv.inChannels(), conv.outChannels(), conv.kernel(), conv.stride(),
-                conv.dilation(), conv.groups(), conv.padding(), conv.activation(), target.weight(), bias, batchNorm);
+        return WeightLayout.OIHW.conv(conv, weight, bias, batchNorm);
     }
 
     private static float[] floats(Contents contents, String name, long[] shape, Set<String> used)
@@ -203,16 +214,7 @@ public final class Checkpoint {
             } catch (IllegalArgumentException e) {
                 throw new SafetensorsFormatException("bad configuration in metadata: " + e.getMessage());
             }
-            String problem = ArchitectureInference.resolutionProblem(config);
-            if (problem != null) {
-                throw new SafetensorsFormatException("bad configuration in metadata: " + problem);
-            }
-            problem = ArchitectureInference.sizeMismatch(config, firstDim(contents, "features.0.0.weight"),
-                    firstDim(contents, "features.2.conv.0.0.weight"), dim(contents, "classifier.1.weight", 1),
-                    firstDim(contents, "classifier.1.weight"));
-            if (problem == null) {
-                problem = ArchitectureInference.sizeProblem(config, storedValues(contents));
-            }
+            String problem = ArchitectureFit.problem(config, storedValues(contents), spec -> shapeMismatch(contents, spec));
             if (problem != null) {
                 throw new SafetensorsFormatException("metadata does not match the tensors: " + problem);
             }
@@ -230,53 +232,35 @@ public final class Checkpoint {
                 .classes((int) classifier[0])
                 .padding(Padding.symmetric(1))
                 .batchNormEpsilon(TORCHVISION_EPSILON);
+        // The stored channels in the order of the network's convolutions, found by their torchvision names.
+        int[] channels = base.width(1.0).config().spec().convolutions().stream().mapToInt(conv -> {
+            TensorInfo t = contents.tensors().get(conv.name() + ".weight");
+            return t == null || t.shape().length == 0 ? 0 : (int) Math.min(t.shape()[0], Integer.MAX_VALUE);
+        }).toArray();
         try {
-            return ArchitectureInference.width(base, (int) stem[0], (int) classifier[1], storedValues(contents), network -> {
-                for (Conv2d conv : network.convolutions()) {
-                    TensorInfo t = contents.tensors().get(conv.name() + ".weight");
-                    long[] expected = TorchLayout.convWeightShape(conv);
-                    if (t == null || !Arrays.equals(t.shape(), expected)) {
-                        return conv.name() + ".weight should be " + Arrays.toString(expected)
-                                + (t == null ? " but is missing" : " but is " + Arrays.toString(t.shape()));
-                    }
-                }
-                return null;
-            });
+            return ArchitectureFit.width(alpha -> base.width(alpha).config(), channels, storedValues(contents),
+                    spec -> shapeMismatch(contents, spec));
         } catch (IllegalArgumentException e) {
             throw new SafetensorsFormatException(e.getMessage());
         }
     }
 
+    /** Why the file's convolution weights do not have the shapes of {@code spec}'s, or null when they do. */
+    private static String shapeMismatch(Contents contents, NetworkSpec spec) {
+        for (ConvSpec conv : spec.convolutions()) {
+            TensorInfo t = contents.tensors().get(conv.name() + ".weight");
+            long[] expected = TorchLayout.convWeightShape(conv);
+            if (t == null || !Arrays.equals(t.shape(), expected)) {
+                return conv.name() + ".weight should be " + Arrays.toString(expected)
+                        + (t == null ? " but is missing" : " but is " + Arrays.toString(t.shape()));
+            }
+        }
+        return null;
+    }
+
     private static long storedValues(Contents contents) {
         return contents.tensors().values().stream()
                 .filter(t -> t.dtype().isFloatingPoint()).mapToLong(TensorInfo::elements).sum();
-    }
-
-    private static long firstDim(Contents contents, String name) throws SafetensorsFormatException {
-        return dim(contents, name, 0);
-    }
-
-    private static long dim(Contents contents, String name, int axis) throws SafetensorsFormatException {
-        long[] shape = contents.tensor(name).shape();
-        if (shape.length <= axis) {
-            throw new SafetensorsFormatException("tensor '" + name + "' has shape " + Arrays.toString(shape));
-        }
-        return shape[axis];
-    }
-
-    private static List<String> labels(Map<String, String> metadata) throws SafetensorsFormatException {
-        String text = metadata.get(LABELS_KEY);
-        if (text == null) {
-            return List.of();
-        }
-        try {
-            if (Json.parse(text) instanceof List<?> list && list.stream().allMatch(String.class::isInstance)) {
-                return list.stream().map(String.class::cast).toList();
-            }
-        } catch (Json.ParseException e) {
-            // reported below
-        }
-        throw new SafetensorsFormatException("metadata labels are not a JSON array of strings");
     }
 
     private static String describe(MobileNetV2Config config) {

@@ -52,7 +52,7 @@ class OnnxImportTest {
                 .withLabels(List.of("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"));
         Path file = dir.resolve("m.onnx");
         OnnxExporter.builder().build().write(network, file);
-        Network imported = OnnxImporter.read(file);
+        Network imported = OnnxImporter.read(file).network();
         assertEquals(network.config(), imported.config());
         assertEquals(network.labels(), imported.labels());
         List<Conv2d> folded = network.foldBatchNorm().convolutions();
@@ -70,7 +70,7 @@ class OnnxImportTest {
     void unfoldedExportKeepsBatchNormsExactly() throws Exception {
         Network network = MobileNetV2.builder().width(0.35).resolution(64, 80).classes(4).seed(6)
                 .bottleneck("relu6").shortcut(Shortcut.EXPANSION).expansion(3).build();
-        Network imported = OnnxImporter.fromBytes(OnnxExporter.builder().foldBatchNorm(false).build().toBytes(network));
+        Network imported = OnnxImporter.fromBytes(OnnxExporter.builder().foldBatchNorm(false).build().toBytes(network)).network();
         assertEquals(network.config(), imported.config());
         List<Conv2d> a = network.convolutions();
         List<Conv2d> b = imported.convolutions();
@@ -99,7 +99,7 @@ class OnnxImportTest {
             }
         }
         assertEquals(folded.convolutions().size(), convs);
-        Network imported = OnnxImporter.fromModel(model);
+        Network imported = OnnxImporter.fromModel(model).network();
         assertEquals(1f, imported.convolutions().get(0).batchNorm().gamma()[0]);
         assertSameLogits(folded, imported);
     }
@@ -107,7 +107,7 @@ class OnnxImportTest {
     @Test
     void softmaxEndedGraphImportsToo() throws Exception {
         Network network = MobileNetV2.builder().width(0.35).resolution(32).classes(3).seed(1).build();
-        Network imported = OnnxImporter.fromBytes(OnnxExporter.builder().softmax(true).build().toBytes(network));
+        Network imported = OnnxImporter.fromBytes(OnnxExporter.builder().softmax(true).build().toBytes(network)).network();
         assertSameLogits(network, imported);
     }
 
@@ -182,7 +182,7 @@ class OnnxImportTest {
                 .padding(Padding.symmetric(1)).batchNormEpsilon(1e-5f).build();
         ModelProto exported = OnnxExporter.builder().build().toModel(network);
         for (int opset : new int[] {9, 13}) {
-            Network imported = OnnxImporter.fromModel(torchvisionStyle(exported, opset, true));
+            Network imported = OnnxImporter.fromModel(torchvisionStyle(exported, opset, true)).network();
             MobileNetV2Config config = (MobileNetV2Config) imported.config();
             assertEquals(0.75, config.width());
             assertEquals(128, config.inputHeight());
@@ -195,7 +195,7 @@ class OnnxImportTest {
     @Test
     void tensorflowSamePaddingIsRecognisedFromAsymmetricPadsWithoutMetadata() throws Exception {
         Network network = MobileNetV2.builder().width(1.0).resolution(96).classes(5).seed(2).build();
-        Network imported = OnnxImporter.fromModel(torchvisionStyle(OnnxExporter.builder().build().toModel(network), 13, false));
+        Network imported = OnnxImporter.fromModel(torchvisionStyle(OnnxExporter.builder().build().toModel(network), 13, false)).network();
         assertEquals(Padding.same(), ((MobileNetV2Config) imported.config()).padding());
         assertEquals(96, imported.input().height());
         assertSameLogits(network, imported);

@@ -32,7 +32,7 @@ class PretrainedOnnxRuntimeTest {
         TfliteModel model = TfliteModels.load(SharedData.model(modelFile));
         Network network = model.network();
         ImagePreprocessor preprocessor = ImagePreprocessor.builder(network.input().height(), network.input().width())
-                .scaling(model.inputScaling()).build();
+                .scaling(model.input().scaling()).build();
         Tensor cat = preprocessor.toTensor(Images.read(SharedData.data("images/cat.bmp")));
         float[] expected;
         try (Predictor predictor = Predictor.create(network)) {
@@ -48,8 +48,8 @@ class PretrainedOnnxRuntimeTest {
         assertEquals(EGYPTIAN_CAT, argmax(ort));
         assertTrue(diff <= OnnxRuntimeAgreementTest.TOLERANCE, "max abs diff " + diff);
 
-        assertArrayEquals(expected, logitsOf(OnnxImporter.fromBytes(onnx), cat), 0f, "ONNX round trip");
-        Network reloaded = Checkpoint.fromContents(Safetensors.parse(ByteBuffer.wrap(Checkpoint.toBytes(network))));
+        assertArrayEquals(expected, logitsOf(OnnxImporter.fromBytes(onnx).network(), cat), 0f, "ONNX round trip");
+        Network reloaded = Checkpoint.fromContents(Safetensors.parse(ByteBuffer.wrap(Checkpoint.toBytes(network)))).network();
         assertEquals(network.labels(), reloaded.labels());
         assertArrayEquals(expected, logitsOf(reloaded, cat), 0f, "safetensors round trip");
     }

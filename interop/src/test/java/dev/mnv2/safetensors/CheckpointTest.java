@@ -48,7 +48,7 @@ class CheckpointTest {
                 .withLabels(List.of("cat", "dog", "bird \"quoted\"", "ünïcode", "fish"));
         Path file = dir.resolve("model.safetensors");
         Checkpoint.save(network, file);
-        Network loaded = Checkpoint.load(file);
+        Network loaded = Checkpoint.load(file).network();
         assertEquals(network.config(), loaded.config());
         assertEquals(network.labels(), loaded.labels());
         List<Conv2d> a = network.convolutions();
@@ -72,7 +72,7 @@ class CheckpointTest {
     void ablationsAndTensorflowPaddingSurviveTheRoundTrip() throws IOException {
         Network network = MobileNetV2.builder().width(0.35).resolution(64).classes(3).bottleneck("relu6")
                 .shortcut(Shortcut.EXPANSION).expansion(4).padding(Padding.same()).seed(2).build();
-        Network loaded = Checkpoint.fromContents(Safetensors.parse(ByteBuffer.wrap(Checkpoint.toBytes(network))));
+        Network loaded = Checkpoint.fromContents(Safetensors.parse(ByteBuffer.wrap(Checkpoint.toBytes(network)))).network();
         assertEquals(network.config(), loaded.config());
         assertArrayEquals(logits(network, 1)[1], logits(loaded, 1)[1], 0f);
     }
@@ -91,7 +91,7 @@ class CheckpointTest {
         assertArrayEquals(new float[ones.length], contents.floats("features.0.1.running_mean"));
         java.util.Arrays.fill(ones, 1f - 1e-5f);
         assertArrayEquals(ones, contents.floats("features.0.1.running_var"));
-        Network loaded = Checkpoint.fromContents(contents);
+        Network loaded = Checkpoint.fromContents(contents).network();
         List<Conv2d> refolded = loaded.foldBatchNorm().convolutions();
         for (int i = 0; i < refolded.size(); i++) {
             assertArrayEquals(folded.convolutions().get(i).weight(), refolded.get(i).weight());
@@ -106,13 +106,13 @@ class CheckpointTest {
         Network folded = MobileNetV2.builder().width(0.35).resolution(64).classes(3).seed(4).build().foldBatchNorm();
         List<Entry> entries = new ArrayList<>();
         for (Conv2d conv : folded.convolutions()) {
-            entries.add(Entry.floats(conv.name() + ".weight", dev.mnv2.interop.TorchLayout.convWeightShape(conv),
-                    dev.mnv2.interop.TorchLayout.convWeightToOihw(conv)));
+            entries.add(Entry.floats(conv.name() + ".weight", dev.mnv2.interop.TorchLayout.convWeightShape(conv.spec()),
+                    dev.mnv2.load.WeightLayout.OIHW.weightOf(conv)));
             entries.add(Entry.floats(conv.name() + ".bias", new long[] {conv.outChannels()}, conv.bias()));
         }
         Checkpoint.stateDict(folded).stream().filter(e -> e.name().startsWith("classifier")).forEach(entries::add);
         Network loaded = Checkpoint.fromContents(Safetensors.parse(ByteBuffer.wrap(
-                Safetensors.toBytes(folded.config().toMap(), entries))));
+                Safetensors.toBytes(folded.config().toMap(), entries)))).network();
         assertNull(loaded.convolutions().get(0).batchNorm());
         assertArrayEquals(logits(folded, 3)[0], logits(loaded, 3)[0], 0f);
     }
@@ -122,7 +122,7 @@ class CheckpointTest {
         Network source = MobileNetV2.builder().width(0.75).classes(7).seed(9).build();
         Path file = dir.resolve("torchvision.safetensors");
         Safetensors.write(file, Map.of("format", "pt"), Checkpoint.stateDict(source));
-        Network loaded = Checkpoint.load(file);
+        Network loaded = Checkpoint.load(file).network();
         assertEquals(0.75, loaded.config().width());
         assertEquals(7, loaded.classes());
         assertEquals(224, loaded.input().height());

@@ -105,7 +105,7 @@ class TorchvisionKeysTest {
     @Test
     void tfliteSourcedNetworkHasTorchvisionsKeysAndReloadsWithTheSameLogits() throws Exception {
         Network network = TfliteModels.load(SharedData.model("mobilenet_v2_1.0_224_quant.tflite")).network();
-        Network reloaded = Checkpoint.fromContents(assertTorchvisionStateDict(network));
+        Network reloaded = Checkpoint.fromContents(assertTorchvisionStateDict(network)).network();
         float[][] expected = CheckpointTest.logits(network, 13);
         float[][] actual = CheckpointTest.logits(reloaded, 13);
         for (int n = 0; n < expected.length; n++) {

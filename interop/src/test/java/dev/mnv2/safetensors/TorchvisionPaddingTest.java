@@ -34,11 +34,11 @@ class TorchvisionPaddingTest {
         TfliteModel model = TfliteModels.load(SharedData.model("mobilenet_v2_1.0_224_quant.tflite"));
         Network same = model.network();
         Network symmetric = Checkpoint.fromContents(Safetensors.parse(ByteBuffer.wrap(
-                Safetensors.toBytes(Map.of(), Checkpoint.stateDict(same))))).withLabels(same.labels());
+                Safetensors.toBytes(Map.of(), Checkpoint.stateDict(same))))).network().withLabels(same.labels());
         assertEquals(Padding.symmetric(1), ((MobileNetV2Config) symmetric.config()).padding());
 
-        try (ImageClassifier tf = ImageClassifier.create(same, model.inputScaling());
-             ImageClassifier torchvision = ImageClassifier.create(symmetric, model.inputScaling())) {
+        try (ImageClassifier tf = ImageClassifier.create(same, model.input().scaling());
+             ImageClassifier torchvision = ImageClassifier.create(symmetric, model.input().scaling())) {
             for (String name : new String[] {"cat.bmp", "cat_720p.jpg"}) {
                 BufferedImage image = Images.read(SharedData.data("images/" + name));
                 Classification sameTop = tf.classify(image, 1).get(0);

@@ -1,20 +1,29 @@
 package dev.mnv2.tflite;
 
 import dev.mnv2.image.PixelScaling;
+import dev.mnv2.load.ArchitectureFit;
+import dev.mnv2.load.InputSpec;
+import dev.mnv2.load.LoadedModel;
+import dev.mnv2.load.WeightLayout;
 import dev.mnv2.model.Activation;
+import dev.mnv2.model.BlockSpec;
 import dev.mnv2.model.Conv2d;
+import dev.mnv2.model.ConvSpec;
 import dev.mnv2.model.DeepLabV3;
 import dev.mnv2.model.Dense;
-import dev.mnv2.model.InvertedResidual;
+import dev.mnv2.model.DenseSpec;
 import dev.mnv2.model.MobileNetV2;
-import dev.mnv2.model.MobileNetV2Config;
 import dev.mnv2.model.Network;
+import dev.mnv2.model.NetworkConfig;
+import dev.mnv2.model.NetworkSpec;
 import dev.mnv2.model.Padding;
 import dev.mnv2.model.Shortcut;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.DoubleFunction;
 
 /**
@@ -24,19 +33,21 @@ import java.util.function.DoubleFunction;
  * AVERAGE_POOL_2D and a 1×1 conv, Mobile DeepLabv3's head (image pooling, CONCATENATION, projection, logits,
  * RESIZE_BILINEAR, ARG_MAX); infers width, resolution, output stride (from the strides and dilations),
  * expansion, class count, head channels and bottleneck activation from the tensors; checks every
- * convolution against the architecture; and fills the network's weights with the dequantised values.
+ * convolution against the architecture ({@link ArchitectureFit}); and builds the network with the
+ * dequantised weights ({@link WeightLayout}: OHWI, and 1HWC for depthwise).
  * QUANTIZE and DEQUANTIZE between activations are the identity in float execution; softmax and argmax at
  * the end are the tasks' (classification, segmentation), so the network ends in the logits.
  */
 final class MobileNetV2Importer {
     /**
-     * One convolution as the file states it, weights already in mnv2's HWIO layout.
+     * One convolution as the file states it, its weights dequantised in the file's layout.
      *
      * @param clampFromRange the activation is not stated but implied by the output's quantisation range
+     * @param layout OHWI, or HWIO for a depthwise convolution's {@code [1][k][k][C]}
      */
     private record ConvOp(TfliteGraph.Op op, int kernel, int stride, int dilation, int in, int out,
                           boolean depthwise, Activation activation, boolean clampFromRange, float[] weight,
-                          float[] bias, int inputTensor, int outputTensor) {
+                          WeightLayout layout, float[] bias, int inputTensor, int outputTensor) {
         String describe() {
             return op.describe() + " " + kernel + "x" + kernel + "/" + stride + (dilation > 1 ? " dilation "
                     + dilation : "") + " " + in + "->" + out + (depthwise ? " depthwise" : "") + " " + activation;
@@ -48,9 +59,6 @@ final class MobileNetV2Importer {
                           int outputTensor) {}
 
     private record Block(ConvOp expand, ConvOp depthwise, ConvOp project, TfliteGraph.Op add) {}
-
-    /** Widest model accepted: the paper stops at 1.4; 4 already means some 55 M parameters. */
-    static final double MAX_WIDTH = 4;
 
     private final TfliteGraph graph;
     private final int[] producer;
@@ -106,7 +114,7 @@ final class MobileNetV2Importer {
             List<TfliteGraph.Op> readers = consumers.get(current).stream().filter(op -> op.code() != Schema.ADD).toList();
             if (!blocks.isEmpty() && readers.size() == 2
                     && readers.stream().anyMatch(op -> op.code() == Schema.AVERAGE_POOL_2D)) {
-                return segmentation(s, scaling, stem, blocks, current, readers);
+                return segmentation(s, scaling, labels, stem, blocks, current, readers);
             }
             TfliteGraph.Op next = mainConsumer(current, "the next inverted residual block");
             if (next.code() == Schema.CONV_2D && !startsBlock(next)) {
@@ -137,12 +145,15 @@ final class MobileNetV2Importer {
                 throw unsupported(op.describe() + " is not part of a MobileNetV2 classifier");
             }
         }
-        Network network = build(s[1], s[2], stem, blocks, last, logits);
-        if (!labels.isEmpty()) {
-            network = labels.size() == network.classes() ? network.withLabels(labels) : network;
-        }
-        return new TfliteModel(network, scaling, weightTypes.stream().distinct().reduce((a, b) -> a + "+" + b)
-                .orElse("float32"));
+        return model(build(s[1], s[2], stem, blocks, last, logits), scaling, labels);
+    }
+
+    /** The loaded model of {@code network}, with the embedded labels when there is one per class. */
+    private TfliteModel model(Network network, PixelScaling scaling, List<String> labels) {
+        InputSpec input = new InputSpec(network.input().height(), network.input().width(), scaling,
+                labels.size() == network.classes() ? labels : List.of());
+        return new TfliteModel(new LoadedModel(network, input), weightTypes.stream().distinct()
+                .reduce((a, b) -> a + "+" + b).orElse("float32"));
     }
 
     private Network build(int height, int width, ConvOp stem, List<Block> blocks, ConvOp last, ConvOp logits)
@@ -174,16 +185,7 @@ final class MobileNetV2Importer {
 
         List<ConvOp> fileConvs = backboneConvs(stem, blocks);
         fileConvs.add(last);
-        Network network = fitAndFill(fileConvs, blocks, alpha -> MobileNetV2.create(config(builder, alpha)));
-        Dense dense = network.classifier();
-        if (logits.in() != dense.inFeatures() || logits.out() != dense.outFeatures()) {
-            throw unsupported(logits.describe() + " does not map " + dense.inFeatures() + " pooled features to "
-                    + dense.outFeatures() + " classes");
-        }
-        // The 1x1 logits conv's weights are [in][out] in HWIO order already, which is Dense's layout.
-        System.arraycopy(logits.weight(), 0, dense.weight(), 0, logits.weight().length);
-        System.arraycopy(logits.bias(), 0, dense.bias(), 0, logits.bias().length);
-        return network;
+        return fitAndBind(fileConvs, blocks, logits, alpha -> builder.width(alpha).config());
     }
 
     private static List<ConvOp> backboneConvs(ConvOp stem, List<Block> blocks) {
@@ -216,117 +218,94 @@ final class MobileNetV2Importer {
     }
 
     /**
-     * The candidate network (from {@code architecture}, at the width the file's channels give) with the
-     * file's weights, after checking every convolution's shape and activation and every residual ADD.
+     * The network of {@code configAt}'s architecture, at the width the file's channels give
+     * ({@link ArchitectureFit#width}), built with the file's weights after checking every convolution's shape
+     * and activation and every residual ADD; {@code logits}, when given, become the classifier.
      */
-    private Network fitAndFill(List<ConvOp> fileConvs, List<Block> blocks, DoubleFunction<Network> architecture)
-            throws TfliteFormatException {
-        // The width multiplier is not stored; it is the one whose rounded channel counts are the file's. The
-        // last block (320 alpha) gives the standard widths exactly; other widths are bracketed by the ratios
-        // (and rounding boundaries) of every conv's channels to its base count at width 1.
-        long fileWeights = fileConvs.stream().mapToLong(c -> c.weight().length).sum();
-        List<String> mismatches = new ArrayList<>();
-        double primary = blocks.get(blocks.size() - 1).project().out() / 320.0;
-        Network network = fit(architecture, fileConvs, List.of(primary), Long.MAX_VALUE, fileWeights, mismatches);
-        if (network == null) {
-            List<Conv2d> baseConvs = architecture.apply(1.0).convolutions();
-            List<Double> ratios = new ArrayList<>();
-            for (int i = 0; i < Math.min(baseConvs.size(), fileConvs.size()); i++) {
-                double unit = baseConvs.get(i).outChannels();
-                int channels = fileConvs.get(i).out();
-                ratios.add(channels / unit);
-                ratios.add((channels - MobileNetV2.CHANNEL_DIVISOR / 2.0 + 1e-9) / unit);
-            }
-            List<Double> candidates = new ArrayList<>();
-            ratios.forEach(r -> candidates.add(Math.round(r * 100) / 100.0)); // prefer the round width users name
-            candidates.addAll(ratios);
-            long baseWeights = baseConvs.stream().mapToLong(c -> c.weight().length).sum();
-            network = fit(architecture, fileConvs, candidates, baseWeights, fileWeights, mismatches);
+    private Network fitAndBind(List<ConvOp> fileConvs, List<Block> blocks, ConvOp logits,
+                               DoubleFunction<? extends NetworkConfig> configAt) throws TfliteFormatException {
+        long stored = 0;
+        List<ConvOp> all = new ArrayList<>(fileConvs);
+        if (logits != null) {
+            all.add(logits);
         }
-        if (network == null) {
-            throw unsupported(mismatches.isEmpty() ? "no width multiplier gives its channel counts with "
-                    + fileWeights + " convolution weights" : mismatches.get(0));
+        for (ConvOp c : all) {
+            stored += c.weight().length + c.bias().length;
         }
-        double alpha = network.config().width();
-        List<Conv2d> convs = network.convolutions();
-        String arch = String.format(Locale.ROOT, "MobileNetV2 width %s", alpha);
+        int[] channels = fileConvs.stream().mapToInt(ConvOp::out).toArray();
+        NetworkConfig config;
+        try {
+            config = ArchitectureFit.width(configAt, channels, stored, spec -> shapeMismatch(spec, fileConvs));
+        } catch (IllegalArgumentException e) {
+            throw unsupported(e.getMessage());
+        }
+        NetworkSpec spec = config.spec();
+        List<ConvSpec> convs = spec.convolutions();
+        String arch = String.format(Locale.ROOT, "MobileNetV2 width %s", config.width());
+        Map<String, ConvOp> byName = new HashMap<>();
         for (int i = 0; i < convs.size(); i++) {
-            Conv2d expected = convs.get(i);
+            ConvSpec expected = convs.get(i);
             ConvOp actual = fileConvs.get(i);
             boolean linearWithClippedRange = actual.clampFromRange() && expected.activation() == Activation.IDENTITY;
             if (expected.activation() != actual.activation() && !linearWithClippedRange) {
                 throw unsupported(actual.describe() + " has fused activation " + actual.activation() + " where "
                         + arch + " has " + expected.activation() + " (" + expected.name() + ")");
             }
-            System.arraycopy(actual.weight(), 0, expected.weight(), 0, actual.weight().length);
-            System.arraycopy(actual.bias(), 0, expected.bias(), 0, actual.bias().length);
+            byName.put(expected.name(), actual);
         }
-        List<InvertedResidual> archBlocks = network.layers().stream()
-                .filter(l -> l instanceof InvertedResidual).map(l -> (InvertedResidual) l).toList();
+        List<BlockSpec> archBlocks = spec.layers().stream()
+                .filter(l -> l instanceof BlockSpec).map(l -> (BlockSpec) l).toList();
         for (int i = 0; i < blocks.size(); i++) {
             Block b = blocks.get(i);
-            InvertedResidual expected = archBlocks.get(i);
+            BlockSpec expected = archBlocks.get(i);
             boolean residual = expected.hasBottleneckResidual();
             if (residual != (b.add() != null)) {
                 throw unsupported(expected.name() + " (" + b.project().op().describe() + ") "
                         + (residual ? "lacks the residual ADD MobileNetV2 has there" : "has an unexpected residual ADD"));
             }
         }
-        return network;
+        return spec.create(new NetworkSpec.Parameters<TfliteFormatException>() {
+            @Override
+            public Conv2d conv(ConvSpec conv) {
+                ConvOp c = byName.get(conv.name());
+                return c.layout().conv(conv, c.weight(), c.bias(), null);
+            }
+
+            @Override
+            public Dense dense(DenseSpec dense) throws TfliteFormatException {
+                if (logits == null || logits.in() != dense.inFeatures() || logits.out() != dense.outFeatures()) {
+                    throw unsupported((logits == null ? "the graph" : logits.describe()) + " does not map "
+                            + dense.inFeatures() + " pooled features to " + dense.outFeatures() + " classes");
+                }
+                // The 1x1 logits conv and FULLY_CONNECTED both store [out][in]: OHWI of a 1x1 kernel.
+                return logits.layout().dense(dense, logits.weight(), logits.bias());
+            }
+        });
     }
 
-    /**
-     * The first candidate width whose network has the file's convolution shapes (batch norms folded, ready to
-     * be filled), or null. A candidate's weights grow with its width squared; one needing far more weights
-     * than the file holds ({@code baseWeights} at width 1, when known) cannot fit, and trying it would let a
-     * hostile file make us allocate far more than it holds.
-     */
-    private static Network fit(DoubleFunction<Network> architecture, List<ConvOp> fileConvs, List<Double> widths,
-                               long baseWeights, long fileWeights, List<String> mismatches) {
-        for (double alpha : widths.stream().filter(a -> a > 0).distinct().toList()) {
-            if (alpha > MAX_WIDTH) {
-                mismatches.add("its channel counts suggest width " + alpha + ", above the " + MAX_WIDTH
-                        + " this importer accepts");
-                continue;
-            }
-            if (baseWeights != Long.MAX_VALUE && baseWeights * alpha * alpha > 2.0 * fileWeights + 4096) {
-                continue;
-            }
-            Network candidate;
-            try {
-                candidate = architecture.apply(alpha);
-            } catch (IllegalArgumentException e) {
-                mismatches.add("width " + alpha + " gives no valid network: " + e.getMessage());
-                continue;
-            }
-            String mismatch = shapeMismatch(candidate.convolutions(), fileConvs, alpha);
-            if (mismatch == null) {
-                return candidate.foldBatchNorm();
-            }
-            mismatches.add(mismatch);
-        }
-        return null;
-    }
-
-    private static MobileNetV2Config config(MobileNetV2.Builder builder, double alpha) {
-        return builder.width(alpha).config();
-    }
-
-    /** Why the file's convolutions do not have the shapes of {@code expected}, or null when they do. */
-    private static String shapeMismatch(List<Conv2d> expected, List<ConvOp> actual, double alpha) {
-        String arch = String.format(Locale.ROOT, "MobileNetV2 width %s", alpha);
+    /** Why the file's convolutions do not have the shapes of {@code spec}'s, or null when they do. */
+    private static String shapeMismatch(NetworkSpec spec, List<ConvOp> actual) {
+        List<ConvSpec> expected = spec.convolutions();
+        String arch = String.format(Locale.ROOT, "MobileNetV2 width %s", spec.config().width());
         for (int i = 0; i < Math.min(expected.size(), actual.size()); i++) {
-            Conv2d e = expected.get(i);
+            ConvSpec e = expected.get(i);
             ConvOp a = actual.get(i);
             if (e.kernel() != a.kernel() || e.stride() != a.stride() || e.dilation() != a.dilation()
                     || e.inChannels() != a.in() || e.outChannels() != a.out() || e.isDepthwise() != a.depthwise()) {
-                return a.describe() + " does not fit " + arch + ", whose " + e;
+                return a.describe() + " does not fit " + arch + ", whose " + describe(e);
             }
         }
         if (expected.size() != actual.size()) {
             return "the file has " + actual.size() + " convolutions, " + arch + " has " + expected.size();
         }
         return null;
+    }
+
+    /** A convolution of the architecture in the words of {@link ConvOp#describe()}. */
+    private static String describe(ConvSpec c) {
+        return c.name() + " is " + c.kernel() + "x" + c.kernel() + "/" + c.stride()
+                + (c.dilation() > 1 ? " dilation " + c.dilation() : "") + " " + c.inChannels() + "->"
+                + c.outChannels() + (c.isDepthwise() ? " depthwise" : "");
     }
 
     private Block block(TfliteGraph.Op first, int blockInput) throws TfliteFormatException {
@@ -390,7 +369,8 @@ final class MobileNetV2Importer {
      * branch first), 1×1 projection, 1×1 logits, RESIZE_BILINEAR to the input size (after any resize that
      * keeps the size), then an optional ARG_MAX over the classes.
      */
-    private TfliteModel segmentation(int[] input, PixelScaling scaling, ConvOp stem, List<Block> blocks, int features,
+    private TfliteModel segmentation(int[] input, PixelScaling scaling, List<String> labels, ConvOp stem,
+                                     List<Block> blocks, int features,
                                      List<TfliteGraph.Op> readers) throws TfliteFormatException {
         TfliteGraph.Op poolOp = readers.stream().filter(op -> op.code() == Schema.AVERAGE_POOL_2D).findFirst()
                 .orElseThrow();
@@ -502,9 +482,7 @@ final class MobileNetV2Importer {
         }
         List<ConvOp> fileConvs = backboneConvs(stem, blocks);
         fileConvs.addAll(List.of(aspp, poolConv, project, logits));
-        Network network = fitAndFill(fileConvs, blocks, alpha -> DeepLabV3.create(builder.width(alpha).config()));
-        return new TfliteModel(network, scaling, weightTypes.stream().distinct().reduce((a, b) -> a + "+" + b)
-                .orElse("float32"));
+        return model(fitAndBind(fileConvs, blocks, null, alpha -> builder.width(alpha).config()), scaling, labels);
     }
 
     /** A RESIZE_BILINEAR of {@code input} to the constant size its second input gives. */
@@ -602,7 +580,6 @@ final class MobileNetV2Importer {
                     + " does not match its input " + Arrays.toString(x) + " and weights " + Arrays.toString(w));
         }
         float[] raw = constant(in[1], op, "weights");
-        float[] weight = depthwise ? raw : ohwiToHwio(raw, channelsOut, kernel, channelsIn);
         float[] bias = in.length > 2 && in[2] >= 0 ? constant(in[2], op, "bias") : new float[channelsOut];
         if (bias.length != channelsOut) {
             throw new TfliteFormatException(op.describe() + ": bias has " + bias.length + " values for "
@@ -629,7 +606,7 @@ final class MobileNetV2Importer {
             fromRange = activation != Activation.IDENTITY;
         }
         return new ConvOp(op, kernel, strideW, dilationW, channelsIn, channelsOut, depthwise, activation, fromRange,
-                weight, bias, input, output);
+                raw, depthwise ? WeightLayout.HWIO : WeightLayout.OHWI, bias, input, output);
     }
 
     /** FULLY_CONNECTED logits (weights [out][in]) as the equivalent 1x1 convolution. */
@@ -662,7 +639,7 @@ final class MobileNetV2Importer {
         }
         visit(op);
         return new ConvOp(op, 1, 1, 1, w[1], w[0], false, activation(op, activationCode), false,
-                ohwiToHwio(raw, w[0], 1, w[1]), bias, input, op.outputs()[0]);
+                raw, WeightLayout.OHWI, bias, input, op.outputs()[0]);
     }
 
     /** Global average pooling: AVERAGE_POOL_2D over the whole map, or MEAN over height and width. */
@@ -845,18 +822,6 @@ final class MobileNetV2Importer {
             out[i] = t.data().getInt(4 * i);
         }
         return out;
-    }
-
-    private static float[] ohwiToHwio(float[] ohwi, int out, int kernel, int in) {
-        float[] hwio = new float[ohwi.length];
-        for (int o = 0; o < out; o++) {
-            for (int tap = 0; tap < kernel * kernel; tap++) {
-                for (int i = 0; i < in; i++) {
-                    hwio[(tap * in + i) * out + o] = ohwi[(o * kernel * kernel + tap) * in + i];
-                }
-            }
-        }
-        return hwio;
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.mnv2.tflite;
 
+import dev.mnv2.load.Labels;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,11 +16,12 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 
 /**
- * Loads TFLite MobileNetV2 classifiers.
+ * Loads TFLite MobileNetV2 classifiers and Mobile DeepLabv3 segmentation models. {@link dev.mnv2.load.Models}
+ * reads {@code .tflite} files through here ({@link TfliteFormat}); call it directly for the stored weight type.
  *
  * <pre>{@code
  * TfliteModel model = TfliteModels.load(Path.of("mobilenet_v2_1.0_224_quant.tflite"));
- * try (ImageClassifier classifier = ImageClassifier.create(model.network(), model.inputScaling())) {
+ * try (ImageClassifier classifier = ImageClassifier.create(model.loaded())) {
  *     List<Classification> top5 = classifier.classify(Path.of("cat.jpg"), 5);
  * }
  * }</pre>
@@ -95,7 +97,7 @@ public final class TfliteModels {
                     if (budget < 0) {
                         return List.of();
                     }
-                    candidates.add(lines(content));
+                    candidates.add(Labels.fromLines(new String(content, StandardCharsets.UTF_8)));
                 }
             }
         } catch (IOException | IllegalArgumentException e) {
@@ -103,16 +105,6 @@ public final class TfliteModels {
         }
         return candidates.size() == 1 ? candidates.get(0) : candidates.stream()
                 .filter(c -> c.size() > 1).findFirst().orElse(List.of());
-    }
-
-    private static List<String> lines(byte[] content) {
-        List<String> labels = new ArrayList<>();
-        for (String line : new String(content, StandardCharsets.UTF_8).split("\r?\n")) {
-            if (!line.isBlank()) {
-                labels.add(line.strip());
-            }
-        }
-        return labels;
     }
 
     /** Start of the appended zip archive, found through its end-of-central-directory record; -1 if none. */

@@ -4,6 +4,7 @@ package dev.mnv2.tflite;
 public class UnsupportedModelException extends TfliteFormatException {
     private static final long serialVersionUID = 1L;
 
+    /** An exception with {@code message}, naming the first operator that does not fit. */
     public UnsupportedModelException(String message) {
         super(message);
     }

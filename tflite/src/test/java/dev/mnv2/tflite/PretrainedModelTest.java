@@ -26,13 +26,13 @@ class PretrainedModelTest {
     void tf1QuantisedModelSeesAnEgyptianCat() throws Exception {
         TfliteModel model = TfliteModels.load(SharedData.model("mobilenet_v2_1.0_224_quant.tflite"));
 
-        assertEquals(1.0, model.config().width());
-        assertEquals(224, model.config().inputHeight());
-        assertEquals(1001, model.config().classes());
+        assertEquals(1.0, model.network().config().width());
+        assertEquals(224, model.network().config().inputHeight());
+        assertEquals(1001, model.network().config().classes());
         assertEquals("uint8", model.weightType());
-        assertEquals(new PixelScaling(128f, 128f), model.inputScaling());
+        assertEquals(new PixelScaling(128f, 128f), model.input().scaling());
         assertEquals("background", model.network().labels().get(0));
-        try (ImageClassifier classifier = ImageClassifier.create(model.network(), model.inputScaling())) {
+        try (ImageClassifier classifier = ImageClassifier.create(model.loaded())) {
             Classification top = classifier.classify(SharedData.data("images/cat.bmp"), 5).get(0);
             assertEquals(EGYPTIAN_CAT, top.index(), top.toString());
             assertEquals("Egyptian cat", top.label());
@@ -48,7 +48,7 @@ class PretrainedModelTest {
 
         assertEquals("int8", model.weightType());
         assertEquals(1001, model.network().labels().size());
-        try (ImageClassifier classifier = ImageClassifier.create(model.network(), model.inputScaling())) {
+        try (ImageClassifier classifier = ImageClassifier.create(model.loaded())) {
             BufferedImage cat = Images.read(SharedData.data("images/cat.bmp"));
             List<Classification> top = classifier.classify(cat, 3);
             assertEquals(EGYPTIAN_CAT, top.get(0).index(), top.toString());
@@ -62,10 +62,13 @@ class PretrainedModelTest {
     void segmentationModelIsNotAClassifier() throws Exception {
         TfliteModel deeplab = TfliteModels.load(SharedData.model("deeplabv3_mnv2_pascal_quant.tflite"));
 
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ImageClassifier.create(deeplab.network(), deeplab.inputScaling()));
+        IllegalArgumentException byTask = assertThrows(IllegalArgumentException.class,
+                () -> ImageClassifier.create(deeplab.loaded()));
+        IllegalArgumentException byShape = assertThrows(IllegalArgumentException.class,
+                () -> ImageClassifier.create(deeplab.network(), deeplab.input().scaling()));
 
-        assertTrue(e.getMessage().contains("513x513x21"), e.getMessage());
+        assertTrue(byTask.getMessage().contains("segmentation model"), byTask.getMessage());
+        assertTrue(byShape.getMessage().contains("513x513x21"), byShape.getMessage());
     }
 
     /** ImageNet's domestic cats: tabby, tiger cat, Persian, Siamese, Egyptian (1001-class indices). */

@@ -33,7 +33,7 @@ class PretrainedSegmentationTest {
         assertEquals(21, config.classes());
         assertEquals(256, config.headChannels());
         assertTrue(config.alignCorners());
-        assertEquals(new PixelScaling(128f, 128f), model.inputScaling());
+        assertEquals(new PixelScaling(128f, 128f), model.input().scaling());
         assertEquals(new Shape(33, 33, 320), model.network().shape("features.17"));
         assertEquals(new Shape(513, 513, 21), model.network().outputShape());
         long dilated = model.network().convolutions().stream().filter(c -> c.dilation() == 2).count();
@@ -50,7 +50,7 @@ class PretrainedSegmentationTest {
         assertEquals(513, photo.getWidth());
         assertEquals(513, photo.getHeight());
         SegmentationMap map;
-        try (ImageSegmenter segmenter = ImageSegmenter.create(model.network(), model.inputScaling())) {
+        try (ImageSegmenter segmenter = ImageSegmenter.create(model.loaded())) {
             map = segmenter.segment(photo);
         }
         long equal = 0;

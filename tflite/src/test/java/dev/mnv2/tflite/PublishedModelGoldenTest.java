@@ -19,7 +19,7 @@ class PublishedModelGoldenTest {
     @ValueSource(strings = {PublishedModelGoldens.TF1_UINT8, PublishedModelGoldens.TF2_INT8})
     void topFiveAreTheRecordedOnes(String name) throws Exception {
         TfliteModel model = TfliteModels.load(SharedData.model(name + ".tflite"));
-        try (ImageClassifier classifier = ImageClassifier.create(model.network(), model.inputScaling())) {
+        try (ImageClassifier classifier = ImageClassifier.create(model.loaded())) {
             for (Golden golden : PublishedModelGoldens.of(name)) {
                 List<Classification> top = classifier.classify(SharedData.data(golden.image()), 5);
                 PublishedModelGoldens.assertTop5(golden, top.stream().mapToInt(Classification::index).toArray(),

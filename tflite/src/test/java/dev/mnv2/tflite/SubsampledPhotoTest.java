@@ -35,7 +35,7 @@ class SubsampledPhotoTest {
         TfliteModel model = TfliteModels.load(SharedData.model("mobilenet_v2_1.0_224_quant.tflite"));
         Path cat = SharedData.data("images/cat_720p.jpg");
         BufferedImage original = ImageIO.read(cat.toFile());
-        try (ImageClassifier classifier = ImageClassifier.create(model.network(), model.inputScaling())) {
+        try (ImageClassifier classifier = ImageClassifier.create(model.loaded())) {
             float[] small = scores(classifier, cat);
             assertEquals(small[0], small[1], "a 1280x720 photo is not subsampled");
             for (int[] size : new int[][] {{3840, 2160}, {8000, 6000}}) {

@@ -44,14 +44,14 @@ class SyntheticModelTest {
 
         TfliteModel model = TfliteModels.load(file);
 
-        MobileNetV2Config config = model.config();
+        MobileNetV2Config config = (MobileNetV2Config) model.network().config();
         assertEquals(0.35, config.width(), 1e-12);
         assertEquals(96, config.inputHeight());
         assertEquals(96, config.inputWidth());
         assertEquals(10, config.classes());
         assertEquals(labels, model.network().labels());
         assertEquals("float32", model.weightType());
-        assertEquals(PixelScaling.MINUS_ONE_TO_ONE, model.inputScaling());
+        assertEquals(PixelScaling.MINUS_ONE_TO_ONE, model.input().scaling());
         assertEquals(original.parametersWithoutBatchNorm(), model.network().parametersWithoutBatchNorm());
         assertSameLogits(original, model.network(), 2);
     }
@@ -63,7 +63,7 @@ class SyntheticModelTest {
 
         TfliteModel model = TfliteModels.load(TfliteWriter.write(original));
 
-        MobileNetV2Config config = model.config();
+        MobileNetV2Config config = (MobileNetV2Config) model.network().config();
         assertEquals(0.75, config.width(), 1e-12);
         assertEquals(64, config.inputHeight());
         assertEquals(96, config.inputWidth());
@@ -92,7 +92,7 @@ class SyntheticModelTest {
 
         TfliteModel model = TfliteModels.load(TfliteWriter.write(original));
 
-        assertEquals(1.4, model.config().width(), 1e-12);
+        assertEquals(1.4, model.network().config().width(), 1e-12);
         assertEquals(1792, model.network().classifier().inFeatures());
         assertSameLogits(original, model.network(), 1);
     }
@@ -104,7 +104,7 @@ class SyntheticModelTest {
         TfliteModel model = TfliteModels.load(TfliteWriter.write(original, TfliteWriter.Graph.KERAS,
                 TfliteWriter.Weights.FLOAT32));
 
-        assertEquals(75, model.config().inputHeight());
+        assertEquals(75, model.network().config().inputHeight());
         assertSameLogits(original, model.network(), 1);
     }
 
@@ -115,7 +115,7 @@ class SyntheticModelTest {
         TfliteModel model = TfliteModels.load(TfliteWriter.write(original, TfliteWriter.Graph.UNFUSED,
                 TfliteWriter.Weights.FLOAT32));
 
-        assertEquals(Activation.IDENTITY, model.config().bottleneckActivation());
+        assertEquals(Activation.IDENTITY, ((MobileNetV2Config) model.network().config()).bottleneckActivation());
         assertSameLogits(original, model.network(), 1);
     }
 
@@ -174,7 +174,7 @@ class SyntheticModelTest {
                 TfliteWriter.Weights.UINT8));
 
         assertEquals("uint8", model.weightType());
-        assertEquals(new PixelScaling(128, 128), model.inputScaling());
+        assertEquals(new PixelScaling(128, 128), model.input().scaling());
         List<Conv2d> want = original.convolutions();
         List<Conv2d> got = model.network().convolutions();
         for (int c = 0; c < want.size(); c++) {
