@@ -7,16 +7,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** What the benchmarks print about the machine they ran on, read from /proc. */
 final class Machine {
-    /** The vector extensions that decide which kernels an engine can use, in the order printed. */
-    private static final List<String> ISA_FLAGS = List.of("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f",
-            "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile");
-
     private Machine() {}
 
     static String cpuModel() {
@@ -30,20 +25,30 @@ final class Machine {
         return m.find() ? Double.parseDouble(m.group(1)) / 1000 : Double.NaN;
     }
 
-    /** The vector extensions of {@link #ISA_FLAGS} the first core lists, space-separated ("unknown" if none). */
+    /** The vector extensions the first core lists, e.g. {@code AVX-512 (f, bw, vl, dq, vnni, bf16) + AVX2 + FMA}. */
     static String isa() {
         Matcher m = Pattern.compile("(?m)^flags\\s*:\\s*(.+)$").matcher(cpuinfo());
         if (!m.find()) {
-            return "unknown";
+            return System.getProperty("os.arch");
         }
-        Set<String> flags = Set.of(m.group(1).trim().split("\\s+"));
-        List<String> present = new ArrayList<>();
-        for (String flag : ISA_FLAGS) {
-            if (flags.contains(flag)) {
-                present.add(flag);
+        List<String> flags = List.of(m.group(1).trim().split("\\s+"));
+        List<String> avx512 = new ArrayList<>();
+        for (String f : List.of("f", "bw", "vl", "dq", "vnni", "bf16")) {
+            if (flags.contains("avx512" + f) || flags.contains("avx512_" + f)) {
+                avx512.add(f);
             }
         }
-        return present.isEmpty() ? "none of " + ISA_FLAGS : String.join(" ", present);
+        List<String> parts = new ArrayList<>();
+        if (!avx512.isEmpty()) {
+            parts.add("AVX-512 (" + String.join(", ", avx512) + ")");
+        }
+        if (flags.contains("avx2")) {
+            parts.add("AVX2");
+        }
+        if (flags.contains("fma")) {
+            parts.add("FMA");
+        }
+        return parts.isEmpty() ? "no AVX" : String.join(" + ", parts);
     }
 
     static String loadAverage() {

@@ -1,11 +1,7 @@
 package dev.mnv2.bench;
 
 import dev.mnv2.model.Network;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -172,27 +168,15 @@ public final class TrainCompare {
                 + String.join(" | ", lines));
     }
 
-    /**
-     * Runs {@code main} in a new JVM like this one (same java, class path, vector module, offline switch; the
-     * environment is inherited), collecting its standard output, echoed if {@code echo}; stderr passes through.
-     */
+    /** Runs {@code main} in a JVM of its own, collecting its standard output (echoed if {@code echo}). */
     private static int child(Class<?> main, List<String> args, List<String> lines, boolean echo)
             throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "-Xmx6g", "-Dai.djl.offline=true",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=error", "-cp",
-                System.getProperty("java.class.path"), main.getName()));
-        command.addAll(args);
-        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line = out.readLine(); line != null; line = out.readLine()) {
-                lines.add(line);
-                if (echo) {
-                    System.out.println(line);
-                }
+        return ChildJvm.run(main, args, line -> {
+            lines.add(line);
+            if (echo) {
+                System.out.println(line);
             }
-        }
-        return p.waitFor();
+        });
     }
 
     private static double median(List<Sample> samples, java.util.function.ToDoubleFunction<Sample> field) {
