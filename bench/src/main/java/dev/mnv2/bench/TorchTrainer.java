@@ -10,6 +10,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.mnv2.exec.Tensor;
 import dev.mnv2.interop.TorchLayout;
+import dev.mnv2.load.WeightLayout;
 import dev.mnv2.model.BatchNorm;
 import dev.mnv2.model.Conv2d;
 import dev.mnv2.model.Dense;
@@ -196,7 +197,7 @@ final class TorchTrainer implements AutoCloseable {
             addConv(block.depthwise());
             addConv(block.project());
         } else if (layer instanceof Dense dense) {
-            add(parameters, dense.name() + ".weight", ParameterKind.DENSE_WEIGHT, TorchLayout.denseWeightToOutIn(dense),
+            add(parameters, dense.name() + ".weight", ParameterKind.DENSE_WEIGHT, WeightLayout.OIHW.weightOf(dense),
                     new Shape(dense.outFeatures(), dense.inFeatures()), new Shape(dense.inFeatures(), dense.outFeatures()),
                     new int[] {1, 0});
             addVector(parameters, dense.name() + ".bias", ParameterKind.BIAS, dense.bias());
@@ -214,8 +215,8 @@ final class TorchTrainer implements AutoCloseable {
     private void addConv(Conv2d conv) {
         ParameterKind kind = conv.isDepthwise() ? ParameterKind.DEPTHWISE_WEIGHT : ParameterKind.CONV_WEIGHT;
         int k = conv.kernel();
-        add(parameters, conv.name() + ".weight", kind, TorchLayout.convWeightToOihw(conv),
-                new Shape(TorchLayout.convWeightShape(conv)), new Shape(k, k, conv.inPerGroup(), conv.outChannels()),
+        add(parameters, conv.name() + ".weight", kind, WeightLayout.OIHW.weightOf(conv),
+                new Shape(TorchLayout.convWeightShape(conv.spec())), new Shape(k, k, conv.inPerGroup(), conv.outChannels()),
                 new int[] {2, 3, 1, 0});
         if (conv.bias() != null) {
             addVector(parameters, conv.name() + ".bias", ParameterKind.BIAS, conv.bias());
