@@ -29,14 +29,18 @@ public final class TrainStepTimer {
         TrainingCase c = null;
         int threads = 1;
         int steps = 5;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--engine" -> engine = args[++i];
-                case "--case" -> c = TrainingCase.parse(args[++i]);
-                case "--threads" -> threads = Integer.parseInt(args[++i]);
-                case "--steps" -> steps = Integer.parseInt(args[++i]);
-                default -> usage("unknown option " + args[i]);
+        try {
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--engine" -> engine = args[++i];
+                    case "--case" -> c = TrainingCase.parse(args[++i]);
+                    case "--threads" -> threads = Integer.parseInt(args[++i]);
+                    case "--steps" -> steps = Integer.parseInt(args[++i]);
+                    default -> usage("unknown option " + args[i]);
+                }
             }
+        } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
+            usage("bad arguments " + String.join(" ", args) + ": " + e.getMessage());
         }
         if (engine == null || c == null) {
             usage("--engine and --case are required");
