@@ -8,15 +8,9 @@ import dev.mnv2.model.Network;
 import dev.mnv2.model.Padding;
 import dev.mnv2.onnx.OnnxExporter;
 import dev.mnv2.util.Latency;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * mnv2 against ONNX Runtime and PyTorch (DJL) in one JVM, on the same random MobileNetV2 (torchvision's
@@ -72,15 +66,15 @@ public final class Compare {
 
     private void run() throws Exception {
         if (engines.contains("pytorch")) {
-            requireDjlOffline();
+            Djl.requireOffline("compare");
         }
-        double ghz = clockGhz();
+        double ghz = Machine.clockGhz();
         int cores = Runtime.getRuntime().availableProcessors();
         System.out.printf(Locale.ROOT, "machine: %s, %d cores available, %.3f GHz (/proc/cpuinfo), ISA %s, java %s, "
-                        + "mnv2 kernels: %s%n", cpuModel(), cores, ghz, isa(), System.getProperty("java.version"),
+                        + "mnv2 kernels: %s%n", Machine.cpuModel(), cores, ghz, Machine.isa(), System.getProperty("java.version"),
                 Predictor.vectorAvailable() ? "vector (jdk.incubator.vector, 256-bit)" : "scalar");
         System.out.printf(Locale.ROOT, "FMA peak: 2 FMA units x 8 fp32 lanes x 2 flops x %.3f GHz = %.1f GFLOP/s "
-                + "per core; load average before the run: %s%n", ghz, 32 * ghz, loadAverage());
+                + "per core; load average before the run: %s%n", ghz, 32 * ghz, Machine.loadAverage());
 
         List<Model> models = segmentationOnly ? List.of() : quick ? List.of(new Model(1.0, 224))
                 : List.of(new Model(1.0, 224), new Model(0.35, 96), new Model(0.35, 160));
@@ -214,58 +208,4 @@ public final class Compare {
     }
 
     /** DJL must never reach the network: refuse to start it unless the offline switches are all set. */
-    static void requireDjlOffline() {
-        if (!"true".equals(System.getenv("DJL_OFFLINE")) || !"true".equals(System.getenv("OPT_OUT_TRACKING"))
-                || !"true".equals(System.getProperty("ai.djl.offline"))) {
-            System.err.println("compare: PyTorch through DJL runs only offline: set DJL_OFFLINE=true and "
-                    + "OPT_OUT_TRACKING=true in the environment and -Dai.djl.offline=true (bench/compare does)");
-            System.exit(2);
-        }
-    }
-
-    private static String loadAverage() throws IOException {
-        Path p = Path.of("/proc/loadavg");
-        return Files.exists(p) ? String.join(" ", Arrays.copyOf(Files.readString(p).trim().split(" "), 3)) : "n/a";
-    }
-
-    private static double clockGhz() throws IOException {
-        Matcher m = Pattern.compile("(?m)^cpu MHz\\s*:\\s*([0-9.]+)").matcher(cpuinfo());
-        return m.find() ? Double.parseDouble(m.group(1)) / 1000 : Double.NaN;
-    }
-
-    /** The widest SIMD extensions /proc/cpuinfo lists, e.g. {@code AVX-512 (f, bw, vl, vnni, bf16) + AVX2 + FMA}. */
-    private static String isa() throws IOException {
-        Matcher m = Pattern.compile("(?m)^flags\\s*:\\s*(.+)$").matcher(cpuinfo());
-        if (!m.find()) {
-            return System.getProperty("os.arch");
-        }
-        List<String> flags = List.of(m.group(1).trim().split("\\s+"));
-        List<String> avx512 = new ArrayList<>();
-        for (String f : List.of("f", "bw", "vl", "dq", "vnni", "bf16")) {
-            if (flags.contains("avx512" + f) || flags.contains("avx512_" + f)) {
-                avx512.add(f);
-            }
-        }
-        List<String> parts = new ArrayList<>();
-        if (!avx512.isEmpty()) {
-            parts.add("AVX-512 (" + String.join(", ", avx512) + ")");
-        }
-        if (flags.contains("avx2")) {
-            parts.add("AVX2");
-        }
-        if (flags.contains("fma")) {
-            parts.add("FMA");
-        }
-        return parts.isEmpty() ? "no AVX" : String.join(" + ", parts);
-    }
-
-    private static String cpuModel() throws IOException {
-        Matcher m = Pattern.compile("(?m)^model name\\s*:\\s*(.+)$").matcher(cpuinfo());
-        return m.find() ? m.group(1).trim() : System.getProperty("os.arch");
-    }
-
-    private static String cpuinfo() throws IOException {
-        Path p = Path.of("/proc/cpuinfo");
-        return Files.exists(p) ? Files.readString(p) : "";
-    }
 }

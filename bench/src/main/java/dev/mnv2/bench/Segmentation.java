@@ -6,11 +6,7 @@ import dev.mnv2.model.DeepLabV3;
 import dev.mnv2.model.Network;
 import dev.mnv2.model.Shape;
 import dev.mnv2.onnx.OnnxExporter;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -129,28 +125,20 @@ final class Segmentation {
     /** Starts this JVM's command line again as a child that times one engine, and reads its result line. */
     private static Run child(String engine, int threads, long warmupMs, long measureMs)
             throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElse("java"));
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Compare.class.getName(), CHILD, engine,
-                Integer.toString(threads), Long.toString(warmupMs), Long.toString(measureMs)));
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String result = null;
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = out.readLine()) != null; ) {
-                if (line.startsWith(RESULT + " ")) {
-                    result = line;
-                } else {
-                    System.out.println(line);
-                }
-            }
-        }
-        int exit = process.waitFor();
-        if (exit != 0 || result == null) {
+        String[] result = {null};
+        int exit = ChildJvm.run(Compare.class, List.of(CHILD, engine, Integer.toString(threads), Long.toString(warmupMs),
+                Long.toString(measureMs)), line -> {
+                    if (line.startsWith(RESULT + " ")) {
+                        result[0] = line;
+                    } else {
+                        System.out.println(line);
+                    }
+                });
+        if (exit != 0 || result[0] == null) {
             throw new IOException("segmentation child (" + engine + ", " + threads + " threads) exited with " + exit
-                    + (result == null ? " without a result" : ""));
+                    + (result[0] == null ? " without a result" : ""));
         }
-        String[] f = result.split(" ");
+        String[] f = result[0].split(" ");
         return new Run(Double.parseDouble(f[1]), Double.parseDouble(f[2]), Integer.parseInt(f[3]), Long.parseLong(f[4]),
                 Double.parseDouble(f[5]), Double.parseDouble(f[6]), Long.parseLong(f[7]), Long.parseLong(f[8]));
     }
@@ -189,7 +177,7 @@ final class Segmentation {
                         nchw = e.output();
                     }
                 } else {
-                    Compare.requireDjlOffline();
+                    Djl.requireOffline("compare");
                     try (PyTorchEngine e = new PyTorchEngine(network, image, threads)) {
                         timing = Compare.time(e, warmupMs, measureMs);
                         nchw = e.output();
