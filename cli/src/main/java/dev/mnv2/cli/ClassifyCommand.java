@@ -8,7 +8,6 @@ import dev.mnv2.image.PixelScaling;
 import dev.mnv2.load.Labels;
 import dev.mnv2.load.LoadedModel;
 import dev.mnv2.load.Models;
-import dev.mnv2.util.Json;
 import dev.mnv2.zoo.ModelStore;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -97,35 +96,22 @@ final class ClassifyCommand implements Callable<Integer> {
                 .centralCrop(centralCrop).scaling(scaling).build();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        List<Object> results = new ArrayList<>();
-        int failures = 0;
+        ImageReport report = new ImageReport(out, err, format == Format.json);
         try (ImageClassifier classifier = ImageClassifier.create(loaded.network(), preprocessor)) {
             for (Path image : files) {
                 try {
                     List<Classification> best = classifier.classify(image, top);
                     if (format == Format.json) {
-                        results.add(jsonResult(image, best));
+                        report.add(jsonResult(image, best));
                     } else {
                         printText(out, image, best);
                     }
                 } catch (ImageReadException e) {
-                    failures++;
-                    err.println("mnv2: " + Mnv2.describe(e));
-                    if (format == Format.json) {
-                        Map<String, Object> failed = new LinkedHashMap<>();
-                        failed.put("image", image.toString());
-                        failed.put("error", Mnv2.describe(e));
-                        results.add(failed);
-                    }
+                    report.failed(image, e);
                 }
             }
         }
-        if (format == Format.json) {
-            out.println(Json.write(Map.of("results", results)));
-        }
-        out.flush();
-        err.flush();
-        return failures == 0 ? 0 : 1;
+        return report.finish();
     }
 
     /**

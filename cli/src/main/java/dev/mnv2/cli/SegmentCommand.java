@@ -8,7 +8,6 @@ import dev.mnv2.image.SegmentationOverlay;
 import dev.mnv2.interop.AtomicFiles;
 import dev.mnv2.load.LoadedModel;
 import dev.mnv2.load.Models;
-import dev.mnv2.util.Json;
 import dev.mnv2.zoo.ModelStore;
 import java.awt.image.BufferedImage;
 import java.io.File;
@@ -82,8 +81,7 @@ final class SegmentCommand implements Callable<Integer> {
         ModelTask.SEGMENTATION.require(spec.commandLine(), model, loaded);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        List<Object> results = new ArrayList<>();
-        int failures = 0;
+        ImageReport report = new ImageReport(out, err, format == Format.json);
         try (ImageSegmenter segmenter = ImageSegmenter.create(loaded)) {
             for (Path image : files) {
                 try {
@@ -98,28 +96,16 @@ final class SegmentCommand implements Callable<Integer> {
                         writePng(SegmentationOverlay.render(photo, map), overlay);
                     }
                     if (format == Format.json) {
-                        results.add(jsonResult(image, map, mask, overlay));
+                        report.add(jsonResult(image, map, mask, overlay));
                     } else {
                         printText(out, image, map, mask, overlay);
                     }
                 } catch (ImageReadException | OutputException e) {
-                    failures++;
-                    err.println("mnv2: " + Mnv2.describe(e));
-                    if (format == Format.json) {
-                        Map<String, Object> failed = new LinkedHashMap<>();
-                        failed.put("image", image.toString());
-                        failed.put("error", Mnv2.describe(e));
-                        results.add(failed);
-                    }
+                    report.failed(image, e);
                 }
             }
         }
-        if (format == Format.json) {
-            out.println(Json.write(Map.of("results", results)));
-        }
-        out.flush();
-        err.flush();
-        return failures == 0 ? 0 : 1;
+        return report.finish();
     }
 
     /**
