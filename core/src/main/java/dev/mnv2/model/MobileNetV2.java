@@ -3,6 +3,7 @@ package dev.mnv2.model;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * MobileNetV2 as the paper's Table 2: every layer is expanded from one row of {@link #TABLE_2}.
@@ -91,7 +92,7 @@ public final class MobileNetV2 {
             switch (row.operator()) {
                 case "conv2d" -> {
                     int out = Channels.makeDivisible(row.c() * alpha, CHANNEL_DIVISOR);
-                    int s = layerStride(row.s());
+                    int s = layerStride(variantStride(row));
                     append(bnConv("features." + index++ + ".0", in, out, 3, s, 1, pad, Activation.RELU6), shown);
                     in = out;
                 }
@@ -100,7 +101,7 @@ public final class MobileNetV2 {
                     int t = row.t() > 1 && config.expansion() > 0 ? config.expansion() : row.t();
                     for (int i = 0; i < row.n(); i++) {
                         int dilation = rate;
-                        int s = layerStride(i == 0 ? row.s() : 1);
+                        int s = layerStride(i == 0 ? variantStride(row) : 1);
                         append(block("features." + index++, in, out, t, s, dilation, config), shown);
                         in = out;
                     }
@@ -118,6 +119,12 @@ public final class MobileNetV2 {
                 case "avgpool" -> append(new GlobalAveragePool("pool"), shown);
                 default -> throw new IllegalStateException("unknown Table 2 operator " + row.operator());
             }
+        }
+
+        /** Table 2's first stride of {@code row}, or 1 where the CIFAR variant keeps the resolution. */
+        private int variantStride(ArchitectureRow row) {
+            boolean keptByCifar = row.operator().equals("conv2d") || row.c() == 24;
+            return config.variant() == MobileNetV2Config.Variant.CIFAR && keptByCifar ? 1 : row.s();
         }
 
         /**
@@ -170,6 +177,7 @@ public final class MobileNetV2 {
         private Activation bottleneck = Activation.IDENTITY;
         private Shortcut shortcut = Shortcut.BOTTLENECK;
         private int outputStride = MobileNetV2Config.DEFAULT_OUTPUT_STRIDE;
+        private MobileNetV2Config.Variant variant = MobileNetV2Config.Variant.IMAGENET;
 
         private Builder() {
             super(0.2);
@@ -201,6 +209,12 @@ public final class MobileNetV2 {
             return this;
         }
 
+        /** Table 2's strides (IMAGENET) or the 32×32 adaptation (CIFAR: stem and 24-channel stage at stride 1). */
+        public Builder variant(MobileNetV2Config.Variant v) {
+            this.variant = Objects.requireNonNull(v, "variant");
+            return this;
+        }
+
         public Builder shortcut(Shortcut placement) {
             this.shortcut = placement;
             return this;
@@ -218,7 +232,7 @@ public final class MobileNetV2 {
         @Override
         public MobileNetV2Config config() {
             return new MobileNetV2Config(width, inputHeight, inputWidth, classes, expansion, bottleneck, shortcut,
-                    padding, dropout, batchNormEpsilon, outputStride);
+                    padding, dropout, batchNormEpsilon, outputStride, variant);
         }
     }
 }

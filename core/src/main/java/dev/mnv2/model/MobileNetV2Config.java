@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param dropout dropout rate before the classifier (training only)
  * @param outputStride ratio of the input size to the backbone's feature map: 32 as Table 2, or 16 or 8,
  *     where the later strides become dilations (DeepLab's atrous convolution)
+ * @param variant IMAGENET (Table 2's strides) or CIFAR (stem and the 24-channel stage at stride 1, the
+ *     usual adaptation to 32×32 inputs)
  */
 public record MobileNetV2Config(
         double width,
@@ -27,12 +29,34 @@ public record MobileNetV2Config(
         Padding padding,
         double dropout,
         float batchNormEpsilon,
-        int outputStride)
+        int outputStride,
+        Variant variant)
         implements NetworkConfig {
     /** Table 2's output stride: five stride-2 layers. */
     public static final int DEFAULT_OUTPUT_STRIDE = 32;
 
+    /** Which strides Table 2's rows get. */
+    public enum Variant {
+        /** Table 2 as printed: input downsampled 32× by the last bottleneck. */
+        IMAGENET,
+        /**
+         * For 32×32 images (CIFAR-10): the stem and the first 24-channel block at stride 1, so the last
+         * bottleneck sees 4×4 rather than 1×1.
+         */
+        CIFAR;
+
+        /** {@code imagenet} or {@code cifar}, any case. */
+        public static Variant parse(String name) {
+            try {
+                return valueOf(name.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("variant must be imagenet or cifar, got " + name);
+            }
+        }
+    }
+
     public MobileNetV2Config {
+        Objects.requireNonNull(variant, "variant");
         Objects.requireNonNull(bottleneckActivation, "bottleneckActivation");
         Objects.requireNonNull(shortcut, "shortcut");
         Objects.requireNonNull(padding, "padding");
@@ -63,6 +87,7 @@ public record MobileNetV2Config(
                 ? "linear" : bottleneckActivation.name().toLowerCase(Locale.ROOT));
         map.put("shortcut", shortcut.name().toLowerCase(Locale.ROOT));
         map.put("outputStride", Integer.toString(outputStride));
+        map.put("variant", variant.name().toLowerCase(Locale.ROOT));
         return map;
     }
 
@@ -76,6 +101,7 @@ public record MobileNetV2Config(
         if (map.containsKey("bottleneck")) b.bottleneck(map.get("bottleneck"));
         if (map.containsKey("shortcut")) b.shortcut(map.get("shortcut"));
         if (map.containsKey("outputStride")) b.outputStride(parseInt(map, "outputStride"));
+        if (map.containsKey("variant")) b.variant(Variant.parse(map.get("variant")));
         if (map.containsKey("padding")) b.padding(parsePadding(map.get("padding")));
         if (map.containsKey("dropout")) b.dropout(parseDouble(map, "dropout"));
         if (map.containsKey("batchNormEpsilon")) b.batchNormEpsilon((float) parseDouble(map, "batchNormEpsilon"));

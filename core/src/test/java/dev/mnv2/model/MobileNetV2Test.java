@@ -115,6 +115,24 @@ class MobileNetV2Test {
     }
 
     @Test
+    void cifarVariantKeepsTheStemAndThe24ChannelStageAtStrideOne() {
+        MobileNetV2Config config = MobileNetV2.builder().width(0.5).resolution(32).classes(10)
+                .variant(MobileNetV2Config.Variant.CIFAR).config();
+        Network net = MobileNetV2.create(config);
+        List<Shape> shapes = stageOutputs(net);
+        assertEquals(new Shape(32, 32, 16), shapes.get(0), "stem at stride 1");
+        assertEquals(new Shape(32, 32, 8), shapes.get(1));
+        assertEquals(new Shape(32, 32, 16), shapes.get(2), "24-channel stage (×0.5) at stride 1");
+        assertEquals(new Shape(16, 16, 16), shapes.get(3), "the 32-channel stage still halves");
+        assertEquals(new Shape(4, 4, 160), shapes.get(7), "32 / 8 at the last bottleneck");
+        assertEquals(MobileNetV2.create(MobileNetV2.builder().width(0.5).resolution(32).classes(10).config())
+                .parameters(), net.parameters(), "strides change no parameter");
+        assertEquals(config, MobileNetV2Config.fromMap(config.toMap()));
+        assertEquals("cifar", config.toMap().get("variant"));
+        assertThrows(IllegalArgumentException.class, () -> MobileNetV2Config.Variant.parse("mnist"));
+    }
+
+    @Test
     void torchvisionParameterCount() {
         assertEquals(3_504_872, v2(1.0, 224, 1000).parameters());
     }
