@@ -1,5 +1,6 @@
 package dev.mnv2.bench;
 
+import dev.mnv2.model.ConvSpec;
 import dev.mnv2.interop.TorchLayout;
 import dev.mnv2.model.BatchNorm;
 import dev.mnv2.model.Conv2d;
@@ -121,7 +122,7 @@ record ParameterDiff(String worst, double largest, Map<String, Double> relative)
             }
             BatchNorm bn = conv.batchNorm();
             if (bn != null) {
-                String name = TorchLayout.batchNormName(conv.name());
+                String name = ConvSpec.batchNormName(conv.name());
                 out.put(name + ".weight", widen(bn.gamma()));
                 out.put(name + ".bias", widen(bn.beta()));
                 statistics.put(name + ".running_mean", widen(bn.mean()));

@@ -8,6 +8,7 @@ import ai.djl.nn.Activation;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import dev.mnv2.model.ConvSpec;
 import dev.mnv2.exec.Tensor;
 import dev.mnv2.interop.TorchLayout;
 import dev.mnv2.load.WeightLayout;
@@ -223,7 +224,7 @@ final class TorchTrainer implements AutoCloseable {
         }
         BatchNorm bn = conv.batchNorm();
         if (bn != null) {
-            String name = TorchLayout.batchNormName(conv.name());
+            String name = ConvSpec.batchNormName(conv.name());
             addVector(parameters, name + ".weight", ParameterKind.NORM_WEIGHT, bn.gamma());
             addVector(parameters, name + ".bias", ParameterKind.NORM_BIAS, bn.beta());
             addVector(statistics, name + ".running_mean", ParameterKind.NORM_STATISTIC, bn.mean());
@@ -525,7 +526,7 @@ final class TorchTrainer implements AutoCloseable {
                 new Shape(conv.dilation(), conv.dilation()), conv.groups()), mode);
         BatchNorm bn = conv.batchNorm();
         if (bn != null) {
-            String name = TorchLayout.batchNormName(conv.name());
+            String name = ConvSpec.batchNormName(conv.name());
             NDArray mean = statistics.get(name + ".running_mean").value();
             NDArray variance = statistics.get(name + ".running_var").value();
             if (mode == Mode.TRAIN_KEEP_STATISTICS) {

@@ -44,6 +44,8 @@ final class BatchNormTraining {
     /** The input gradient's per-channel coefficients, from {@link #parameterGradients}. */
     private final float[] slope;
     private final float[] offset;
+    /** Whether the current statistics are the running ones ({@link #useRunning}): an eval-mode (frozen) norm. */
+    private boolean running;
 
     BatchNormTraining(int channels) {
         this.channels = channels;
@@ -64,6 +66,7 @@ final class BatchNormTraining {
 
     /** The batch's mean and biased variance of part {@code part} of the channels: two passes, in double. */
     void statistics(float[] x, int xOff, int pixels, int part, int parts) {
+        running = false;
         int c0 = Plan.Step.split(channels, part, parts);
         int c1 = Plan.Step.split(channels, part + 1, parts);
         Arrays.fill(sums, c0, c1, 0);
@@ -88,6 +91,16 @@ final class BatchNormTraining {
             mean[c] = (float) sums[c];
             variance[c] = (float) (products[c] / pixels);
         }
+    }
+
+    /**
+     * Takes the running statistics instead of the batch's (a frozen, eval-mode norm as fine-tuning uses): the
+     * normalisation is then affine in {@code x}, and {@link #inputGradient} is {@code scale·g} alone.
+     */
+    void useRunning(float[] runningMean, float[] runningVariance) {
+        running = true;
+        System.arraycopy(runningMean, 0, mean, 0, channels);
+        System.arraycopy(runningVariance, 0, variance, 0, channels);
     }
 
     /** The normalisation's per-channel coefficients from the statistics, γ, β and ε. */
@@ -154,8 +167,9 @@ final class BatchNormTraining {
             gammaGradient[c] = (float) products[c];
             betaGradient[c] = (float) sums[c];
             // dx = scale·(g − Σg/n − x̂·Σg·x̂/n) = scale·g + (x − mean)·slope + offset
-            slope[c] = (float) (-scale[c] * (double) inverseStd[c] * products[c] / pixels);
-            offset[c] = (float) (-scale[c] * sums[c] / pixels);
+            // With running statistics the mean and variance do not depend on x: no terms through them.
+            slope[c] = running ? 0f : (float) (-scale[c] * (double) inverseStd[c] * products[c] / pixels);
+            offset[c] = running ? 0f : (float) (-scale[c] * sums[c] / pixels);
         }
     }
 

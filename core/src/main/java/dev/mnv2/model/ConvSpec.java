@@ -81,4 +81,19 @@ public record ConvSpec(
         Shape out = outputShape(input);
         return Math.multiplyExact(out.elements(), (long) kernel * kernel * inPerGroup());
     }
+
+    /**
+     * torchvision's name of the BatchNorm2d that follows convolution {@code convName}: the same module path
+     * with its last index incremented ({@code features.0.0} → {@code features.0.1},
+     * {@code features.2.conv.2} → {@code features.2.conv.3}). Checkpoints and training parameters share it.
+     */
+    public static String batchNormName(String convName) {
+        int dot = convName.lastIndexOf('.');
+        try {
+            int index = Integer.parseInt(convName.substring(dot + 1));
+            return convName.substring(0, dot + 1) + (index + 1);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("convolution name '" + convName + "' does not end in a module index");
+        }
+    }
 }

@@ -8,27 +8,12 @@ import dev.mnv2.model.Network;
 import java.util.Arrays;
 
 /**
- * PyTorch's module structure, shared by the ONNX and safetensors formats: batch-norm names, conv weight
+ * PyTorch's module structure, shared by the ONNX and safetensors formats (batch-norm names are {@link dev.mnv2.model.ConvSpec#batchNormName}'s): conv weight
  * shapes in OIHW order ({@code [out][in/groups][kh][kw]}, depthwise {@code [C][1][k][k]}; the permutations
  * are {@link WeightLayout#OIHW}'s), and the identity batch norms a folded network gets.
  */
 public final class TorchLayout {
     private TorchLayout() {}
-
-    /**
-     * torchvision's name of the BatchNorm2d that follows convolution {@code convName}: the same module path
-     * with its last index incremented ({@code features.0.0} → {@code features.0.1},
-     * {@code features.2.conv.2} → {@code features.2.conv.3}).
-     */
-    public static String batchNormName(String convName) {
-        int dot = convName.lastIndexOf('.');
-        try {
-            int index = Integer.parseInt(convName.substring(dot + 1));
-            return convName.substring(0, dot + 1) + (index + 1);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("convolution name '" + convName + "' does not end in a module index");
-        }
-    }
 
     /**
      * {@code network} in torchvision's module structure, where every convolution is followed by a

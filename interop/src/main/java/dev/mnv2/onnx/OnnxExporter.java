@@ -1,6 +1,7 @@
 package dev.mnv2.onnx;
 
 import com.google.protobuf.ByteString;
+import dev.mnv2.model.ConvSpec;
 import dev.mnv2.interop.AtomicFiles;
 import dev.mnv2.interop.TorchLayout;
 import dev.mnv2.load.LoadedModel;
@@ -308,7 +309,7 @@ public final class OnnxExporter {
             String y = conv.name();
             BatchNorm bn = conv.batchNorm();
             if (bn != null) {
-                String name = TorchLayout.batchNormName(conv.name());
+                String name = ConvSpec.batchNormName(conv.name());
                 long[] c = {bn.channels()};
                 y = node("BatchNormalization", name, y,
                         initializer(name + ".weight", c, bn.gamma()),

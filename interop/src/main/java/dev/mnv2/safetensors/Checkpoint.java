@@ -107,7 +107,7 @@ public final class Checkpoint {
                     WeightLayout.OIHW.weightOf(conv)));
             long[] channels = {conv.outChannels()};
             BatchNorm bn = conv.batchNorm();
-            String name = TorchLayout.batchNormName(conv.name());
+            String name = ConvSpec.batchNormName(conv.name());
             entries.add(Entry.floats(name + ".weight", channels, bn.gamma()));
             entries.add(Entry.floats(name + ".bias", channels, bn.beta()));
             entries.add(Entry.floats(name + ".running_mean", channels, bn.mean()));
@@ -170,7 +170,7 @@ public final class Checkpoint {
         long[] channels = {conv.outChannels()};
         String biasKey = conv.name() + ".bias";
         float[] bias = contents.tensors().containsKey(biasKey) ? floats(contents, biasKey, channels, used) : null;
-        String bn = TorchLayout.batchNormName(conv.name());
+        String bn = ConvSpec.batchNormName(conv.name());
         BatchNorm batchNorm = null;
         if (bias == null || contents.tensors().containsKey(bn + ".weight")) {
             batchNorm = new BatchNorm(floats(contents, bn + ".weight", channels, used),
