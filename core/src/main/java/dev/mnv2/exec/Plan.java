@@ -270,14 +270,14 @@ public final class Plan {
         }
     }
 
-    private static float[] unwritten(int floats) {
+    static float[] unwritten(int floats) {
         float[] buffer = new float[floats];
         Arrays.fill(buffer, Float.intBitsToFloat(UNWRITTEN));
         return buffer;
     }
 
     /** One past the last value of {@code buffer} that is not the mark, given that {@code known} are written. */
-    private static int writtenExtent(float[] buffer, int known) {
+    static int writtenExtent(float[] buffer, int known) {
         for (int i = buffer.length; i > known; i--) {
             if (Float.floatToRawIntBits(buffer[i - 1]) != UNWRITTEN) {
                 return i;
