@@ -64,32 +64,34 @@ final class BatchNormTraining {
         offset = new float[channels];
     }
 
-    /** The batch's mean and biased variance of part {@code part} of the channels: two passes, in double. */
-    void statistics(float[] x, int xOff, int pixels, int part, int parts) {
+    /**
+     * The batch's mean and biased variance of part {@code part} of the channels: two passes (the variance about
+     * the mean, not E[x²] − mean²), each summing chunks of {@link #CHUNK} pixels in float, vectorised over
+     * channels, and the chunks' sums in double.
+     */
+    void statistics(Kernels k, float[] x, int xOff, int pixels, int part, int parts) {
         running = false;
         int c0 = Plan.Step.split(channels, part, parts);
         int c1 = Plan.Step.split(channels, part + 1, parts);
-        Arrays.fill(sums, c0, c1, 0);
-        Arrays.fill(products, c0, c1, 0);
-        for (int p = 0; p < pixels; p++) {
-            int row = xOff + p * channels;
-            for (int c = c0; c < c1; c++) {
-                sums[c] += x[row + c];
-            }
-        }
+        chunkedSums(k, x, xOff, pixels, null, sums, c0, c1);
         for (int c = c0; c < c1; c++) {
-            sums[c] /= pixels;
+            mean[c] = (float) (sums[c] / pixels);
         }
-        for (int p = 0; p < pixels; p++) {
-            int row = xOff + p * channels;
-            for (int c = c0; c < c1; c++) {
-                double d = x[row + c] - sums[c];
-                products[c] += d * d;
-            }
-        }
+        chunkedSums(k, x, xOff, pixels, mean, products, c0, c1);
         for (int c = c0; c < c1; c++) {
-            mean[c] = (float) sums[c];
             variance[c] = (float) (products[c] / pixels);
+        }
+    }
+
+    private void chunkedSums(Kernels k, float[] x, int xOff, int pixels, float[] center, double[] totals, int c0,
+                             int c1) {
+        Arrays.fill(totals, c0, c1, 0);
+        for (int p0 = 0; p0 < pixels; p0 += CHUNK) {
+            Arrays.fill(chunkSum, c0, c1, 0f);
+            k.batchNormSums(x, xOff + p0 * channels, Math.min(CHUNK, pixels - p0), channels, center, chunkSum, c0, c1);
+            for (int c = c0; c < c1; c++) {
+                totals[c] += chunkSum[c];
+            }
         }
     }
 
@@ -114,16 +116,12 @@ final class BatchNormTraining {
     }
 
     /** {@code y = clamp(fma(x − mean, scale, shift), lo, hi)} for part {@code part} of the pixels; {@code y} may be {@code x}. */
-    void normalize(float[] x, int xOff, int pixels, float lo, float hi, float[] y, int yOff, int part, int parts) {
+    void normalize(Kernels k, float[] x, int xOff, int pixels, float lo, float hi, float[] y, int yOff, int part,
+                   int parts) {
         int p0 = Plan.Step.split(pixels, part, parts);
         int p1 = Plan.Step.split(pixels, part + 1, parts);
-        for (int p = p0; p < p1; p++) {
-            int src = xOff + p * channels;
-            int dst = yOff + p * channels;
-            for (int c = 0; c < channels; c++) {
-                y[dst + c] = Math.min(Math.max(Math.fma(x[src + c] - mean[c], scale[c], shift[c]), lo), hi);
-            }
-        }
+        k.batchNormNormalize(x, xOff + p0 * channels, p1 - p0, channels, mean, scale, shift, lo, hi, y,
+                yOff + p0 * channels);
     }
 
     /**

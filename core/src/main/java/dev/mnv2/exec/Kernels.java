@@ -103,6 +103,21 @@ interface Kernels {
                                 float[] shift, float[] mean, float[] slope, float[] offset, float lo, float hi,
                                 boolean accumulate, float[] dx, int dxOff);
 
+    /**
+     * Adds {@code pixels} pixels' share of batch norm's statistics for channels {@code [c0, c1)}, in float and
+     * pixel order: {@code sum[c] += x} when {@code mean} is null, else {@code sum[c] = fma(d, d, sum[c])} with
+     * {@code d = x − mean[c]} (the variance's pass). {@link BatchNormTraining} adds these chunk sums into double
+     * totals.
+     */
+    void batchNormSums(float[] x, int xOff, int pixels, int channels, float[] mean, float[] sum, int c0, int c1);
+
+    /**
+     * Batch norm forward with the clamp that follows, for {@code pixels} pixels:
+     * {@code y = clamp(fma(x − mean, scale, shift), lo, hi)}; {@code y} may be {@code x}.
+     */
+    void batchNormNormalize(float[] x, int xOff, int pixels, int channels, float[] mean, float[] scale,
+                            float[] shift, float lo, float hi, float[] y, int yOff);
+
     /** Mean over {@code positions} pixels of {@code channels} channels: summed in pixel order, then scaled. */
     void globalAveragePool(float[] in, int inOff, int positions, int channels, float[] out, int outOff);
 

@@ -363,6 +363,41 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void batchNormSums(float[] x, int xOff, int pixels, int channels, float[] mean, float[] sum, int c0,
+                              int c1) {
+        for (int p = 0; p < pixels; p++) {
+            int src = xOff + p * channels;
+            for (int c = c0; c < c1; c++) {
+                if (mean == null) {
+                    sum[c] += x[src + c];
+                } else {
+                    float d = x[src + c] - mean[c];
+                    sum[c] = Math.fma(d, d, sum[c]);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void batchNormNormalize(float[] x, int xOff, int pixels, int channels, float[] mean, float[] scale,
+                                   float[] shift, float lo, float hi, float[] y, int yOff) {
+        batchNormNormalizeChannels(x, xOff, pixels, channels, mean, scale, shift, lo, hi, y, yOff, 0, channels);
+    }
+
+    /** {@link #batchNormNormalize} for channels {@code [c0, c1)}, for the vector kernels' tails too. */
+    static void batchNormNormalizeChannels(float[] x, int xOff, int pixels, int channels, float[] mean,
+                                           float[] scale, float[] shift, float lo, float hi, float[] y, int yOff,
+                                           int c0, int c1) {
+        for (int p = 0; p < pixels; p++) {
+            int src = xOff + p * channels;
+            int dst = yOff + p * channels;
+            for (int c = c0; c < c1; c++) {
+                y[dst + c] = Math.min(Math.max(Math.fma(x[src + c] - mean[c], scale[c], shift[c]), lo), hi);
+            }
+        }
+    }
+
+    @Override
     public void batchNormInputGradient(float[] x, int xOff, float[] dy, int dyOff, int pixels, int channels,
                                        float[] scale, float[] shift, float[] mean, float[] slope, float[] offset,
                                        float lo, float hi, boolean accumulate, float[] dx, int dxOff) {

@@ -579,7 +579,7 @@ public final class TrainingPlan implements AutoCloseable {
             if (evalNorm) {
                 bn.useRunning(norm.mean(), norm.variance());
             } else {
-                parallel((worker, part) -> bn.statistics(z, 0, pixels, part, parts));
+                parallel((worker, part) -> bn.statistics(kernels, z, 0, pixels, part, parts));
             }
             bn.coefficients(norm.gamma(), norm.beta(), norm.epsilon());
             if (!evalNorm) {
@@ -592,7 +592,7 @@ public final class TrainingPlan implements AutoCloseable {
         void normalize(float[] z, float[] a) {
             int pixels = images * out.height() * out.width();
             int parts = parts();
-            parallel((worker, part) -> bn.normalize(z, 0, pixels, lo, hi, a, 0, part, parts));
+            parallel((worker, part) -> bn.normalize(kernels, z, 0, pixels, lo, hi, a, 0, part, parts));
         }
 
         /**

@@ -532,6 +532,50 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void batchNormSums(float[] x, int xOff, int pixels, int channels, float[] mean, float[] sum, int c0,
+                              int c1) {
+        int vectorEnd = c0 + (c1 - c0) / L * L;
+        for (int c = c0; c < vectorEnd; c += L) {
+            FloatVector total = FloatVector.fromArray(S, sum, c);
+            FloatVector m = mean == null ? null : FloatVector.fromArray(S, mean, c);
+            for (int p = 0; p < pixels; p++) {
+                FloatVector v = FloatVector.fromArray(S, x, xOff + p * channels + c);
+                if (m == null) {
+                    total = total.add(v);
+                } else {
+                    FloatVector d = v.sub(m);
+                    total = d.fma(d, total);
+                }
+            }
+            total.intoArray(sum, c);
+        }
+        if (vectorEnd < c1) {
+            ScalarKernels.INSTANCE.batchNormSums(x, xOff, pixels, channels, mean, sum, vectorEnd, c1);
+        }
+    }
+
+    @Override
+    public void batchNormNormalize(float[] x, int xOff, int pixels, int channels, float[] mean, float[] scale,
+                                   float[] shift, float lo, float hi, float[] y, int yOff) {
+        FloatVector vlo = FloatVector.broadcast(S, lo);
+        FloatVector vhi = FloatVector.broadcast(S, hi);
+        int vectorEnd = channels - channels % L;
+        for (int p = 0; p < pixels; p++) {
+            int src = xOff + p * channels;
+            int dst = yOff + p * channels;
+            for (int c = 0; c < vectorEnd; c += L) {
+                FloatVector centred = FloatVector.fromArray(S, x, src + c).sub(FloatVector.fromArray(S, mean, c));
+                centred.fma(FloatVector.fromArray(S, scale, c), FloatVector.fromArray(S, shift, c)).max(vlo).min(vhi)
+                        .intoArray(y, dst + c);
+            }
+        }
+        if (vectorEnd < channels) {
+            ScalarKernels.batchNormNormalizeChannels(x, xOff, pixels, channels, mean, scale, shift, lo, hi, y, yOff,
+                    vectorEnd, channels);
+        }
+    }
+
+    @Override
     public void batchNormInputGradient(float[] x, int xOff, float[] dy, int dyOff, int pixels, int channels,
                                        float[] scale, float[] shift, float[] mean, float[] slope, float[] offset,
                                        float lo, float hi, boolean accumulate, float[] dx, int dxOff) {

@@ -87,9 +87,9 @@ public final class BackwardBenchmark {
         BatchNormTraining bn = new BatchNormTraining(c);
         String name = "batch norm + relu6 " + c + " at " + shape.height();
         report(name + " forward", 0, iterations, (k, workers, parts) -> {
-            workers.run((worker, part) -> bn.statistics(x, 0, pixels, part, parts), parts);
+            workers.run((worker, part) -> bn.statistics(k, x, 0, pixels, part, parts), parts);
             bn.coefficients(gamma, beta, 1e-3f);
-            workers.run((worker, part) -> bn.normalize(x, 0, pixels, 0f, 6f, y, 0, part, parts), parts);
+            workers.run((worker, part) -> bn.normalize(k, x, 0, pixels, 0f, 6f, y, 0, part, parts), parts);
         });
         report(name + " backward", 0, iterations, (k, workers, parts) -> {
             workers.run((worker, part) -> bn.parameterGradients(k, x, 0, dy, 0, pixels, 0f, 6f, part, parts), parts);

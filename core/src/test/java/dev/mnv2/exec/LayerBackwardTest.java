@@ -51,11 +51,11 @@ class LayerBackwardTest {
         Arrays.fill(y, Float.NaN);
         Arrays.fill(dx, Float.NaN);
         for (int part = 0; part < parts; part++) {
-            bn.statistics(x, 0, pixels, part, parts);
+            bn.statistics(k, x, 0, pixels, part, parts);
         }
         bn.coefficients(gamma, beta, epsilon);
         for (int part = 0; part < parts; part++) {
-            bn.normalize(x, 0, pixels, lo, hi, y, 0, part, parts);
+            bn.normalize(k, x, 0, pixels, lo, hi, y, 0, part, parts);
         }
         for (int part = 0; part < parts; part++) {
             bn.parameterGradients(k, x, 0, dy, 0, pixels, lo, hi, part, parts);

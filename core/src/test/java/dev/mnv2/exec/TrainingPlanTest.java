@@ -158,6 +158,7 @@ class TrainingPlanTest {
         }
         double worst = 0;
         String worstName = "";
+        List<Double> relatives = new ArrayList<>();
         for (Map.Entry<String, double[]> e : expected.gradients().entrySet()) {
             float[] got = actual.gradients().get(e.getKey());
             assertTrue(got != null, "no gradient for " + e.getKey());
@@ -169,17 +170,23 @@ class TrainingPlanTest {
             }
             // Some gradients are exactly 0 (a norm's β whose shift every later norm removes): against the scale.
             double relative = Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-4 * largest);
+            relatives.add(relative);
             if (relative > worst) {
                 worst = relative;
                 worstName = e.getKey();
             }
         }
         assertEquals(expected.gradients().keySet(), actual.gradients().keySet());
-        System.out.printf("%s: loss %.6f, worst gradient relative difference %.2e (%s)%n", name, expected.loss(),
-                worst, worstName);
-        // float32 rounding, amplified where a norm sees few values (the SAME case's last blocks are 1×1 × 4
-        // images): up to 2e-3. A wrong gradient differs by O(1).
-        assertTrue(worst < 5e-3, worstName + " differs from the float64 reference by " + worst);
+        relatives.sort(null);
+        double median = relatives.get(relatives.size() / 2);
+        System.out.printf("%s: loss %.6f, gradient relative difference median %.2e, worst %.2e (%s)%n", name,
+                expected.loss(), median, worst, worstName);
+        // float32 rounding, amplified by these random deep networks: a ReLU6 input that rounds across 0 or 6
+        // moves every gradient below it, and a norm over few values (the last blocks see 1×1 × 4 images)
+        // magnifies it; measured medians 2e-5 … 8e-3, worst up to 3e-2 (PyTorch's own float32 gradients are
+        // 4e-3 … 3e-2 from its float64 ones: docs/TRAINING-REFEREE.md). A wrong gradient differs by O(1).
+        assertTrue(median < 1e-2, "median relative difference " + median);
+        assertTrue(worst < 5e-2, worstName + " differs from the float64 reference by " + worst);
     }
 
     static Network withoutDropout(Network network) {
