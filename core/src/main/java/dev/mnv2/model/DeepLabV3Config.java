@@ -88,4 +88,14 @@ public record DeepLabV3Config(MobileNetV2Config backbone, int classes, int headC
         return new DeepLabV3Config(MobileNetV2Config.fromMap(map), MobileNetV2Config.parseInt(map, "classes"),
                 MobileNetV2Config.parseInt(map, "headChannels"), Boolean.parseBoolean(align));
     }
+
+    @Override
+    public DeepLabV3Config withResolution(int height, int width) {
+        return new DeepLabV3Config(backbone.withResolution(height, width), classes, headChannels, alignCorners);
+    }
+
+    @Override
+    public DeepLabV3Config withClasses(int count) {
+        return new DeepLabV3Config(backbone, count, headChannels, alignCorners);
+    }
 }

@@ -38,7 +38,36 @@ public final class Initializer {
         return network;
     }
 
-    private static void fillNormal(float[] values, double std, SplittableRandom random) {
+    /**
+     * torchvision's initialisation of MobileNetV2 for training from scratch, in place: conv weights He-normal
+     * over the fan-out ({@code out · k · k}, as {@code kaiming_normal_(mode="fan_out")}), conv biases 0,
+     * batch norms the identity (γ 1, β 0, mean 0, variance 1), classifier weights N(0, 0.01) and biases 0.
+     */
+    public static Network torchvision(Network network, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        for (Conv2d conv : network.convolutions()) {
+            fillNormal(conv.weight(), Math.sqrt(2.0 / (conv.outChannels() * conv.kernel() * conv.kernel())), random);
+            if (conv.bias() != null) {
+                java.util.Arrays.fill(conv.bias(), 0f);
+            }
+            BatchNorm bn = conv.batchNorm();
+            if (bn != null) {
+                java.util.Arrays.fill(bn.gamma(), 1f);
+                java.util.Arrays.fill(bn.beta(), 0f);
+                java.util.Arrays.fill(bn.mean(), 0f);
+                java.util.Arrays.fill(bn.variance(), 1f);
+            }
+        }
+        for (Layer layer : network.layers()) {
+            if (layer instanceof Dense dense) {
+                fillNormal(dense.weight(), 0.01, random);
+                java.util.Arrays.fill(dense.bias(), 0f);
+            }
+        }
+        return network;
+    }
+
+    static void fillNormal(float[] values, double std, SplittableRandom random) {
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) (std * gaussian(random));
         }

@@ -28,4 +28,14 @@ public record MobileNetV1Config(
     public Map<String, String> toMap() {
         return NetworkConfig.commonEntries(this);
     }
+
+    @Override
+    public MobileNetV1Config withResolution(int height, int width) {
+        return new MobileNetV1Config(this.width, height, width, classes, padding, dropout, batchNormEpsilon);
+    }
+
+    @Override
+    public MobileNetV1Config withClasses(int count) {
+        return new MobileNetV1Config(width, inputHeight, inputWidth, count, padding, dropout, batchNormEpsilon);
+    }
 }

@@ -134,4 +134,16 @@ public record MobileNetV2Config(
             throw new IllegalArgumentException("config entry '" + key + "' must be a number, got " + v);
         }
     }
+
+    @Override
+    public MobileNetV2Config withResolution(int height, int width) {
+        return new MobileNetV2Config(this.width, height, width, classes, expansion, bottleneckActivation, shortcut,
+                padding, dropout, batchNormEpsilon, outputStride, variant);
+    }
+
+    @Override
+    public MobileNetV2Config withClasses(int count) {
+        return new MobileNetV2Config(width, inputHeight, inputWidth, count, expansion, bottleneckActivation, shortcut,
+                padding, dropout, batchNormEpsilon, outputStride, variant);
+    }
 }

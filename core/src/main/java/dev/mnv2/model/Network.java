@@ -2,6 +2,7 @@ package dev.mnv2.model;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -209,6 +210,44 @@ public final class Network {
         List<Node> extended = new ArrayList<>(nodes);
         extended.add(new Node(layer, List.of(outputs.get(0)), null));
         return new Network(config, input, extended, List.of(layer.name()), List.of());
+    }
+
+    /**
+     * The same parameters (shared, not copied) at input size {@code height × width}: the layers of the new
+     * size's architecture, each replaced by this network's layer of the same name. Convolutions do not depend
+     * on the input size; a head that does (DeepLab's image pooling) gets the new size's layer, which has no
+     * parameters.
+     *
+     * @throws IllegalArgumentException if the size is below the architecture's minimum
+     */
+    public Network withResolution(int height, int width) {
+        Network resized = config.withResolution(height, width).create();
+        Map<String, Layer> mine = new HashMap<>();
+        for (Node node : nodes) {
+            mine.put(node.name(), node.layer());
+        }
+        List<Node> mapped = new ArrayList<>(resized.nodes.size());
+        for (Node node : resized.nodes) {
+            Layer own = mine.get(node.name());
+            boolean parameterised = own instanceof Conv2d || own instanceof InvertedResidual || own instanceof Dense;
+            mapped.add(parameterised ? node.withLayer(own) : node);
+        }
+        return new Network(resized.config, resized.input, mapped, outputs, labels);
+    }
+
+    /**
+     * This network with a new classifier for {@code newLabels} ({@code classifier.1}, weights N(0, 0.01) drawn
+     * from {@code seed} and zero bias, as torchvision initialises it); every other layer is shared.
+     */
+    public Network withClassifier(List<String> newLabels, long seed) {
+        Dense old = classifier();
+        Dense fresh = Dense.zeros(old.name(), old.inFeatures(), newLabels.size());
+        Initializer.fillNormal(fresh.weight(), 0.01, new java.util.SplittableRandom(seed));
+        List<Node> mapped = new ArrayList<>(nodes.size());
+        for (Node node : nodes) {
+            mapped.add(node.layer() == old ? node.withLayer(fresh) : node);
+        }
+        return new Network(config.withClasses(newLabels.size()), input, mapped, outputs, newLabels);
     }
 
     /** The classification head's fully connected layer (the last dense layer). */

@@ -23,6 +23,12 @@ public sealed interface NetworkConfig permits MobileNetV2Config, MobileNetV1Conf
 
     float batchNormEpsilon();
 
+    /** The same knobs at another input size (fine-tuning at a new resolution). */
+    NetworkConfig withResolution(int height, int width);
+
+    /** The same knobs with another class count (a new classifier). */
+    NetworkConfig withClasses(int classes);
+
     /** The architecture of this configuration without its parameters (nothing is allocated). */
     NetworkSpec spec();
 

@@ -133,6 +133,44 @@ class MobileNetV2Test {
     }
 
     @Test
+    void aNetworkMovesToAnotherResolutionAndClassifierKeepingItsWeights() {
+        Network net = MobileNetV2.builder().width(0.35).resolution(224).classes(1000).seed(3).build();
+        Network small = net.withResolution(96, 128);
+        assertEquals(new Shape(96, 128, 3), small.input());
+        assertEquals(96, small.config().inputHeight());
+        assertEquals(net.parameters(), small.parameters());
+        assertTrue(net.convolutions().get(5).weight() == small.convolutions().get(5).weight(), "shared, not copied");
+        Network cifar = small.withClassifier(List.of("a", "b", "c"), 1);
+        assertEquals(3, cifar.classes());
+        assertEquals(List.of("a", "b", "c"), cifar.labels());
+        assertEquals(3, cifar.config().classes());
+        assertEquals(small.convolutions().get(0).weight(), cifar.convolutions().get(0).weight());
+        float[] w = cifar.classifier().weight();
+        double sq = 0;
+        for (float v : w) {
+            sq += v * v;
+        }
+        assertEquals(0.01, Math.sqrt(sq / w.length), 0.002, "N(0, 0.01)");
+        assertThrows(IllegalArgumentException.class, () -> net.withResolution(16, 16));
+        Network seg = DeepLabV3.builder().width(0.35).resolution(65).classes(3).seed(1).build();
+        assertEquals(new Shape(97, 97, 3), seg.withResolution(97, 97).outputShape());
+    }
+
+    @Test
+    void torchvisionInitialisationIsTheIdentityNormAndHeFanOut() {
+        Network net = Initializer.torchvision(MobileNetV2.builder().width(1.0).resolution(64).classes(10).build(), 4);
+        Conv2d stem = net.convolutions().get(0);
+        double sq = 0;
+        for (float v : stem.weight()) {
+            sq += v * v;
+        }
+        assertEquals(Math.sqrt(2.0 / (32 * 9)), Math.sqrt(sq / stem.weight().length), 0.01);
+        assertEquals(1f, stem.batchNorm().gamma()[3]);
+        assertEquals(0f, stem.batchNorm().mean()[3]);
+        assertEquals(1f, stem.batchNorm().variance()[3]);
+    }
+
+    @Test
     void torchvisionParameterCount() {
         assertEquals(3_504_872, v2(1.0, 224, 1000).parameters());
     }
