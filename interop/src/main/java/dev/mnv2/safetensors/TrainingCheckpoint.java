@@ -12,6 +12,7 @@ import dev.mnv2.util.Json;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,7 +47,7 @@ import java.util.Optional;
  * <p>Writing refuses (IllegalArgumentException) non-finite values anywhere, weights included, so that a
  * diverged run can never replace its last good checkpoint; the file is written atomically, so a crash
  * mid-write leaves the previous one intact. Reading checks the same rules and reports any break, and a file
- * that holds a model but no training state, as a one-line {@link SafetensorsFormatException}.
+ * that holds no training state, as a one-line {@link SafetensorsFormatException}.
  */
 public final class TrainingCheckpoint {
     /** Metadata key marking a training checkpoint, with the layout version. */
@@ -105,7 +106,7 @@ public final class TrainingCheckpoint {
             if (name.isBlank()) {
                 throw new IllegalArgumentException("optimizer name must not be blank");
             }
-            settings = Collections.unmodifiableMap(new LinkedHashMap<>(settings));
+            settings = strings(settings);
             state = copy(state);
         }
     }
@@ -139,10 +140,13 @@ public final class TrainingCheckpoint {
         this.optimizer = optimizer;
         this.movingAverage = movingAverage;
         this.randomState = randomState;
-        this.options = Collections.unmodifiableMap(new LinkedHashMap<>(options));
+        this.options = options;
     }
 
-    /** A checkpoint of {@code model} (its network holding the trained weights and running statistics). */
+    /**
+     * A checkpoint of {@code model}, its network holding the trained weights and running statistics. The
+     * network is held, not copied (the state maps are copied): save before the next step changes it.
+     */
     public static Builder builder(LoadedModel model) {
         return new Builder(model);
     }
@@ -241,7 +245,7 @@ public final class TrainingCheckpoint {
         Map<String, String> metadata = contents.metadata();
         String version = metadata.get(VERSION_KEY);
         if (version == null) {
-            throw new SafetensorsFormatException("the file holds a model but no training state (no " + VERSION_KEY
+            throw new SafetensorsFormatException("the file holds no training state (no " + VERSION_KEY
                     + " metadata): resuming needs a checkpoint written during training");
         }
         if (!version.equals(VERSION)) {
@@ -280,7 +284,7 @@ public final class TrainingCheckpoint {
             } else if (name.equals(RANDOM_STATE)) {
                 if (t.dtype() != DType.I64 || t.shape().length != 1) {
                     throw new SafetensorsFormatException("tensor '" + name + "' must be I64 of one dimension, got "
-                            + t.dtype() + " " + java.util.Arrays.toString(t.shape()));
+                            + t.dtype() + " " + Arrays.toString(t.shape()));
                 }
                 randomState = contents.longs(name);
             } else if (name.startsWith(OPTIMIZER_TENSORS)) {
@@ -306,14 +310,14 @@ public final class TrainingCheckpoint {
             throw new SafetensorsFormatException(problem);
         }
         return new TrainingCheckpoint(model, new Progress(step, (int) epoch, (int) stepInEpoch), optimizer,
-                movingAverage, randomState, options);
+                movingAverage, randomState, strings(options));
     }
 
     /** The values of a one-dimensional F32 training tensor: float32 only, so that nothing is rounded. */
     private static float[] vector(Contents contents, TensorInfo t) throws SafetensorsFormatException {
         if (t.dtype() != DType.F32 || t.shape().length != 1) {
             throw new SafetensorsFormatException("tensor '" + t.name() + "' must be F32 of one dimension, got "
-                    + t.dtype() + " " + java.util.Arrays.toString(t.shape()));
+                    + t.dtype() + " " + Arrays.toString(t.shape()));
         }
         return contents.floats(t.name());
     }
@@ -437,6 +441,13 @@ public final class TrainingCheckpoint {
         throw new SafetensorsFormatException("metadata " + key + " is not a JSON object of strings");
     }
 
+    /** An unmodifiable copy in the same order; JSON has no null to write for a missing key or value. */
+    private static Map<String, String> strings(Map<String, String> map) {
+        Map<String, String> out = new LinkedHashMap<>();
+        map.forEach((key, value) -> out.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, key)));
+        return Collections.unmodifiableMap(out);
+    }
+
     private static Map<String, float[]> copy(Map<String, float[]> arrays) {
         Map<String, float[]> out = new LinkedHashMap<>();
         arrays.forEach((key, values) -> out.put(Objects.requireNonNull(key, "name"),
@@ -482,7 +493,7 @@ public final class TrainingCheckpoint {
 
         /** The run's options, so that a resumed run is rebuilt as it was started. */
         public Builder options(Map<String, String> options) {
-            this.options = new LinkedHashMap<>(options);
+            this.options = strings(options);
             return this;
         }
 
