@@ -471,16 +471,23 @@ class TrainingCheckpointTest {
         int headerEnd = 8 + (int) ByteBuffer.wrap(valid).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
         SplittableRandom random = new SplittableRandom(11);
         int rejected = 0;
-        int iterations = 400;
+        int iterations = 300;
         for (int i = 0; i < iterations; i++) {
-            byte[] bytes = valid.clone();
-            int flips = 1 + random.nextInt(4);
-            for (int f = 0; f < flips; f++) {
-                int at = random.nextInt(4) == 0 ? random.nextInt(bytes.length) : random.nextInt(headerEnd);
-                bytes[at] ^= (byte) (1 + random.nextInt(255));
+            byte[] bytes;
+            boolean truncated = i % 4 == 0;
+            if (truncated) {
+                bytes = Arrays.copyOf(valid, random.nextInt(valid.length));
+            } else {
+                bytes = valid.clone();
+                int flips = 1 + random.nextInt(4);
+                for (int f = 0; f < flips; f++) {
+                    int at = random.nextInt(4) == 0 ? random.nextInt(bytes.length) : random.nextInt(headerEnd);
+                    bytes[at] ^= (byte) (1 + random.nextInt(255));
+                }
             }
             try {
                 TrainingCheckpoint.fromContents(Safetensors.parse(ByteBuffer.wrap(bytes)));
+                assertFalse(truncated, "truncation to " + bytes.length + " bytes was accepted");
             } catch (SafetensorsFormatException e) {
                 HostileSafetensorsTest.checked(e);
                 rejected++;
