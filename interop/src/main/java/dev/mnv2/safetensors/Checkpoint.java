@@ -39,7 +39,12 @@ import java.util.Set;
  * <p>It is mnv2's own checkpoint format too: {@code __metadata__} holds the model's {@link ModelMetadata}
  * (architecture configuration, task, pixel scaling, class labels as a JSON array under {@code labels}). A
  * file without that metadata is read as torchvision's: width and classes from the shapes, symmetric
- * padding, batch-norm epsilon 1e-5, resolution 224, ImageNet's pixel mean and deviation.
+ * padding, batch-norm epsilon 1e-5, resolution 224, ImageNet's pixel mean and deviation. Shapes cannot tell
+ * the CIFAR variant's strides from ImageNet's, so such a file is read as the ImageNet variant.
+ *
+ * <p>A {@link TrainingCheckpoint} is this file with the training state added under the {@code training.}
+ * prefix; {@link #load} reads its model and leaves those entries to it, and refuses them in a file that does
+ * not declare training state.
  *
  * <p>A network whose batch norms were folded (any TFLite source) is written with identity batch norms
  * ({@link TorchLayout#withBatchNorms}: γ = 1, β = the conv bias, mean 0, variance 1 − ε), so that its file
@@ -78,7 +83,8 @@ public final class Checkpoint {
         return toBytes(LoadedModel.of(network));
     }
 
-    private static Map<String, String> metadata(LoadedModel model) {
+    /** The metadata of {@code model}'s checkpoint (a mutable map, which {@link TrainingCheckpoint} extends). */
+    static Map<String, String> metadata(LoadedModel model) {
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put(VERSION_KEY, "1");
         metadata.putAll(ModelMetadata.of(model));
@@ -152,8 +158,10 @@ public final class Checkpoint {
                         floats(contents, dense.name() + ".bias", new long[] {dense.outFeatures()}, used));
             }
         });
+        // A training checkpoint's own tensors are TrainingCheckpoint's to check; anywhere else they are unknown.
+        boolean training = TrainingCheckpoint.declaresTrainingState(contents);
         for (String name : contents.tensors().keySet()) {
-            if (!used.contains(name)) {
+            if (!used.contains(name) && !(training && TrainingCheckpoint.isTrainingTensor(name))) {
                 throw new SafetensorsFormatException("unknown tensor '" + name + "' for a " + describe(config));
             }
         }
@@ -258,9 +266,11 @@ public final class Checkpoint {
         return null;
     }
 
+    /** The floating-point values of the model's tensors: a training checkpoint's optimizer state is no weight. */
     private static long storedValues(Contents contents) {
         return contents.tensors().values().stream()
-                .filter(t -> t.dtype().isFloatingPoint()).mapToLong(TensorInfo::elements).sum();
+                .filter(t -> t.dtype().isFloatingPoint() && !TrainingCheckpoint.isTrainingTensor(t.name()))
+                .mapToLong(TensorInfo::elements).sum();
     }
 
     private static String describe(MobileNetV2Config config) {
