@@ -1,0 +1,210 @@
+package dev.mnv2.train;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The hyper-parameters of a training run, as presets that options override: {@link #paper()} (TF-slim's published
+ * MobileNetV2 flags) and {@link #cifar()} (the well-known CIFAR-10 recipe for MobileNetV2). A recipe makes the
+ * run's {@link Optimizer}, {@link LearningRateSchedule} and {@link SoftmaxCrossEntropy} once the steps per epoch
+ * are known. Immutable; the {@code with…} methods return changed copies.
+ *
+ * @param optimizer {@code sgd} (momentum, Nesterov), {@code rmsprop} (TensorFlow's, ε 1.0) or {@code adamw}
+ * @param learningRate the peak (or initial) rate
+ * @param schedule {@code exponential} (×{@code decay} per epoch, staircase), {@code cosine} (to 0 at the last
+ *     step, after {@code warmupEpochs} of linear warm-up), {@code step} (×0.1 at 50 % and 75 % of the epochs),
+ *     {@code onecycle} or {@code constant}
+ * @param decay the exponential schedule's factor per epoch
+ * @param warmupEpochs linear warm-up of the cosine schedule, from 10 % of the peak
+ * @param weightDecay L2 rate; 0 for none
+ * @param decayPolicy {@code tf-slim} (regular conv and dense weights only: no depthwise, norms or biases),
+ *     {@code torchvision} (all but norms and biases) or {@code all}
+ * @param momentum SGD's or RMSProp's momentum
+ * @param labelSmoothing ε of the smoothed targets
+ * @param ema decay of the weights' moving average, 0 for none
+ * @param batch images per step
+ * @param batchNormMomentum the running statistics' rate (PyTorch's momentum: TF's decay 0.997 is 0.003)
+ * @param augmentation {@code inception} (random resized crop + flip) or {@code cifar} (pad-4 crop + flip)
+ */
+public record Recipe(String name, String optimizer, double learningRate, String schedule, double decay,
+                     double warmupEpochs, double weightDecay, String decayPolicy, double momentum,
+                     double labelSmoothing, double ema, int batch, double batchNormMomentum, String augmentation) {
+    public Recipe {
+        Objects.requireNonNull(name, "name");
+        requireOneOf("optimizer", optimizer, "sgd", "rmsprop", "adamw");
+        requireOneOf("schedule", schedule, "exponential", "cosine", "step", "onecycle", "constant");
+        requireOneOf("weight decay policy", decayPolicy, "tf-slim", "torchvision", "all");
+        requireOneOf("augmentation", augmentation, "inception", "cifar", "none");
+        Checks.requirePositive("learning rate", learningRate);
+        Checks.requireUnitInterval("schedule decay", decay);
+        Checks.requireNonNegative("warm-up epochs", warmupEpochs);
+        Checks.requireNonNegative("weight decay", weightDecay);
+        Checks.requireFraction("momentum", momentum);
+        Checks.requireUnitInterval("label smoothing", labelSmoothing);
+        Checks.requireFraction("EMA decay", ema);
+        Checks.requireUnitInterval("batch-norm momentum", batchNormMomentum);
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch must be >= 1, got " + batch);
+        }
+    }
+
+    private static void requireOneOf(String what, String value, String... allowed) {
+        for (String a : allowed) {
+            if (a.equals(value)) {
+                return;
+            }
+        }
+        throw new IllegalArgumentException(what + " must be one of " + String.join(", ", allowed) + ", got " + value);
+    }
+
+    /**
+     * TF-slim's MobileNetV2 ImageNet flags, the paper's §6.1: RMSProp (decay 0.9, momentum 0.9, ε 1.0), learning
+     * rate 0.045 decayed ×0.98 per epoch, weight decay 4e-5 on regular convolutions, label smoothing 0.1, moving
+     * average 0.9999, batch 96, batch-norm decay 0.997, Inception-style crops.
+     */
+    public static Recipe paper() {
+        return new Recipe("paper", "rmsprop", 0.045, "exponential", 0.98, 0, 4e-5, "tf-slim", 0.9, 0.1,
+                ExponentialMovingAverage.TF_SLIM_DECAY, 96, 1 - 0.997, "inception");
+    }
+
+    /**
+     * The CIFAR-10 recipe of the public MobileNetV2 results (92.9–94.4 % after 200 epochs): SGD with Nesterov
+     * momentum 0.9, learning rate 0.1 annealed by cosine, weight decay 5e-4 on every weight, batch 128,
+     * pad-4 random crops and flips, no smoothing, no moving average, PyTorch's batch-norm momentum 0.1.
+     */
+    public static Recipe cifar() {
+        return new Recipe("cifar", "sgd", 0.1, "cosine", 1, 0, 5e-4, "all", 0.9, 0, 0, 128, 0.1, "cifar");
+    }
+
+    /** {@code paper} or {@code cifar}. */
+    public static Recipe named(String name) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "paper" -> paper();
+            case "cifar" -> cifar();
+            default -> throw new IllegalArgumentException("recipe must be paper or cifar, got " + name);
+        };
+    }
+
+    public Recipe withOptimizer(String value) {
+        return new Recipe(name, value, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
+                momentum, labelSmoothing, ema, batch, batchNormMomentum, augmentation);
+    }
+
+    public Recipe withLearningRate(double value) {
+        return new Recipe(name, optimizer, value, schedule, decay, warmupEpochs, weightDecay, decayPolicy, momentum,
+                labelSmoothing, ema, batch, batchNormMomentum, augmentation);
+    }
+
+    public Recipe withSchedule(String value) {
+        return new Recipe(name, optimizer, learningRate, value, decay, warmupEpochs, weightDecay, decayPolicy,
+                momentum, labelSmoothing, ema, batch, batchNormMomentum, augmentation);
+    }
+
+    public Recipe withWarmupEpochs(double value) {
+        return new Recipe(name, optimizer, learningRate, schedule, decay, value, weightDecay, decayPolicy, momentum,
+                labelSmoothing, ema, batch, batchNormMomentum, augmentation);
+    }
+
+    public Recipe withWeightDecay(double value) {
+        return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, value, decayPolicy, momentum,
+                labelSmoothing, ema, batch, batchNormMomentum, augmentation);
+    }
+
+    public Recipe withLabelSmoothing(double value) {
+        return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
+                momentum, value, ema, batch, batchNormMomentum, augmentation);
+    }
+
+    public Recipe withEma(double value) {
+        return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
+                momentum, labelSmoothing, value, batch, batchNormMomentum, augmentation);
+    }
+
+    public Recipe withBatch(int value) {
+        return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
+                momentum, labelSmoothing, ema, value, batchNormMomentum, augmentation);
+    }
+
+    public Recipe withAugmentation(String value) {
+        return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
+                momentum, labelSmoothing, ema, batch, batchNormMomentum, value);
+    }
+
+    /** The weight-decay policy at this rate. */
+    public WeightDecay weightDecayPolicy() {
+        if (weightDecay == 0) {
+            return WeightDecay.none();
+        }
+        return switch (decayPolicy) {
+            case "tf-slim" -> WeightDecay.tfSlim(weightDecay);
+            case "torchvision" -> WeightDecay.excludingNormsAndBiases(weightDecay);
+            default -> WeightDecay.allParameters(weightDecay);
+        };
+    }
+
+    /** A fresh optimizer of this recipe (its state starts empty). */
+    public Optimizer newOptimizer() {
+        WeightDecay wd = weightDecayPolicy();
+        return switch (optimizer) {
+            case "sgd" -> Sgd.builder().momentum(momentum).nesterov(momentum > 0).weightDecay(wd).build();
+            case "rmsprop" -> RmsProp.builder().decay(0.9).momentum(momentum).epsilon(1.0).weightDecay(wd).build();
+            default -> AdamW.builder().weightDecay(wd).build();
+        };
+    }
+
+    /** The learning rate by step for a run of {@code epochs} epochs of {@code stepsPerEpoch} steps. */
+    public LearningRateSchedule schedule(long stepsPerEpoch, int epochs) {
+        long total = Math.max(1, stepsPerEpoch * epochs);
+        return switch (schedule) {
+            case "exponential" -> LearningRateSchedule.exponentialDecay(learningRate, decay, stepsPerEpoch, true);
+            case "cosine" -> LearningRateSchedule.cosine(learningRate, Math.round(warmupEpochs * stepsPerEpoch), 0.1,
+                    total, 0);
+            case "step" -> LearningRateSchedule.multiStep(learningRate, 0.1, Math.max(1, total / 2),
+                    Math.max(2, total * 3 / 4));
+            case "onecycle" -> LearningRateSchedule.oneCycle(learningRate, total);
+            default -> LearningRateSchedule.constant(learningRate);
+        };
+    }
+
+    /** The loss with this recipe's label smoothing. */
+    public SoftmaxCrossEntropy loss() {
+        return SoftmaxCrossEntropy.builder().labelSmoothing(labelSmoothing).build();
+    }
+
+    /** Every knob as text, for a checkpoint's run options and the summary. */
+    public Map<String, String> toMap() {
+        Map<String, String> map = new LinkedHashMap<>();
+        map.put("recipe", name);
+        map.put("optimizer", optimizer);
+        map.put("lr", Double.toString(learningRate));
+        map.put("schedule", schedule);
+        map.put("decay", Double.toString(decay));
+        map.put("warmupEpochs", Double.toString(warmupEpochs));
+        map.put("weightDecay", Double.toString(weightDecay));
+        map.put("decayPolicy", decayPolicy);
+        map.put("momentum", Double.toString(momentum));
+        map.put("labelSmoothing", Double.toString(labelSmoothing));
+        map.put("ema", Double.toString(ema));
+        map.put("batch", Integer.toString(batch));
+        map.put("batchNormMomentum", Double.toString(batchNormMomentum));
+        map.put("augmentation", augmentation);
+        return map;
+    }
+
+    /** The inverse of {@link #toMap()}. */
+    public static Recipe fromMap(Map<String, String> map) {
+        try {
+            return new Recipe(map.get("recipe"), map.get("optimizer"), Double.parseDouble(map.get("lr")),
+                    map.get("schedule"), Double.parseDouble(map.get("decay")),
+                    Double.parseDouble(map.get("warmupEpochs")), Double.parseDouble(map.get("weightDecay")),
+                    map.get("decayPolicy"), Double.parseDouble(map.get("momentum")),
+                    Double.parseDouble(map.get("labelSmoothing")), Double.parseDouble(map.get("ema")),
+                    Integer.parseInt(map.get("batch")), Double.parseDouble(map.get("batchNormMomentum")),
+                    map.get("augmentation"));
+        } catch (NullPointerException | NumberFormatException e) {
+            throw new IllegalArgumentException("the recipe entries are incomplete or not numbers: " + map);
+        }
+    }
+}
