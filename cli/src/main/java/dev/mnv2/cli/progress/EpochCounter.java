@@ -73,7 +73,8 @@ final class EpochCounter {
         double loss = images == 0 ? Double.NaN : lossSum / images;
         double accuracy = images == 0 ? Double.NaN : (double) correct / images;
         StringBuilder text = new StringBuilder();
-        text.append(String.format(Locale.ROOT, "loss %.4f  acc %s", loss, percent(accuracy)));
+        text.append("loss ").append(Double.isNaN(loss) && images == 0 ? "-" : String.format(Locale.ROOT, "%.4f", loss))
+                .append("  acc ").append(percent(accuracy));
         if (seconds > 0 && step > 0) {
             long remainingSteps = (long) (stepsInEpoch - step) + (long) (epochs - epoch) * stepsInEpoch;
             text.append(String.format(Locale.ROOT, "  %.0f img/s  eta %s", images / seconds,
