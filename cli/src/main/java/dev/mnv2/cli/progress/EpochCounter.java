@@ -13,6 +13,7 @@ final class EpochCounter {
     private int epoch;
     private int stepsInEpoch;
     private int step;
+    private int stepsSeen;
     private long images;
     private long correct;
     private double lossSum;
@@ -33,6 +34,7 @@ final class EpochCounter {
         this.epoch = epoch;
         this.stepsInEpoch = stepsInEpoch;
         step = 0;
+        stepsSeen = 0;
         images = 0;
         correct = 0;
         lossSum = 0;
@@ -44,6 +46,7 @@ final class EpochCounter {
             throw new IllegalStateException("step before startEpoch");
         }
         this.step = step;
+        stepsSeen++;
         images += batchImages;
         correct += correctTop1;
         lossSum += loss * batchImages;
@@ -75,10 +78,11 @@ final class EpochCounter {
         StringBuilder text = new StringBuilder();
         text.append("loss ").append(Double.isNaN(loss) && images == 0 ? "-" : String.format(Locale.ROOT, "%.4f", loss))
                 .append("  acc ").append(percent(accuracy));
-        if (seconds > 0 && step > 0) {
+        if (seconds > 0 && stepsSeen > 0) {
+            // Paced by the steps this process has timed: a run resumed mid-epoch starts at a later step.
             long remainingSteps = (long) (stepsInEpoch - step) + (long) (epochs - epoch) * stepsInEpoch;
             text.append(String.format(Locale.ROOT, "  %.0f img/s  eta %s", images / seconds,
-                    duration(seconds / step * remainingSteps)));
+                    duration(seconds / stepsSeen * remainingSteps)));
         }
         return text.toString();
     }

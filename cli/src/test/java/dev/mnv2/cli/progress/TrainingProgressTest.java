@@ -101,7 +101,7 @@ class TrainingProgressTest {
         wide.startEpoch(2, 10);
         clock.advanceMillis(1000);
         wide.step(5, 16, 0.5, 12);
-        assertEquals("epoch 2/3  step  5/10 [==========          ] loss 0.5000  acc 75.0 %  16 img/s  eta 3s",
+        assertEquals("epoch 2/3  step  5/10 [==========          ] loss 0.5000  acc 75.0 %  16 img/s  eta 15s",
                 wide.barText());
 
         LiveProgressBar narrow = new LiveProgressBar(stream, 3, () -> 40, () -> clock.nanos);
@@ -109,6 +109,20 @@ class TrainingProgressTest {
         clock.advanceMillis(1000);
         narrow.step(5, 16, 0.5, 12);
         assertEquals("epoch 2/3  step  5/10  loss 0.5000  acc", narrow.barText());
+    }
+
+    @Test
+    void aRunResumedMidEpochIsPacedByTheStepsItTimed() {
+        try (TrainingProgress progress = new LogProgress(stream, 2, 1, () -> clock.nanos)) {
+            progress.startEpoch(1, 100);
+            for (int step = 61; step <= 62; step++) {
+                clock.advanceMillis(500);
+                progress.step(step, 10, 1.0, 5);
+            }
+        }
+        // 0.5 s a step, 38 steps left in this epoch and 100 in the next: 69 s.
+        assertEquals("epoch 1/2  step  62/100  loss 1.0000  acc 50.0 %  20 img/s  eta 1:09",
+                output().lines().toList().get(1));
     }
 
     @Test
