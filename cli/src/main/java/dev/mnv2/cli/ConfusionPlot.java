@@ -112,7 +112,10 @@ final class ConfusionPlot {
     }
 
     static String title(String model, Path data, ClassificationMetrics metrics) {
-        return String.format(Locale.ROOT, "%s on %s: top-1 %.2f %% (%d images)", model, data, 100 * metrics.top1(),
-                metrics.images());
+        String modelName = Path.of(model).getFileName().toString();
+        Path folder = data.toAbsolutePath().normalize();
+        String dataName = folder.getFileName() == null ? folder.toString() : folder.getFileName().toString();
+        return String.format(Locale.ROOT, "%s on %s: top-1 %.2f %% (%d images)", modelName, dataName,
+                100 * metrics.top1(), metrics.images());
     }
 }

@@ -170,15 +170,22 @@ final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    /** The model output of each folder class, by label name; a class that is no label is an error. */
+    /**
+     * The model output of each folder class, by label: a class folder is named as a label, or as a label's
+     * first name when the label lists synonyms ("tabby" for ImageNet's "tabby, tabby cat"). A class that is
+     * no label is an error.
+     */
     private int[] outputOfClass(List<String> classes, LoadedModel loaded) throws IOException {
         List<String> labels = loaded.input().labels();
         if (labels.isEmpty()) {
             throw new IOException(model + " has no labels to match the class folders of " + data + " against");
         }
         Map<String, Integer> index = new HashMap<>();
-        for (int i = labels.size() - 1; i >= 0; i--) {
-            index.put(labels.get(i), i); // a repeated label maps to its first output
+        for (int i = labels.size() - 1; i >= 0; i--) { // a repeated name maps to its first output
+            index.put(labels.get(i).split(",", 2)[0].strip(), i);
+        }
+        for (int i = labels.size() - 1; i >= 0; i--) { // a whole label wins over a first name
+            index.put(labels.get(i), i);
         }
         int[] outputs = new int[classes.size()];
         List<String> unknown = new ArrayList<>();
@@ -191,10 +198,10 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         if (!unknown.isEmpty()) {
-            String examples = String.join(", ", labels.subList(0, Math.min(5, labels.size())));
+            List<String> examples = labels.subList(0, Math.min(4, labels.size())).stream().map(l -> "'" + l + "'").toList();
             throw new IOException(data + ": class folder" + (unknown.size() == 1 ? " " : "s ") + String.join(", ", unknown)
                     + (unknown.size() == 1 ? " is" : " are") + " not among the " + labels.size() + " labels of " + model
-                    + " (" + examples + (labels.size() > 5 ? ", ..." : "") + ")");
+                    + " (" + String.join(", ", examples) + (labels.size() > 4 ? ", ..." : "") + ")");
         }
         return outputs;
     }

@@ -158,7 +158,7 @@ class EvalCommandTest {
 
     @Test
     @SuppressWarnings("unchecked")
-    void thePublishedModelOnTheCatPhotosAndTwoCifarAirplanes() throws Exception {
+    void thePublishedModelOnTheCatPhotosAndThreeCifarImages() throws Exception {
         Path modelFile = SharedData.model("mobilenet_v2_1.0_224_quant.tflite");
         Path cats = Files.createDirectories(dir.resolve("imagenet/Egyptian cat"));
         Files.copy(SharedData.data("images/cat.bmp"), cats.resolve("cat.bmp"));
@@ -167,16 +167,19 @@ class EvalCommandTest {
         Files.copy(SharedData.data("datasets/cifar10/test/airplane/0000.jpg"), planes.resolve("0000.jpg"));
         Files.copy(SharedData.data("datasets/cifar10/test/airplane/0001.jpg"), planes.resolve("0001.jpg"));
         assertTrue(Images.read(planes.resolve("0000.jpg")).getWidth() == 32);
+        // "tabby" is the first name of the label "tabby, tabby cat".
+        Path tabby = Files.createDirectories(dir.resolve("imagenet/tabby"));
+        Files.copy(SharedData.data("datasets/cifar10/test/cat/0000.jpg"), tabby.resolve("0000.jpg"));
 
         CliRun run = CliRun.of("eval", "--model", modelFile.toString(), "--data", dir.resolve("imagenet").toString(),
                 "--format", "json");
         assertEquals(0, run.exitCode(), run.err());
         Map<String, Object> json = (Map<String, Object>) Json.parse(run.out());
-        assertEquals(4L, ((Number) json.get("images")).longValue());
+        assertEquals(5L, ((Number) json.get("images")).longValue());
         Map<String, Object> cat = ((List<Map<String, Object>>) json.get("perClass")).stream()
                 .filter(m -> m.get("class").equals("Egyptian cat")).findFirst().orElseThrow();
         assertEquals(1.0, ((Number) cat.get("top1")).doubleValue(), "classify's top 1 of both photos is Egyptian cat");
         assertTrue(json.containsKey("otherPredictions"));
-        System.out.println("published model on 2 cat photos + 2 CIFAR airplanes: " + run.out().strip());
+        System.out.println("published model on 2 cat photos + 3 CIFAR images: " + run.out().strip());
     }
 }
