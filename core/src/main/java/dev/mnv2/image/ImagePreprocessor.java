@@ -108,38 +108,59 @@ public final class ImagePreprocessor {
         }
     }
 
-    /** Crop and resize to height × width × 3 pixel values, rounded to integers in [0, 255]. */
-    private float[] resize(BufferedImage image) {
-        int srcW = image.getWidth();
-        int srcH = image.getHeight();
+    /**
+     * Writes {@code image} cropped and resized as {@link #toTensor} does, before scaling: height × width × 3
+     * pixel values, rounded to integers in [0, 255], at {@code out[offset ..]}.
+     */
+    public void resizeInto(PixelSource image, float[] out, int offset) {
+        int srcW = image.width();
+        int srcH = image.height();
         // As tf.image.central_crop: the same number of rows dropped at the top and the bottom.
         int top = (int) ((srcH - srcH * centralCrop) / 2);
         int left = (int) ((srcW - srcW * centralCrop) / 2);
-        int cropH = srcH - 2 * top;
-        int cropW = srcW - 2 * left;
-        Resampling across = Resampling.of(cropW, width);
-        Resampling down = Resampling.of(cropH, height);
+        resizeRegion(image, left, top, srcW - 2 * left, srcH - 2 * top, height, width, out, offset);
+    }
+
+    private float[] resize(BufferedImage image) {
+        float[] out = new float[height * width * 3];
+        resizeInto(PixelSource.of(image), out, 0);
+        return out;
+    }
+
+    /**
+     * Resizes the region {@code left, top, cropW × cropH} of {@code image} to {@code outH × outW × 3} pixel
+     * values at {@code out[offset ..]}, with this class's antialiased bilinear filter, rounded to integers in
+     * [0, 255] as an 8-bit resized image has. A region the size of the output is copied unchanged.
+     */
+    public static void resizeRegion(PixelSource image, int left, int top, int cropW, int cropH, int outH, int outW,
+                                    float[] out, int offset) {
+        if (cropW < 1 || cropH < 1 || left < 0 || top < 0 || left + cropW > image.width()
+                || top + cropH > image.height()) {
+            throw new IllegalArgumentException("region " + left + "," + top + " " + cropW + "x" + cropH
+                    + " is not inside the " + image.width() + "x" + image.height() + " image");
+        }
+        Resampling across = Resampling.of(cropW, outW);
+        Resampling down = Resampling.of(cropH, outH);
         // Rows are resized one at a time, so only one source row is ever held as floats.
         int[] argb = new int[cropW];
         float[] row = new float[cropW * 3];
-        float[] horizontal = new float[cropH * width * 3];
+        float[] horizontal = new float[cropH * outW * 3];
         for (int y = 0; y < cropH; y++) {
-            image.getRGB(left, top + y, cropW, 1, argb, 0, cropW);
+            image.readRow(top + y, left, cropW, argb);
             for (int x = 0; x < cropW; x++) {
                 row[3 * x] = (argb[x] >> 16) & 0xFF;
                 row[3 * x + 1] = (argb[x] >> 8) & 0xFF;
                 row[3 * x + 2] = argb[x] & 0xFF;
             }
-            across.apply(row, 0, 3, horizontal, y * width * 3, 3);
+            across.apply(row, 0, 3, horizontal, y * outW * 3, 3);
         }
-        float[] out = new float[height * width * 3];
-        for (int x = 0; x < width; x++) {
-            down.apply(horizontal, x * 3, width * 3, out, x * 3, width * 3);
+        for (int x = 0; x < outW; x++) {
+            down.apply(horizontal, x * 3, outW * 3, out, offset + x * 3, outW * 3);
         }
-        for (int i = 0; i < out.length; i++) {
+        int end = offset + outH * outW * 3;
+        for (int i = offset; i < end; i++) {
             out[i] = Math.min(255f, Math.max(0f, Math.round(out[i])));
         }
-        return out;
     }
 
     /** Triangle-filter weights from {@code in} samples to {@code out}, with pixel centres at i + 0.5. */

@@ -26,12 +26,25 @@ public final class SharedData {
         return file(DATA, relativePath);
     }
 
-    private static Path file(String variable, String relativePath) {
+    /** A folder under $MNV2_DATA (e.g. {@code datasets/cifar10/train}), or the test is skipped. */
+    public static Path dataFolder(String relativePath) {
+        Path path = root(DATA).resolve(relativePath);
+        if (!Files.isDirectory(path)) {
+            throw new AssertionError(DATA + " is set but the folder " + path + " is missing");
+        }
+        return path;
+    }
+
+    private static Path root(String variable) {
         String root = System.getenv(variable);
         assumeTrue(root != null && !root.isBlank(),
                 "set " + variable + " to the shared data folder (e.g. ../shared" + (variable.equals(MODELS) ? "/models" : "")
                         + ") to run this test");
-        Path path = Path.of(root).resolve(relativePath);
+        return Path.of(root);
+    }
+
+    private static Path file(String variable, String relativePath) {
+        Path path = root(variable).resolve(relativePath);
         if (!Files.isRegularFile(path)) {
             throw new AssertionError(variable + " is set but " + path + " is missing");
         }
