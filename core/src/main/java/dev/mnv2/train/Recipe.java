@@ -26,7 +26,8 @@ import java.util.Objects;
  * @param ema decay of the weights' moving average, 0 for none
  * @param batch images per step
  * @param batchNormMomentum the running statistics' rate (PyTorch's momentum: TF's decay 0.997 is 0.003)
- * @param augmentation {@code inception} (random resized crop + flip) or {@code cifar} (pad-4 crop + flip)
+ * @param augmentation {@code inception} (random resized crop of 8–100 % of the area + flip), {@code finetune}
+ *     (the same from 25 %, for small source images), {@code cifar} (pad-4 crop + flip) or {@code none}
  */
 public record Recipe(String name, String optimizer, double learningRate, String schedule, double decay,
                      double warmupEpochs, double weightDecay, String decayPolicy, double momentum,
@@ -36,7 +37,7 @@ public record Recipe(String name, String optimizer, double learningRate, String 
         requireOneOf("optimizer", optimizer, "sgd", "rmsprop", "adamw");
         requireOneOf("schedule", schedule, "exponential", "cosine", "step", "onecycle", "constant");
         requireOneOf("weight decay policy", decayPolicy, "tf-slim", "torchvision", "all");
-        requireOneOf("augmentation", augmentation, "inception", "cifar", "none");
+        requireOneOf("augmentation", augmentation, "inception", "finetune", "cifar", "none");
         Checks.requirePositive("learning rate", learningRate);
         Checks.requireUnitInterval("schedule decay", decay);
         Checks.requireNonNegative("warm-up epochs", warmupEpochs);
@@ -78,12 +79,23 @@ public record Recipe(String name, String optimizer, double learningRate, String 
         return new Recipe("cifar", "sgd", 0.1, "cosine", 1, 0, 5e-4, "all", 0.9, 0, 0, 128, 0.1, "cifar");
     }
 
-    /** {@code paper} or {@code cifar}. */
+    /**
+     * Fine-tuning a pretrained network: SGD with Nesterov momentum 0.9 at 0.01 annealed by cosine, weight decay
+     * 4e-5 on all but norms and biases, label smoothing 0.1, batch 64, random resized crops from 25 % of the
+     * area and flips.
+     */
+    public static Recipe finetune() {
+        return new Recipe("finetune", "sgd", 0.01, "cosine", 1, 0, 4e-5, "torchvision", 0.9, 0.1, 0, 64, 0.1,
+                "finetune");
+    }
+
+    /** {@code paper}, {@code cifar} or {@code finetune}. */
     public static Recipe named(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "paper" -> paper();
             case "cifar" -> cifar();
-            default -> throw new IllegalArgumentException("recipe must be paper or cifar, got " + name);
+            case "finetune" -> finetune();
+            default -> throw new IllegalArgumentException("recipe must be paper, cifar or finetune, got " + name);
         };
     }
 

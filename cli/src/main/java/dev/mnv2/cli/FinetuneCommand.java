@@ -1,0 +1,88 @@
+package dev.mnv2.cli;
+
+import dev.mnv2.data.ImageFolder;
+import dev.mnv2.load.InputSpec;
+import dev.mnv2.load.LoadedModel;
+import dev.mnv2.load.Models;
+import dev.mnv2.model.Network;
+import dev.mnv2.train.Recipe;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code mnv2 finetune}: a pretrained classifier on a new folder of classes. */
+@Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Fine-tune a pretrained classifier on a folder of labelled images: its classifier is replaced by "
+                + "one for the folder's classes (labels = folder names); any resolution.")
+final class FinetuneCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--from", paramLabel = "NAME|PATH", required = true,
+            description = "The pretrained model: a known name (as classify) or a .tflite, .onnx or .safetensors file.")
+    String from;
+
+    @Mixin
+    TrainingOptions options;
+
+    @Option(names = "--resolution", paramLabel = "PIXELS",
+            description = "Input side to fine-tune at. Default: the model's.")
+    Integer resolution;
+
+    @Option(names = "--freeze-backbone-epochs", paramLabel = "K", defaultValue = "0",
+            description = "Train only the new classifier for the first K epochs (backbone frozen, its norms in eval "
+                    + "mode). Default: ${DEFAULT-VALUE}.")
+    int freezeBackboneEpochs;
+
+    @Override
+    public Integer call() throws IOException {
+        CommandLine cl = spec.commandLine();
+        options.check(cl);
+        if (freezeBackboneEpochs < 0) {
+            throw TrainingOptions.usage(cl, "--freeze-backbone-epochs must be >= 0, got " + freezeBackboneEpochs);
+        }
+        Recipe recipe;
+        try {
+            recipe = options.recipe("finetune");
+        } catch (IllegalArgumentException e) {
+            throw TrainingOptions.usage(cl, e.getMessage());
+        }
+        ImageFolder train = ImageFolder.open(options.data);
+        if (options.limitPerClass != null) {
+            train = train.limitPerClass(options.limitPerClass, options.seed);
+        }
+        ImageFolder val = options.val == null ? null : ImageFolder.open(options.val);
+        TrainCommand.checkSameClasses(train, val);
+        Map<String, String> run = new LinkedHashMap<>();
+        run.put("from", from);
+        run.put("data", options.data.toString());
+        run.put("freezeBackboneEpochs", Integer.toString(freezeBackboneEpochs));
+        TrainingSession.Start start;
+        if (options.resume) {
+            start = TrainCommand.Resume.start(options);
+        } else {
+            LoadedModel pretrained = Models.load(from);
+            ModelTask.CLASSIFICATION.require(cl, from, pretrained);
+            Network network = pretrained.network();
+            InputSpec input = pretrained.input();
+            if (resolution != null && (resolution != input.height() || resolution != input.width())) {
+                try {
+                    network = network.withResolution(resolution, resolution);
+                } catch (IllegalArgumentException e) {
+                    throw TrainingOptions.usage(cl, e.getMessage());
+                }
+            }
+            network = network.withClassifier(train.classes(), options.seed);
+            InputSpec spec = new InputSpec(network.input().height(), network.input().width(), input.scaling(),
+                    train.classes());
+            start = new TrainingSession.Start(new LoadedModel(network, spec), recipe, options.epochCount(), null);
+        }
+        return new TrainingSession("finetune", options, run, cl.getOut(), cl.getErr())
+                .run(start, train, val, freezeBackboneEpochs);
+    }
+}
