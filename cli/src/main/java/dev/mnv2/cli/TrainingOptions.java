@@ -19,6 +19,10 @@ final class TrainingOptions {
             + "evaluated after every epoch (resize and central crop as classify).")
     Path val;
 
+    @Option(names = "--val-every", paramLabel = "EPOCHS", defaultValue = "1",
+            description = "Validate every EPOCHS epochs (and after the last). Default: ${DEFAULT-VALUE}.")
+    int valEvery;
+
     @Option(names = "--out", paramLabel = "FILE.safetensors", required = true,
             description = "The checkpoint: written atomically at every epoch's end (and every --checkpoint-every "
                     + "steps), read by classify, eval, export, summary and --resume.")
@@ -141,6 +145,9 @@ final class TrainingOptions {
         }
         if (checkpointEvery < 0) {
             throw usage(commandLine, "--checkpoint-every must be >= 0, got " + checkpointEvery);
+        }
+        if (valEvery < 1) {
+            throw usage(commandLine, "--val-every must be at least 1, got " + valEvery);
         }
         if (stopAfterSteps < 0) {
             throw usage(commandLine, "--stop-after-steps must be >= 0, got " + stopAfterSteps);

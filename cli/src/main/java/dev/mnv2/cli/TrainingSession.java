@@ -184,7 +184,8 @@ final class TrainingSession {
                     skipSteps = 0;
                     double trainSeconds = System.nanoTime() / 1e9 - t0;
                     double waitShare = trainSeconds > 0 ? batches.secondsWaited() / trainSeconds : 0;
-                    Validation v = val == null ? Validation.NONE : validate(trainer, network, val, evalTransform);
+                    boolean validating = val != null && ((epoch + 1) % options.valEvery == 0 || epoch + 1 == epochs);
+                    Validation v = validating ? validate(trainer, network, val, evalTransform) : Validation.NONE;
                     double epochSeconds = System.nanoTime() / 1e9 - t0;
                     EpochMetrics m = new EpochMetrics(epoch + 1, trainer.steps(), images == 0 ? Double.NaN
                             : lossSum / images, images == 0 ? Double.NaN : (double) correct / images, v.loss, v.top1,

@@ -571,6 +571,7 @@ public final class TrainingPlan implements AutoCloseable {
         void forward(float[] x, int xOff, float[] z, float[] a) {
             convolve(x, xOff, z);
             if (bn == null) {
+                copy(z, a);
                 return;
             }
             int pixels = images * out.height() * out.width();
@@ -588,11 +589,22 @@ public final class TrainingPlan implements AutoCloseable {
             normalize(z, a);
         }
 
-        /** {@code a = clamp(BN(z))} with the coefficients the forward computed. */
+        /** {@code a = clamp(BN(z))} with the coefficients the forward computed ({@code a = z} without a norm). */
         void normalize(float[] z, float[] a) {
+            if (bn == null) {
+                copy(z, a);
+                return;
+            }
             int pixels = images * out.height() * out.width();
             int parts = parts();
             parallel((worker, part) -> bn.normalize(kernels, z, 0, pixels, lo, hi, a, 0, part, parts));
+        }
+
+        /** A block's inner tensors are separate arrays even without a norm: the activation is then z itself. */
+        private void copy(float[] z, float[] a) {
+            if (z != a) {
+                System.arraycopy(z, 0, a, 0, images * outFloats());
+            }
         }
 
         /**

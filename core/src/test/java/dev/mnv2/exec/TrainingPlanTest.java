@@ -54,7 +54,9 @@ class TrainingPlanTest {
                 Arguments.of("classifier, symmetric padding, odd size", classifier(Shortcut.BOTTLENECK,
                         Padding.symmetric(1), 35, 2)),
                 Arguments.of("expansion shortcuts (Fig. 6b)", classifier(Shortcut.EXPANSION, Padding.same(), 33, 3)),
-                Arguments.of("DeepLabv3 head, output stride 8 (dilation 2, 4)", segmenter(4)));
+                Arguments.of("DeepLabv3 head, output stride 8 (dilation 2, 4)", segmenter(4)),
+                Arguments.of("folded norms (conv + bias, as TFLite files hold)",
+                        classifier(Shortcut.BOTTLENECK, Padding.same(), 32, 5).foldBatchNorm()));
     }
 
     record Run(Map<String, float[]> gradients, Map<String, float[]> statistics, double loss) {}
