@@ -25,7 +25,7 @@ import java.util.function.Consumer;
  * ahead of the consumer. Deterministic: an epoch's order is a function of (seed, epoch) and each sample's
  * augmentation of (seed, epoch, sample index), so the batches are the same whatever the number of workers
  * or their timing. Each worker fills a whole batch; a {@link Batch}'s arrays are reused, so a batch is valid
- * until the next call of {@code next()}.
+ * until the next call of {@code next()} or, for an epoch's last batch, until another epoch starts.
  *
  * <pre>{@code
  * try (DataLoader loader = DataLoader.builder(ImageFolder.open(dir)).batchSize(128).shuffle(42)
