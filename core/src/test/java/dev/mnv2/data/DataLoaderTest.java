@@ -31,7 +31,7 @@ class DataLoaderTest {
         folder = ImageFolder.open(TestFolders.folder(dir.resolve("data"), 7, 16, "a", "b", "c"));
     }
 
-    /** Every batch of an epoch, copied: labels, indices and the image bytes. */
+    /** Every batch of an epoch, copied: labels, indices and every image value. */
     private static List<String> epochDigest(DataLoader loader, int epoch) {
         List<String> digest = new ArrayList<>();
         DataLoader.Epoch batches = loader.epoch(epoch);
@@ -39,7 +39,7 @@ class DataLoaderTest {
             DataLoader.Batch b = batches.next();
             digest.add(b.count() + " " + Arrays.toString(Arrays.copyOf(b.labels(), b.count())) + " "
                     + Arrays.toString(Arrays.copyOf(b.indices(), b.count())) + " "
-                    + Arrays.hashCode(Arrays.copyOf(b.images(), b.count() * b.imageSize())));
+                    + Arrays.toString(Arrays.copyOf(b.images(), b.count() * b.imageSize())));
         }
         return digest;
     }
