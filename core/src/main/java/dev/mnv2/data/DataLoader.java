@@ -1,9 +1,12 @@
 package dev.mnv2.data;
 
+import dev.mnv2.exec.Tensor;
 import dev.mnv2.image.ImageReadException;
+import dev.mnv2.model.Shape;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
@@ -60,6 +63,19 @@ public final class DataLoader implements AutoCloseable {
                         List<SkippedImage> skipped) {
         public int imageSize() {
             return height * width * 3;
+        }
+
+        /**
+         * The {@code count} images as a tensor: the loader's array itself when the batch is full (valid as
+         * long as the batch), a copy of its first {@code count} images otherwise.
+         */
+        public Tensor tensor() {
+            if (count == 0) {
+                throw new IllegalStateException("a batch without images has no tensor (all were skipped)");
+            }
+            Shape shape = new Shape(height, width, 3);
+            int values = count * imageSize();
+            return new Tensor(count, shape, values == images.length ? images : Arrays.copyOf(images, values));
         }
     }
 

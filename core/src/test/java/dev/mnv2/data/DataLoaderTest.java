@@ -71,6 +71,10 @@ class DataLoaderTest {
             while (epoch.hasNext()) {
                 DataLoader.Batch b = epoch.next();
                 assertEquals(4 * 16 * 16 * 3, b.images().length);
+                assertEquals(b.count(), b.tensor().batch());
+                if (b.count() == 4) {
+                    assertTrue(b.tensor().data() == b.images(), "a full batch's tensor is the loader's array");
+                }
                 for (int n = 0; n < b.count(); n++) {
                     seen.add(b.indices()[n]);
                     assertEquals(folder.sample(b.indices()[n]).label(), b.labels()[n]);
