@@ -9,7 +9,6 @@ import dev.mnv2.exec.Tensor;
 import dev.mnv2.image.ImagePreprocessor;
 import dev.mnv2.load.LoadedModel;
 import dev.mnv2.load.Models;
-import dev.mnv2.model.Shape;
 import dev.mnv2.util.Json;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -121,22 +120,15 @@ final class EvalCommand implements Callable<Integer> {
                     skipped.add(s.path().toString());
                 }).build();
              Predictor predictor = Predictor.builder(loaded.network()).threads(threadCount).build()) {
-            Shape shape = new Shape(transform.height(), transform.width(), 3);
             Tensor fullOutput = Tensor.zeros(batch, predictor.outputShape());
             DataLoader.Epoch epoch = loader.epoch(0);
             while (epoch.hasNext()) {
                 DataLoader.Batch b = epoch.next();
                 if (b.count() == 0) {
-                    continue;
+                    continue; // every image of the batch was unreadable and skipped
                 }
-                Tensor logits;
-                if (b.count() == batch) {
-                    logits = fullOutput;
-                    predictor.forward(new Tensor(batch, shape, b.images()), logits);
-                } else {
-                    float[] part = java.util.Arrays.copyOf(b.images(), b.count() * b.imageSize());
-                    logits = predictor.forward(new Tensor(b.count(), shape, part));
-                }
+                Tensor logits = b.count() == batch ? fullOutput : Tensor.zeros(b.count(), predictor.outputShape());
+                predictor.forward(b.tensor(), logits);
                 metrics.add(b.labels(), b.count(), logits.data());
             }
         }

@@ -1,9 +1,12 @@
 package dev.mnv2.data;
 
+import dev.mnv2.exec.Tensor;
 import dev.mnv2.image.ImageReadException;
+import dev.mnv2.model.Shape;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
@@ -25,7 +28,7 @@ import java.util.function.Consumer;
  * ahead of the consumer. Deterministic: an epoch's order is a function of (seed, epoch) and each sample's
  * augmentation of (seed, epoch, sample index), so the batches are the same whatever the number of workers
  * or their timing. Each worker fills a whole batch; a {@link Batch}'s arrays are reused, so a batch is valid
- * until the next call of {@code next()}.
+ * until the next call of {@code next()} or, for an epoch's last batch, until another epoch starts.
  *
  * <pre>{@code
  * try (DataLoader loader = DataLoader.builder(ImageFolder.open(dir)).batchSize(128).shuffle(42)
@@ -60,6 +63,19 @@ public final class DataLoader implements AutoCloseable {
                         List<SkippedImage> skipped) {
         public int imageSize() {
             return height * width * 3;
+        }
+
+        /**
+         * The {@code count} images as a tensor: the loader's array itself when the batch is full (valid as
+         * long as the batch), a copy of its first {@code count} images otherwise.
+         */
+        public Tensor tensor() {
+            if (count == 0) {
+                throw new IllegalStateException("a batch without images has no tensor (all were skipped)");
+            }
+            Shape shape = new Shape(height, width, 3);
+            int values = count * imageSize();
+            return new Tensor(count, shape, values == images.length ? images : Arrays.copyOf(images, values));
         }
     }
 

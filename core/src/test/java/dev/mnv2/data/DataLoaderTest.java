@@ -31,7 +31,7 @@ class DataLoaderTest {
         folder = ImageFolder.open(TestFolders.folder(dir.resolve("data"), 7, 16, "a", "b", "c"));
     }
 
-    /** Every batch of an epoch, copied: labels, indices and the image bytes. */
+    /** Every batch of an epoch, copied: labels, indices and every image value. */
     private static List<String> epochDigest(DataLoader loader, int epoch) {
         List<String> digest = new ArrayList<>();
         DataLoader.Epoch batches = loader.epoch(epoch);
@@ -39,7 +39,7 @@ class DataLoaderTest {
             DataLoader.Batch b = batches.next();
             digest.add(b.count() + " " + Arrays.toString(Arrays.copyOf(b.labels(), b.count())) + " "
                     + Arrays.toString(Arrays.copyOf(b.indices(), b.count())) + " "
-                    + Arrays.hashCode(Arrays.copyOf(b.images(), b.count() * b.imageSize())));
+                    + Arrays.toString(Arrays.copyOf(b.images(), b.count() * b.imageSize())));
         }
         return digest;
     }
@@ -71,6 +71,10 @@ class DataLoaderTest {
             while (epoch.hasNext()) {
                 DataLoader.Batch b = epoch.next();
                 assertEquals(4 * 16 * 16 * 3, b.images().length);
+                assertEquals(b.count(), b.tensor().batch());
+                if (b.count() == 4) {
+                    assertTrue(b.tensor().data() == b.images(), "a full batch's tensor is the loader's array");
+                }
                 for (int n = 0; n < b.count(); n++) {
                     seen.add(b.indices()[n]);
                     assertEquals(folder.sample(b.indices()[n]).label(), b.labels()[n]);
