@@ -1,6 +1,7 @@
 package dev.mnv2.cli;
 
 import dev.mnv2.data.ImageFolder;
+import dev.mnv2.interop.TorchLayout;
 import dev.mnv2.load.InputSpec;
 import dev.mnv2.load.LoadedModel;
 import dev.mnv2.load.Models;
@@ -63,8 +64,10 @@ final class FinetuneCommand implements Callable<Integer> {
         run.put("data", options.data.toString());
         run.put("freezeBackboneEpochs", Integer.toString(freezeBackboneEpochs));
         TrainingSession.Start start;
+        boolean frozenNorms = false;
         if (options.resume) {
             start = TrainCommand.Resume.start(options);
+            frozenNorms = Boolean.parseBoolean(start.resumed().options().getOrDefault("frozenNorms", "false"));
         } else {
             LoadedModel pretrained = Models.load(from);
             ModelTask.CLASSIFICATION.require(cl, from, pretrained);
@@ -78,11 +81,19 @@ final class FinetuneCommand implements Callable<Integer> {
                 }
             }
             network = network.withClassifier(train.classes(), options.seed);
+            if (network.convolutions().stream().anyMatch(c -> c.batchNorm() == null)) {
+                // A folded file (TFLite's conv + bias): torchvision's structure, each bias in a norm that stays
+                // in eval mode (the identity: no batch statistics exist for it), so parameters, optimizer state
+                // and checkpoint share torchvision's names and the norms' scale and shift are trained.
+                network = TorchLayout.withBatchNorms(network, network.config().batchNormEpsilon());
+                frozenNorms = true;
+            }
             InputSpec spec = new InputSpec(network.input().height(), network.input().width(), input.scaling(),
                     train.classes());
             start = new TrainingSession.Start(new LoadedModel(network, spec), recipe, options.epochCount(), null);
         }
+        run.put("frozenNorms", Boolean.toString(frozenNorms));
         return new TrainingSession("finetune", options, run, cl.getOut(), cl.getErr())
-                .run(start, train, val, freezeBackboneEpochs);
+                .run(start, train, val, freezeBackboneEpochs, frozenNorms);
     }
 }

@@ -67,7 +67,8 @@ final class TrainingSession {
     record Start(LoadedModel model, Recipe recipe, int epochs, TrainingCheckpoint resumed) {}
 
     /** Runs to the last epoch (or to Ctrl-C) and returns the exit code. */
-    int run(Start start, ImageFolder train, ImageFolder val, int freezeBackboneEpochs) throws IOException {
+    int run(Start start, ImageFolder train, ImageFolder val, int freezeBackboneEpochs, boolean frozenNorms)
+            throws IOException {
         Recipe recipe = start.recipe();
         int epochs = start.epochs();
         LoadedModel model = start.model();
@@ -136,6 +137,9 @@ final class TrainingSession {
                     if (freezeBackboneEpochs > 0) {
                         boolean frozen = epoch < freezeBackboneEpochs;
                         trainer.freeze(BACKBONE, frozen, true);
+                    }
+                    if (frozenNorms) {
+                        trainer.plan().setEvalBatchNorm(conv -> true, true);
                     }
                     progress.startEpoch(epoch + 1, stepsPerEpoch);
                     double t0 = System.nanoTime() / 1e9;

@@ -80,12 +80,13 @@ public record Recipe(String name, String optimizer, double learningRate, String 
     }
 
     /**
-     * Fine-tuning a pretrained network: SGD with Nesterov momentum 0.9 at 0.01 annealed by cosine, weight decay
-     * 4e-5 on all but norms and biases, label smoothing 0.1, batch 64, random resized crops from 25 % of the
-     * area and flips.
+     * Fine-tuning a pretrained network: AdamW at 3e-4 annealed by cosine, decoupled weight decay 0.01 on all but
+     * norms and biases, label smoothing 0.1, batch 64, random resized crops from 25 % of the area and flips.
+     * Adam's per-parameter step sizes suit the published files, whose norms are folded into the convolutions
+     * (no normalisation to even out the layers' scales): SGD at 0.005 wrecked such a network within an epoch.
      */
     public static Recipe finetune() {
-        return new Recipe("finetune", "sgd", 0.01, "cosine", 1, 0, 4e-5, "torchvision", 0.9, 0.1, 0, 64, 0.1,
+        return new Recipe("finetune", "adamw", 3e-4, "cosine", 1, 0, 0.01, "torchvision", 0.9, 0.1, 0, 64, 0.1,
                 "finetune");
     }
 
