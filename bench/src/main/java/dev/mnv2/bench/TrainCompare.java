@@ -3,6 +3,7 @@ package dev.mnv2.bench;
 import dev.mnv2.model.Network;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -13,9 +14,11 @@ import java.util.regex.Pattern;
 /**
  * Training-step time of mnv2 and PyTorch on the same network, batch and threads, each engine in a JVM of its own,
  * in interleaved rounds (the engine order alternates from round to round), reporting the median over rounds of
- * each round's median step. Runs {@link TrainReferee} first (the referee's self-checks, later the gradient
- * comparison itself) in a JVM of its own too. Last line: {@code mnv2/pytorch-train=X grad-rel-diff=Y} for α 1.0/224,
- * batch 16, 2 threads ({@code n/a} while mnv2 has no trainer).
+ * each round's median step. Runs {@link TrainReferee} first (its self-checks, then mnv2's gradients against
+ * PyTorch's) in a JVM of its own too. mnv2 is timed in both memory modes for
+ * the α 1.0/224 cases. Last line: {@code mnv2/pytorch-train=X grad-rel-diff=Y} for α 1.0/224, batch 16, 2
+ * threads: X = mnv2's step / PyTorch's, Y = the referee's largest per-tensor gradient difference of that case
+ * ({@code n/a} where the referee did not run).
  *
  * <p>Options: {@code --rounds N} (3), {@code --steps N} timed steps per JVM (5, after 3 warm-up steps),
  * {@code --quick} (α 1.0/224 batch 16 at 2 threads only, one round, the referee's quick mode),
@@ -24,11 +27,19 @@ import java.util.regex.Pattern;
 public final class TrainCompare {
     private static final Pattern RESULT = Pattern.compile("^result engine=(\\S+) median_ms=(\\S+) .*forward_mb=(\\S+) "
             + "rss_growth_mb=(\\S+)$");
+    /** The referee's line for the headline case: its largest per-tensor gradient difference from PyTorch float32. */
+    private static final Pattern HEADLINE_DIFFERENCE = Pattern.compile("^headline grad-rel-diff=(\\S+)");
+    /** mnv2 in its memory-efficient mode, timed beside the others for the α 1.0/224 cases. */
+    private static final String RECOMPUTE = "mnv2-recompute";
 
     private record Case(TrainingCase training, int threads) {
         boolean headline() {
-            return training.width() == 1.0 && training.resolution() == 224 && !training.cifar()
-                    && training.batch() == 16 && threads == 2;
+            return recomputeTimed() && training.batch() == 16 && threads == 2;
+        }
+
+        /** The issue asks for activation memory and step time both ways at α 1.0/224. */
+        boolean recomputeTimed() {
+            return training.width() == 1.0 && training.resolution() == 224 && !training.cifar();
         }
     }
 
@@ -39,7 +50,6 @@ public final class TrainCompare {
     private int steps = 5;
     private boolean quick;
     private boolean referee = true;
-    private boolean mnv2Available = Mnv2Training.available();
 
     public static void main(String[] args) throws Exception {
         TrainCompare compare = new TrainCompare();
@@ -65,9 +75,6 @@ public final class TrainCompare {
                         + "load average %s%n", Machine.cpuModel(), Machine.isa(),
                 Runtime.getRuntime().availableProcessors(), Machine.clockGhz(), System.getProperty("java.version"),
                 Machine.loadAverage());
-        if (!mnv2Available) {
-            System.out.println(Mnv2Training.UNAVAILABLE);
-        }
         int status = 0;
         String gradientDifference = "n/a";
         if (referee) {
@@ -78,7 +85,7 @@ public final class TrainCompare {
                 status = 1;
             }
             for (String line : lines) {
-                Matcher m = Pattern.compile("grad-rel-diff=(\\S+)").matcher(line);
+                Matcher m = HEADLINE_DIFFERENCE.matcher(line);
                 if (m.find()) {
                     gradientDifference = m.group(1);
                 }
@@ -92,42 +99,48 @@ public final class TrainCompare {
             }
         }
         int roundCount = quick ? 1 : rounds;
-        Map<Case, List<Sample>> torch = new LinkedHashMap<>();
-        Map<Case, List<Sample>> mnv2 = new LinkedHashMap<>();
+        Map<String, Map<Case, List<Sample>>> samples = new LinkedHashMap<>();
         for (int round = 0; round < roundCount; round++) {
+            System.out.println("round " + (round + 1) + " starts, load average " + Machine.loadAverage());
             for (Case c : cases) {
-                List<String> order = round % 2 == 0 ? List.of("pytorch", "mnv2") : List.of("mnv2", "pytorch");
+                List<String> order = new ArrayList<>(List.of("pytorch", "mnv2"));
+                if (c.recomputeTimed()) {
+                    order.add(RECOMPUTE);
+                }
+                if (round % 2 == 1) {
+                    Collections.reverse(order);
+                }
                 for (String engine : order) {
-                    if (engine.equals("mnv2") && !mnv2Available) {
-                        continue;
-                    }
                     Sample s = time(engine, c);
-                    if (s == null) {
-                        continue;
-                    }
-                    (engine.equals("pytorch") ? torch : mnv2).computeIfAbsent(c, k -> new ArrayList<>()).add(s);
-                    System.out.printf(Locale.ROOT, "round %d %-7s %s, %d threads: %.1f ms/step%n", round + 1, engine,
+                    samples.computeIfAbsent(engine, k -> new LinkedHashMap<>()).computeIfAbsent(c, k -> new ArrayList<>())
+                            .add(s);
+                    System.out.printf(Locale.ROOT, "round %d %-14s %s, %d threads: %.1f ms/step%n", round + 1, engine,
                             c.training().label(), c.threads(), s.medianMs());
                 }
             }
         }
-        String headline = table(cases, torch, mnv2);
+        String headline = table(cases, samples);
+        System.out.println("load average at the end " + Machine.loadAverage());
         System.out.println();
         System.out.println("mnv2/pytorch-train=" + headline + " grad-rel-diff=" + gradientDifference);
         return status;
     }
 
-    /** Prints the summary table; returns the headline ratio ("n/a" without mnv2 timings). */
-    private String table(List<Case> cases, Map<Case, List<Sample>> torch, Map<Case, List<Sample>> mnv2) {
+    /** Prints the summary tables; returns the headline ratio. */
+    private String table(List<Case> cases, Map<String, Map<Case, List<Sample>>> samples) {
+        Map<Case, List<Sample>> torch = samples.getOrDefault("pytorch", Map.of());
+        Map<Case, List<Sample>> mnv2 = samples.getOrDefault("mnv2", Map.of());
+        Map<Case, List<Sample>> recompute = samples.getOrDefault(RECOMPUTE, Map.of());
         System.out.println();
         System.out.println("Median over rounds of each JVM's median step (forward, loss, backward, SGD-momentum update); "
                 + "images/s = batch / step; GFLOP/s = 2 x training MACs (forward, weight and input gradients) / step; "
-                + "activation MB = the forward's tensors autograd holds for the backward; RSS MB = the process's peak "
-                + "resident growth over the steps.");
+                + "activation MB = for PyTorch the forward's tensors autograd holds for the backward, for mnv2 the bytes "
+                + "its plan's activation buffers were seen to hold (keep-all mode); RSS MB = the process's peak resident "
+                + "growth over the steps.");
         System.out.println();
         System.out.println("| case | threads | PyTorch ms/step | img/s | GFLOP/s | activation MB | RSS MB | mnv2 ms/step "
-                + "| img/s | GFLOP/s | mnv2/PyTorch |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+                + "| img/s | GFLOP/s | activation MB | RSS MB | mnv2/PyTorch |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         String headline = "n/a";
         for (Case c : cases) {
             Network network = c.training().network(TrainReferee.SEED);
@@ -136,27 +149,50 @@ public final class TrainCompare {
             double mnv2Ms = median(mnv2.get(c), Sample::medianMs);
             String ratio = Double.isNaN(mnv2Ms) || Double.isNaN(torchMs) ? "n/a"
                     : String.format(Locale.ROOT, "%.2f", mnv2Ms / torchMs);
-            System.out.printf(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+            System.out.printf(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
                     c.training().label(), c.threads(), number(torchMs, "%.0f"),
                     number(c.training().batch() * 1000 / torchMs, "%.1f"), number(gflop / torchMs * 1000, "%.1f"),
                     number(median(torch.get(c), Sample::forwardMb), "%.0f"),
                     number(median(torch.get(c), Sample::rssGrowthMb), "%.0f"), number(mnv2Ms, "%.0f"),
-                    number(c.training().batch() * 1000 / mnv2Ms, "%.1f"), number(gflop / mnv2Ms * 1000, "%.1f"), ratio);
+                    number(c.training().batch() * 1000 / mnv2Ms, "%.1f"), number(gflop / mnv2Ms * 1000, "%.1f"),
+                    number(median(mnv2.get(c), Sample::forwardMb), "%.0f"),
+                    number(median(mnv2.get(c), Sample::rssGrowthMb), "%.0f"), ratio);
             if (c.headline()) {
                 headline = ratio;
             }
+        }
+        System.out.println();
+        System.out.println("mnv2's memory-efficient training (--recompute: only the tensors between blocks kept, each "
+                + "block's expansion and depthwise tensors recomputed in the backward), same medians:");
+        System.out.println();
+        System.out.println("| case | threads | keep-all ms/step | activation MB | recompute ms/step | activation MB "
+                + "| RSS MB | recompute / keep-all memory | step-time overhead |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
+        for (Case c : cases) {
+            if (!c.recomputeTimed()) {
+                continue;
+            }
+            double keepMs = median(mnv2.get(c), Sample::medianMs);
+            double keepMb = median(mnv2.get(c), Sample::forwardMb);
+            double lowMs = median(recompute.get(c), Sample::medianMs);
+            double lowMb = median(recompute.get(c), Sample::forwardMb);
+            System.out.printf(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s | %s | %s |%n", c.training().label(),
+                    c.threads(), number(keepMs, "%.0f"), number(keepMb, "%.0f"), number(lowMs, "%.0f"),
+                    number(lowMb, "%.0f"), number(median(recompute.get(c), Sample::rssGrowthMb), "%.0f"),
+                    number(100 * lowMb / keepMb, "%.1f %%"), number(100 * (lowMs / keepMs - 1), "%+.1f %%"));
         }
         return headline;
     }
 
     private Sample time(String engine, Case c) throws IOException, InterruptedException {
         List<String> lines = new ArrayList<>();
-        int exit = child(TrainStepTimer.class, List.of("--engine", engine, "--case", c.training().arguments(),
-                "--threads", Integer.toString(c.threads()), "--steps", Integer.toString(steps)), lines, false);
-        if (exit == TrainStepTimer.UNAVAILABLE_EXIT) {
-            mnv2Available = false;
-            return null;
+        List<String> args = new ArrayList<>(List.of("--engine", engine.equals(RECOMPUTE) ? "mnv2" : engine, "--case",
+                c.training().arguments(), "--threads", Integer.toString(c.threads()), "--steps",
+                Integer.toString(steps)));
+        if (engine.equals(RECOMPUTE)) {
+            args.add("--recompute");
         }
+        int exit = child(TrainStepTimer.class, args, lines, false);
         for (String line : lines) {
             Matcher m = RESULT.matcher(line);
             if (m.matches() && m.group(1).equals(engine)) {

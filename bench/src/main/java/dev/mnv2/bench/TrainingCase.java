@@ -3,6 +3,7 @@ package dev.mnv2.bench;
 import dev.mnv2.exec.Tensor;
 import dev.mnv2.model.Conv2d;
 import dev.mnv2.model.MobileNetV2;
+import dev.mnv2.model.MobileNetV2Config;
 import dev.mnv2.model.Network;
 import dev.mnv2.model.Padding;
 import java.util.Locale;
@@ -12,8 +13,8 @@ import java.util.SplittableRandom;
  * One network, batch and padding that both trainers are given: seeded random weights (batch-norm statistics
  * included), seeded random images in [-1, 1) and labels, no dropout (two engines cannot draw the same masks).
  *
- * @param cifar the CIFAR-10 variant: stem stride 1 and the 24-channel stage (features.2) stride 1, so a 32×32
- *     image ends in a 4×4 map instead of 1×1
+ * @param cifar the CIFAR-10 variant ({@link MobileNetV2Config.Variant#CIFAR}: stem and the 24-channel stage at
+ *     stride 1, so a 32×32 image ends in a 4×4 map instead of 1×1)
  */
 record TrainingCase(double width, int resolution, boolean cifar, int classes, int batch, Padding padding) {
     /** The timed cases. */
@@ -55,18 +56,9 @@ record TrainingCase(double width, int resolution, boolean cifar, int classes, in
     }
 
     Network network(long seed) {
-        Network network = MobileNetV2.builder().width(width).resolution(resolution).classes(classes).padding(padding)
+        return MobileNetV2.builder().width(width).resolution(resolution).classes(classes).padding(padding)
+                .variant(cifar ? MobileNetV2Config.Variant.CIFAR : MobileNetV2Config.Variant.IMAGENET)
                 .dropout(0).seed(seed).build();
-        return cifar ? network.mapConvolutions(TrainingCase::cifarStride) : network;
-    }
-
-    /** Stride 1 for the stem and for the depthwise convolution of block 2, the only strided layer of features.2. */
-    private static Conv2d cifarStride(Conv2d conv) {
-        if (!conv.name().equals("features.0.0") && !conv.name().equals("features.2.conv.1.0")) {
-            return conv;
-        }
-        return new Conv2d(conv.name(), conv.inChannels(), conv.outChannels(), conv.kernel(), 1, conv.dilation(),
-                conv.groups(), conv.padding(), conv.activation(), conv.weight(), conv.bias(), conv.batchNorm());
     }
 
     Tensor images(Network network, long seed) {
