@@ -4,7 +4,7 @@ import dev.mnv2.exec.Tensor;
 import dev.mnv2.model.Shape;
 import java.util.SplittableRandom;
 
-/** The benchmark's input: seeded random images in [-1, 1), and their NCHW layout for the other engines. */
+/** The benchmark's input: seeded random images in [-1, 1), and the NCHW layout of images for the other engines. */
 final class Images {
     private Images() {}
 
@@ -18,18 +18,23 @@ final class Images {
     }
 
     static float[] toNchw(Tensor t) {
-        Shape s = t.shape();
         float[] out = new float[t.data().length];
+        toNchw(t.data(), t.batch(), t.shape(), out);
+        return out;
+    }
+
+    /** The first {@code images} NHWC images of {@code nhwc}, each of {@code shape}, as NCHW into {@code out}. */
+    static void toNchw(float[] nhwc, int images, Shape shape, float[] out) {
+        int channels = shape.channels();
+        int pixels = shape.height() * shape.width();
         int i = 0;
-        for (int n = 0; n < t.batch(); n++) {
-            for (int c = 0; c < s.channels(); c++) {
-                for (int y = 0; y < s.height(); y++) {
-                    for (int x = 0; x < s.width(); x++) {
-                        out[i++] = t.get(n, y, x, c);
-                    }
+        for (int n = 0; n < images; n++) {
+            int image = n * pixels * channels;
+            for (int c = 0; c < channels; c++) {
+                for (int p = 0; p < pixels; p++) {
+                    out[i++] = nhwc[image + p * channels + c];
                 }
             }
         }
-        return out;
     }
 }

@@ -19,15 +19,21 @@ final class OrtEngine implements Engine {
     private final Map<String, OnnxTensor> feed;
 
     OrtEngine(OrtEnvironment env, byte[] onnx, String inputName, Tensor images, int threads) throws OrtException {
-        options = new OrtSession.SessionOptions();
-        options.setIntraOpNumThreads(threads);
-        options.setInterOpNumThreads(1);
-        options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        options = sessionOptions(threads);
         session = env.createSession(onnx, options);
         input = OnnxTensor.createTensor(env, FloatBuffer.wrap(Images.toNchw(images)),
                 new long[] {images.batch(), images.shape().channels(), images.shape().height(), images.shape().width()});
         feed = Map.of(inputName, input);
+    }
+
+    /** All graph optimisations, sequential execution, {@code threads} intra-op threads (the caller closes them). */
+    static OrtSession.SessionOptions sessionOptions(int threads) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        options.setIntraOpNumThreads(threads);
+        options.setInterOpNumThreads(1);
+        options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        return options;
     }
 
     @Override

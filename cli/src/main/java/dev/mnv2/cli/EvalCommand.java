@@ -15,7 +15,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -104,9 +103,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         LoadedModel loaded = Models.load(model);
         ModelTask.CLASSIFICATION.require(spec.commandLine(), model, loaded);
-        int[] outputOfClass = outputOfClass(folder.classes(), loaded);
-        int outputs = loaded.network().classes();
-        ClassificationMetrics metrics = ClassificationMetrics.mapped(folder.classes(), outputs, outputOfClass);
+        ClassificationMetrics metrics = ClassificationMetrics.byLabel(folder, loaded.input().labels(), model);
 
         PrintWriter err = spec.commandLine().getErr();
         List<String> skipped = new ArrayList<>();
@@ -160,42 +157,6 @@ final class EvalCommand implements Callable<Integer> {
         if (!Files.isWritable(parent) || Files.isDirectory(target) || (Files.exists(target) && !Files.isWritable(target))) {
             throw new IOException(target + ": cannot write the plot (not writable)");
         }
-    }
-
-    /**
-     * The model output of each folder class, by label: a class folder is named as a label, or as a label's
-     * first name when the label lists synonyms ("tabby" for ImageNet's "tabby, tabby cat"). A class that is
-     * no label is an error.
-     */
-    private int[] outputOfClass(List<String> classes, LoadedModel loaded) throws IOException {
-        List<String> labels = loaded.input().labels();
-        if (labels.isEmpty()) {
-            throw new IOException(model + " has no labels to match the class folders of " + data + " against");
-        }
-        Map<String, Integer> index = new HashMap<>();
-        for (int i = labels.size() - 1; i >= 0; i--) { // a repeated name maps to its first output
-            index.put(labels.get(i).split(",", 2)[0].strip(), i);
-        }
-        for (int i = labels.size() - 1; i >= 0; i--) { // a whole label wins over a first name
-            index.put(labels.get(i), i);
-        }
-        int[] outputs = new int[classes.size()];
-        List<String> unknown = new ArrayList<>();
-        for (int c = 0; c < classes.size(); c++) {
-            Integer o = index.get(classes.get(c));
-            if (o == null) {
-                unknown.add(classes.get(c));
-            } else {
-                outputs[c] = o;
-            }
-        }
-        if (!unknown.isEmpty()) {
-            List<String> examples = labels.subList(0, Math.min(4, labels.size())).stream().map(l -> "'" + l + "'").toList();
-            throw new IOException(data + ": class folder" + (unknown.size() == 1 ? " " : "s ") + String.join(", ", unknown)
-                    + (unknown.size() == 1 ? " is" : " are") + " not among the " + labels.size() + " labels of " + model
-                    + " (" + String.join(", ", examples) + (labels.size() > 4 ? ", ..." : "") + ")");
-        }
-        return outputs;
     }
 
     private void printText(PrintWriter out, ClassificationMetrics metrics, int skipped, double seconds) {

@@ -1,7 +1,10 @@
 package dev.mnv2.data;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Top-1 and top-5 accuracy, per-class accuracy and the confusion matrix of a classifier over labelled
@@ -55,6 +58,48 @@ public final class ClassificationMetrics {
             throw new IllegalArgumentException(classes.size() + " classes but " + outputOfClass.length + " outputs mapped");
         }
         return new ClassificationMetrics(classes, outputs, outputOfClass);
+    }
+
+    /**
+     * Metrics of a model with one output per label over {@code folder}'s classes, each class folder counted
+     * as the output it is named as: a label, or a label's first name when the label lists synonyms
+     * ("tabby" for ImageNet's "tabby, tabby cat"). A whole label wins over a first name; a name repeated
+     * among the labels means its first output.
+     *
+     * @param labelsOf what the labels belong to (a model's name or path), for the messages
+     * @throws DatasetException when there are no labels or a class folder is named as none of them
+     */
+    public static ClassificationMetrics byLabel(ImageFolder folder, List<String> labels, String labelsOf) {
+        if (labels.isEmpty()) {
+            throw new DatasetException(labelsOf + " has no labels to match the class folders of " + folder.root()
+                    + " against");
+        }
+        Map<String, Integer> index = new HashMap<>();
+        for (int i = labels.size() - 1; i >= 0; i--) {
+            index.put(labels.get(i).split(",", 2)[0].strip(), i);
+        }
+        for (int i = labels.size() - 1; i >= 0; i--) {
+            index.put(labels.get(i), i);
+        }
+        List<String> classes = folder.classes();
+        int[] outputs = new int[classes.size()];
+        List<String> unknown = new ArrayList<>();
+        for (int c = 0; c < classes.size(); c++) {
+            Integer o = index.get(classes.get(c));
+            if (o == null) {
+                unknown.add(classes.get(c));
+            } else {
+                outputs[c] = o;
+            }
+        }
+        if (!unknown.isEmpty()) {
+            List<String> examples = labels.subList(0, Math.min(4, labels.size())).stream().map(l -> "'" + l + "'").toList();
+            throw new DatasetException(folder.root() + ": class folder" + (unknown.size() == 1 ? " " : "s ")
+                    + String.join(", ", unknown) + (unknown.size() == 1 ? " is" : " are") + " not among the "
+                    + labels.size() + " labels of " + labelsOf + " (" + String.join(", ", examples)
+                    + (labels.size() > 4 ? ", ..." : "") + ")");
+        }
+        return new ClassificationMetrics(classes, labels.size(), outputs);
     }
 
     /** Adds one image of class {@code label} whose logits are {@code logits[offset .. offset + outputs)}. */

@@ -5,6 +5,7 @@ import dev.mnv2.model.Network;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The string map that mnv2 writes into exported files (ONNX {@code metadata_props}, safetensors
@@ -68,16 +69,8 @@ public final class ModelMetadata {
                         + network.config().architecture() + " network, a " + actual.metadataName() + " model");
             }
         }
-        PixelScaling scaling = scaling(metadata, network);
-        List<String> labels = List.of();
-        String text = metadata.get(LABELS);
-        if (text != null) {
-            try {
-                labels = Labels.fromJson(text);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("metadata " + e.getMessage());
-            }
-        }
+        PixelScaling scaling = scaling(metadata).orElseGet(() -> PixelScaling.conventionOf(network.config()));
+        List<String> labels = labels(metadata);
         InputSpec input = new InputSpec(network.input().height(), network.input().width(), scaling, labels);
         try {
             return new LoadedModel(network, input);
@@ -86,11 +79,35 @@ public final class ModelMetadata {
         }
     }
 
-    private static PixelScaling scaling(Map<String, String> metadata, Network network) {
+    /**
+     * The labels {@code metadata} states, or none. For a reader that runs the file elsewhere (ONNX Runtime)
+     * and has no {@link Network} to {@link #read} it into.
+     *
+     * @throws IllegalArgumentException when the entry is no JSON array of strings
+     */
+    public static List<String> labels(Map<String, String> metadata) {
+        String text = metadata.get(LABELS);
+        if (text == null) {
+            return List.of();
+        }
+        try {
+            return Labels.fromJson(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("metadata " + e.getMessage());
+        }
+    }
+
+    /**
+     * The pixel scaling {@code metadata} states, or empty when it has neither entry (the reader then
+     * chooses a convention, as {@link #read} does).
+     *
+     * @throws IllegalArgumentException naming the entry that is missing its pair or malformed
+     */
+    public static Optional<PixelScaling> scaling(Map<String, String> metadata) {
         String mean = metadata.get(PIXEL_MEAN);
         String std = metadata.get(PIXEL_STD);
         if (mean == null && std == null) {
-            return PixelScaling.conventionOf(network.config());
+            return Optional.empty();
         }
         if (mean == null || std == null) {
             throw new IllegalArgumentException("metadata has " + (mean == null ? PIXEL_STD : PIXEL_MEAN)
@@ -99,7 +116,7 @@ public final class ModelMetadata {
         float[] m = parseFloats(PIXEL_MEAN, mean);
         float[] s = parseFloats(PIXEL_STD, std);
         try {
-            return new PixelScaling(m[0], m[1], m[2], s[0], s[1], s[2]);
+            return Optional.of(new PixelScaling(m[0], m[1], m[2], s[0], s[1], s[2]));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("metadata " + PIXEL_MEAN + " '" + mean + "' and " + PIXEL_STD + " '"
                     + std + "': " + e.getMessage());

@@ -45,6 +45,18 @@ class ModelMetadataTest {
     }
 
     @Test
+    void labelsAndScalingReadWithoutANetwork() {
+        PixelScaling odd = new PixelScaling(0.1f / 3, 127.00001f, 1e-7f, 0.229f * 255, 1f / 3, 255f);
+        Map<String, String> metadata = ModelMetadata.of(new LoadedModel(NETWORK, new InputSpec(32, 48, odd,
+                List.of("cat", "dog", "bird"))));
+        assertEquals(odd, ModelMetadata.scaling(metadata).orElseThrow());
+        assertEquals(List.of("cat", "dog", "bird"), ModelMetadata.labels(metadata));
+        assertTrue(ModelMetadata.scaling(Map.of()).isEmpty(), "no entries: the reader picks a convention");
+        assertEquals(List.of(), ModelMetadata.labels(Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> ModelMetadata.labels(Map.of(ModelMetadata.LABELS, "{}")));
+    }
+
+    @Test
     void segmentationIsWrittenAsSuchAndMustMatchTheNetwork() {
         Network deeplab = DeepLabV3.builder().width(0.35).resolution(65).classes(4).build();
         Map<String, String> metadata = ModelMetadata.of(LoadedModel.of(deeplab));
