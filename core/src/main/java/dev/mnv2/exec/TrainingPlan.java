@@ -18,7 +18,6 @@ import dev.mnv2.model.Shape;
 import dev.mnv2.train.Parameter;
 import dev.mnv2.train.ParameterKind;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -1079,19 +1078,5 @@ public final class TrainingPlan implements AutoCloseable {
             forEachImage(i -> ScalarKernels.resizeBilinearBackward(out.grad, i * out.imageFloats, s.width(),
                     s.channels(), rows, columns, accumulate, in().grad, i * in().imageFloats, 0, s.height()));
         }
-    }
-
-    /** Names of the tensors kept between steps, in order (for tests and reports). */
-    List<String> tensorNames() {
-        return steps.stream().map(s -> s.out.name).toList();
-    }
-
-    /** The current activations of tensor {@code name} (the first {@code count · elements} floats). */
-    float[] activations(String name) {
-        TensorData t = tensors.get(name);
-        if (t == null) {
-            throw new IllegalArgumentException("no tensor named " + name);
-        }
-        return Arrays.copyOfRange(t.act, t.offset, t.offset + images * t.imageFloats);
     }
 }
