@@ -67,8 +67,9 @@ public final class OrtEval {
     /** The graph's image input and logits output, as ONNX Runtime reports them. */
     private record Graph(String input, int fixedBatch, int height, int width, String output, int classes) {}
 
-    /** Labels and pixel scaling, and where they came from. */
-    private record Spec(List<String> labels, PixelScaling scaling, String source, InputSpec checkpoint) {}
+    /** Labels, pixel scaling and evaluation crop, and where they came from. */
+    private record Spec(List<String> labels, PixelScaling scaling, double centralCrop, String source,
+                        InputSpec checkpoint) {}
 
     private Path model;
     private Path data;
@@ -76,7 +77,7 @@ public final class OrtEval {
     private int threads = Runtime.getRuntime().availableProcessors();
     private Integer batch;
     private int workers = 1;
-    private double centralCrop = ImagePreprocessor.DEFAULT_CENTRAL_CROP;
+    private Double centralCrop;
     private Format format = Format.TEXT;
 
     public static void main(String[] args) {
@@ -187,7 +188,8 @@ public final class OrtEval {
             }
             int batchSize = graph.fixedBatch() > 0 ? graph.fixedBatch() : batch != null ? batch : 32;
             ClassificationMetrics metrics = ClassificationMetrics.byLabel(folder, spec.labels(), model.toString());
-            Transform transform = Transform.evaluation(graph.height(), graph.width(), centralCrop, spec.scaling());
+            Transform transform = Transform.evaluation(graph.height(), graph.width(),
+                    centralCrop != null ? centralCrop : spec.centralCrop(), spec.scaling());
             long start = System.nanoTime();
             evaluate(env, session, graph, folder, transform, batchSize, metrics);
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -217,14 +219,16 @@ public final class OrtEval {
             if (input.labels().isEmpty()) {
                 throw new IOException(labelsFrom + " (--labels-from) has no labels");
             }
-            return new Spec(input.labels(), input.scaling(), labelsFrom, input);
+            return new Spec(input.labels(), input.scaling(), input.centralCrop(), labelsFrom, input);
         }
         Map<String, String> metadata = session.getMetadata().getCustomMetadata();
         List<String> labels;
         PixelScaling scaling;
+        double crop;
         try {
             labels = ModelMetadata.labels(metadata);
             scaling = ModelMetadata.scaling(metadata).orElse(null);
+            crop = ModelMetadata.centralCrop(metadata).orElse(ImagePreprocessor.DEFAULT_CENTRAL_CROP);
         } catch (IllegalArgumentException e) {
             throw new IOException(model + ": " + e.getMessage(), e);
         }
@@ -232,7 +236,7 @@ public final class OrtEval {
             throw new IOException(model + " has no " + (labels.isEmpty() ? "labels" : "pixel scaling") + " in its metadata "
                     + "(mnv2's export writes them); give --labels-from with the mnv2 model or checkpoint it came from");
         }
-        return new Spec(labels, scaling, "the model's metadata", null);
+        return new Spec(labels, scaling, crop, "the model's metadata", null);
     }
 
     /**

@@ -53,10 +53,10 @@ final class ClassifyCommand implements Callable<Integer> {
     Format format;
 
     @Option(names = "--central-crop", paramLabel = "FRACTION",
-            defaultValue = "" + ImagePreprocessor.DEFAULT_CENTRAL_CROP,
             description = "Fraction of each side kept around the centre before resizing, as the reference "
-                    + "evaluation does; 1 keeps the whole image. Default: ${DEFAULT-VALUE}.")
-    double centralCrop;
+                    + "evaluation does; 1 keeps the whole image. Default: the model's own (an mnv2 checkpoint or "
+                    + "export states it; 0.875 otherwise).")
+    Double centralCrop;
 
     @Option(names = "--normalize", paramLabel = "auto|tf|imagenet", defaultValue = "auto",
             description = "Pixel scaling: auto (the model file's own: a TFLite file's input quantisation, an mnv2 "
@@ -81,7 +81,7 @@ final class ClassifyCommand implements Callable<Integer> {
         if (top < 1) {
             throw usage("--top must be at least 1, got " + top);
         }
-        if (!(centralCrop > 0 && centralCrop <= 1)) {
+        if (centralCrop != null && !(centralCrop > 0 && centralCrop <= 1)) {
             throw usage("--central-crop must be in (0, 1], got " + centralCrop);
         }
         List<Path> files = expandFolders(images);
@@ -93,7 +93,8 @@ final class ClassifyCommand implements Callable<Integer> {
             case imagenet -> PixelScaling.IMAGENET;
         };
         ImagePreprocessor preprocessor = ImagePreprocessor.builder(loaded.input().height(), loaded.input().width())
-                .centralCrop(centralCrop).scaling(scaling).build();
+                .centralCrop(centralCrop != null ? centralCrop : loaded.input().centralCrop())
+                .scaling(scaling).build();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ImageReport report = new ImageReport(out, err, format == Format.json);

@@ -6,7 +6,6 @@ import dev.mnv2.data.ImageFolder;
 import dev.mnv2.data.Transform;
 import dev.mnv2.exec.Predictor;
 import dev.mnv2.exec.Tensor;
-import dev.mnv2.image.ImagePreprocessor;
 import dev.mnv2.load.LoadedModel;
 import dev.mnv2.load.Models;
 import dev.mnv2.util.Json;
@@ -69,10 +68,10 @@ final class EvalCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--central-crop", paramLabel = "FRACTION",
-            defaultValue = "" + ImagePreprocessor.DEFAULT_CENTRAL_CROP,
             description = "Fraction of each side kept around the centre before resizing, as classify; 1 keeps the "
-                    + "whole image. Default: ${DEFAULT-VALUE}.")
-    double centralCrop;
+                    + "whole image. Default: the model's own (an mnv2 checkpoint or export states it; 0.875 "
+                    + "otherwise).")
+    Double centralCrop;
 
     @Option(names = "--on-unreadable", paramLabel = "skip|fail", defaultValue = "fail",
             description = "An unreadable image fails the run, or is reported (one line) and left out. "
@@ -91,7 +90,7 @@ final class EvalCommand implements Callable<Integer> {
         if (limitPerClass != null && limitPerClass < 1) {
             throw usage("--limit-per-class must be at least 1, got " + limitPerClass);
         }
-        if (!(centralCrop > 0 && centralCrop <= 1)) {
+        if (centralCrop != null && !(centralCrop > 0 && centralCrop <= 1)) {
             throw usage("--central-crop must be in (0, 1], got " + centralCrop);
         }
         if (plot != null) {
@@ -107,8 +106,8 @@ final class EvalCommand implements Callable<Integer> {
 
         PrintWriter err = spec.commandLine().getErr();
         List<String> skipped = new ArrayList<>();
-        Transform transform = Transform.evaluation(loaded.input().height(), loaded.input().width(), centralCrop,
-                loaded.input().scaling());
+        Transform transform = Transform.evaluation(loaded.input().height(), loaded.input().width(),
+                centralCrop != null ? centralCrop : loaded.input().centralCrop(), loaded.input().scaling());
         long start = System.nanoTime();
         try (DataLoader loader = DataLoader.builder(folder).batchSize(batch).transform(transform).workers(1)
                 .unreadable(onUnreadable == OnUnreadable.skip ? DataLoader.Unreadable.SKIP : DataLoader.Unreadable.FAIL)

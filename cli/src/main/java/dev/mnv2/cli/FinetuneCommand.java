@@ -40,6 +40,14 @@ final class FinetuneCommand implements Callable<Integer> {
                     + "mode). Default: ${DEFAULT-VALUE}.")
     int freezeBackboneEpochs;
 
+    @Option(names = "--folded-norms", paramLabel = "rebase|frozen", defaultValue = "rebase",
+            description = "For a model whose batch norms are folded into its convolutions (a TFLite file): rebase "
+                    + "them on the statistics of the first training batches (the same function) and train them as "
+                    + "batch norms, or keep them frozen in eval mode. Default: ${DEFAULT-VALUE}.")
+    FoldedNormsOption foldedNormsOption;
+
+    enum FoldedNormsOption { rebase, frozen }
+
     @Override
     public Integer call() throws IOException {
         CommandLine cl = spec.commandLine();
@@ -64,10 +72,13 @@ final class FinetuneCommand implements Callable<Integer> {
         run.put("data", options.data.toString());
         run.put("freezeBackboneEpochs", Integer.toString(freezeBackboneEpochs));
         TrainingSession.Start start;
-        boolean frozenNorms = false;
+        TrainingSession.FoldedNorms foldedNorms = TrainingSession.FoldedNorms.NONE;
         if (options.resume) {
             start = TrainCommand.Resume.start(options);
-            frozenNorms = Boolean.parseBoolean(start.resumed().options().getOrDefault("frozenNorms", "false"));
+            // A rebased run's norms are real ones in its checkpoint; only frozen ones stay in eval mode.
+            if (Boolean.parseBoolean(start.resumed().options().getOrDefault("frozenNorms", "false"))) {
+                foldedNorms = TrainingSession.FoldedNorms.FROZEN;
+            }
         } else {
             LoadedModel pretrained = Models.load(from);
             ModelTask.CLASSIFICATION.require(cl, from, pretrained);
@@ -82,18 +93,22 @@ final class FinetuneCommand implements Callable<Integer> {
             }
             network = network.withClassifier(train.classes(), options.seed);
             if (network.convolutions().stream().anyMatch(c -> c.batchNorm() == null)) {
-                // A folded file (TFLite's conv + bias): torchvision's structure, each bias in a norm that stays
-                // in eval mode (the identity: no batch statistics exist for it), so parameters, optimizer state
-                // and checkpoint share torchvision's names and the norms' scale and shift are trained.
+                // A folded file (TFLite's conv + bias): torchvision's structure, each bias in an identity norm,
+                // so parameters, optimizer state and checkpoint share torchvision's names. Rebased on the data's
+                // statistics the norms train as real ones; frozen, only their scale and shift train.
                 network = TorchLayout.withBatchNorms(network, network.config().batchNormEpsilon());
-                frozenNorms = true;
+                foldedNorms = foldedNormsOption == FoldedNormsOption.rebase ? TrainingSession.FoldedNorms.REBASE
+                        : TrainingSession.FoldedNorms.FROZEN;
             }
             InputSpec spec = new InputSpec(network.input().height(), network.input().width(), input.scaling(),
                     train.classes());
             start = new TrainingSession.Start(new LoadedModel(network, spec), recipe, options.epochCount(), null);
         }
-        run.put("frozenNorms", Boolean.toString(frozenNorms));
+        run.put("frozenNorms", Boolean.toString(foldedNorms == TrainingSession.FoldedNorms.FROZEN));
+        if (foldedNorms == TrainingSession.FoldedNorms.REBASE) {
+            run.put("foldedNorms", "rebased");
+        }
         return new TrainingSession("finetune", options, run, cl.getOut(), cl.getErr())
-                .run(start, train, val, freezeBackboneEpochs, frozenNorms);
+                .run(start, train, val, freezeBackboneEpochs, foldedNorms);
     }
 }

@@ -82,7 +82,8 @@ final class TrainCommand implements Callable<Integer> {
             LoadedModel model = LoadedModel.of(network.withLabels(train.classes()));
             start = new TrainingSession.Start(model, recipe, options.epochCount(), null);
         }
-        return new TrainingSession("train", options, run, cl.getOut(), cl.getErr()).run(start, train, val, 0, false);
+        return new TrainingSession("train", options, run, cl.getOut(), cl.getErr()).run(start, train, val, 0,
+                TrainingSession.FoldedNorms.NONE);
     }
 
     /** The training folder (limited per class when asked) or the validation folder. */

@@ -26,6 +26,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -63,17 +64,27 @@ final class TrainingSession {
         this.err = err;
     }
 
+    /**
+     * What a run does with the norms a folded model was given ({@code TorchLayout.withBatchNorms}): none to
+     * handle, keep them in eval mode throughout, or rebase them on the training data's statistics before the
+     * first step and train them as real norms ({@link Trainer#rebaseNorms}).
+     */
+    enum FoldedNorms { NONE, FROZEN, REBASE }
+
+    /** Batches whose statistics {@link FoldedNorms#REBASE} gives the norms: 16 of 64 are 1,024 images. */
+    static final int REBASE_BATCHES = 16;
+
     /** Where a run starts: a fresh network, or a checkpoint to resume. */
     record Start(LoadedModel model, Recipe recipe, int epochs, TrainingCheckpoint resumed) {}
 
     /** Runs to the last epoch (or to Ctrl-C) and returns the exit code. */
-    int run(Start start, ImageFolder train, ImageFolder val, int freezeBackboneEpochs, boolean frozenNorms)
+    int run(Start start, ImageFolder train, ImageFolder val, int freezeBackboneEpochs, FoldedNorms foldedNorms)
             throws IOException {
         Recipe recipe = start.recipe();
         int epochs = start.epochs();
-        LoadedModel model = start.model();
-        Network network = model.network();
-        InputSpec input = model.input();
+        Network network = start.model().network();
+        InputSpec input = start.model().input().withCentralCrop(evaluationCrop(recipe));
+        LoadedModel model = new LoadedModel(network, input);
         int batch = recipe.batch();
         if (train.size() < batch) {
             throw new IOException(options.data + ": " + train.size() + " images are fewer than one batch of " + batch
@@ -81,8 +92,8 @@ final class TrainingSession {
         }
         int stepsPerEpoch = train.size() / batch;
         Transform trainTransform = trainTransform(recipe, input);
-        Transform evalTransform = Transform.evaluation(input.height(), input.width(),
-                ImagePreprocessor.DEFAULT_CENTRAL_CROP, input.scaling());
+        Transform evalTransform = Transform.evaluation(input.height(), input.width(), input.centralCrop(),
+                input.scaling());
         Map<String, String> saved = new LinkedHashMap<>(runOptions);
         saved.putAll(recipe.toMap());
         saved.put("command", command);
@@ -131,6 +142,27 @@ final class TrainingSession {
                     Thread.currentThread().interrupt();
                 }
             }, "mnv2-train-interrupt");
+            if (foldedNorms == FoldedNorms.REBASE && start.resumed() == null) {
+                trainer.plan().setEvalBatchNorm(conv -> true, true);
+                DataLoader.Epoch first = loader.epoch(0);
+                int count = Math.min(REBASE_BATCHES, first.batchCount());
+                int rebased = trainer.rebaseNorms(() -> new Iterator<float[]>() {
+                    int taken;
+
+                    @Override
+                    public boolean hasNext() {
+                        return taken < count;
+                    }
+
+                    @Override
+                    public float[] next() {
+                        taken++;
+                        return first.next().images();
+                    }
+                });
+                progress.message(String.format(Locale.ROOT, "%d folded norms rebased on the statistics of %d "
+                        + "training images; they train from here on", rebased, count * batch));
+            }
             Runtime.getRuntime().addShutdownHook(hook);
             try {
                 for (int epoch = startEpoch; epoch < epochs; epoch++) {
@@ -138,7 +170,7 @@ final class TrainingSession {
                         boolean frozen = epoch < freezeBackboneEpochs;
                         trainer.freeze(BACKBONE, frozen, true);
                     }
-                    if (frozenNorms) {
+                    if (foldedNorms == FoldedNorms.FROZEN) {
                         trainer.plan().setEvalBatchNorm(conv -> true, true);
                     }
                     progress.startEpoch(epoch + 1, stepsPerEpoch);
@@ -237,6 +269,18 @@ final class TrainingSession {
             default -> t.centralCrop(1.0);
         }
         return t.build();
+    }
+
+    /**
+     * The central crop that evaluation takes for a model trained with {@code recipe}'s augmentation, written
+     * into its checkpoint for eval, classify and exports: the whole image after CIFAR's padded crops and
+     * without augmentation (what training saw at that scale), ImageNet's 0.875 after random resized crops.
+     */
+    static double evaluationCrop(Recipe recipe) {
+        return switch (recipe.augmentation()) {
+            case "inception", "finetune" -> ImagePreprocessor.DEFAULT_CENTRAL_CROP;
+            default -> 1.0;
+        };
     }
 
     private record Validation(double loss, double top1, double top5) {

@@ -71,6 +71,8 @@ public final class TrainingPlan implements AutoCloseable {
     private int images;
     private long dropoutSeed;
     private boolean forwardDone;
+    /** Whether forward sums the batch statistics of eval-mode norms for {@link #rebaseNorms}. */
+    private boolean recordingStatistics;
 
     private TrainingPlan(Builder b) {
         this.network = b.network;
@@ -213,6 +215,46 @@ public final class TrainingPlan implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Starts (clearing what was summed before) or stops summing, in every forward, the batch statistics of the
+     * eval-mode norms' inputs, for {@link #rebaseNorms}. The forward's results do not change.
+     */
+    public void recordStatistics(boolean on) {
+        recordingStatistics = on;
+        if (on) {
+            for (Step step : steps) {
+                for (ConvUnit unit : step.units()) {
+                    unit.recorded = null;
+                }
+            }
+        }
+    }
+
+    /**
+     * Gives every eval-mode norm that {@link #recordStatistics recorded} batches the statistics of those
+     * batches as its running ones and puts it into training mode, with γ and β changed so that its eval-mode
+     * function is the same: {@code γ'·(z − μ')/√(σ'² + ε) + β' = γ·(z − μ)/√(σ² + ε) + β} for every z. A folded
+     * model's identity norms ({@code TorchLayout.withBatchNorms}) so become the norms a network trained with them
+     * would have, and train as such (the batch statistics then normalise, as torchvision fine-tunes). The
+     * variance is the pooled one over all the batches' pixels, unbiased. Stops recording; returns how many norms
+     * were rebased.
+     */
+    public int rebaseNorms() {
+        recordingStatistics = false;
+        int rebased = 0;
+        for (Step step : steps) {
+            for (ConvUnit unit : step.units()) {
+                if (unit.recorded != null && unit.evalNorm) {
+                    unit.rebase();
+                    unit.evalNorm = false;
+                    rebased++;
+                }
+                unit.recorded = null;
+            }
+        }
+        return rebased;
     }
 
     /** Re-reads the weights after an update (packs the GEMM copies); the next forward uses them. */
@@ -517,6 +559,18 @@ public final class TrainingPlan implements AutoCloseable {
      * and its parameters. Forward: {@code z = conv(x) (+ bias)}, {@code a = clamp(BN(z))}; without batch norm
      * the clamp is fused into the convolution and {@code z} is {@code a}.
      */
+    /** Sums over recorded batches: per channel Σ mean·pixels and Σ (var + mean²)·pixels, and the pixels. */
+    private static final class RecordedStatistics {
+        final double[] sum;
+        final double[] squares;
+        long pixels;
+
+        RecordedStatistics(int channels) {
+            sum = new double[channels];
+            squares = new double[channels];
+        }
+    }
+
     private final class ConvUnit {
         final Conv2d conv;
         final ConvTraining training;
@@ -531,6 +585,8 @@ public final class TrainingPlan implements AutoCloseable {
         Parameter gamma;
         Parameter beta;
         boolean evalNorm;
+        /** What {@link #recordStatistics} summed, or null. */
+        RecordedStatistics recorded;
 
         ConvUnit(Conv2d conv, Shape in) {
             this.conv = conv;
@@ -577,6 +633,10 @@ public final class TrainingPlan implements AutoCloseable {
             int parts = parts();
             BatchNorm norm = conv.batchNorm();
             if (evalNorm) {
+                if (recordingStatistics) {
+                    parallel((worker, part) -> bn.statistics(kernels, z, 0, pixels, part, parts));
+                    record(pixels);
+                }
                 bn.useRunning(norm.mean(), norm.variance());
             } else {
                 parallel((worker, part) -> bn.statistics(kernels, z, 0, pixels, part, parts));
@@ -586,6 +646,40 @@ public final class TrainingPlan implements AutoCloseable {
                 bn.updateRunning(norm.mean(), norm.variance(), momentum, pixels);
             }
             normalize(z, a);
+        }
+
+        /** Adds this batch's statistics ({@code bn}'s, of {@code pixels} values per channel) to {@link #recorded}. */
+        private void record(int pixels) {
+            int c = conv.outChannels();
+            if (recorded == null) {
+                recorded = new RecordedStatistics(c);
+            }
+            for (int o = 0; o < c; o++) {
+                recorded.sum[o] += (double) bn.mean[o] * pixels;
+                recorded.squares[o] += ((double) bn.variance[o] + (double) bn.mean[o] * bn.mean[o]) * pixels;
+            }
+            recorded.pixels += pixels;
+        }
+
+        /** The recorded statistics as the running ones, γ and β rescaled to keep the eval-mode function. */
+        void rebase() {
+            BatchNorm norm = conv.batchNorm();
+            float[] gamma = norm.gamma();
+            float[] beta = norm.beta();
+            float[] mean = norm.mean();
+            float[] variance = norm.variance();
+            double n = recorded.pixels;
+            for (int o = 0; o < gamma.length; o++) {
+                double m = recorded.sum[o] / n;
+                double v = Math.max(0, recorded.squares[o] / n - m * m) * (n > 1 ? n / (n - 1) : 1);
+                // eval-mode norm: y = s·z + t; the new one keeps s and t with its own μ and σ²
+                double s = gamma[o] / Math.sqrt((double) variance[o] + norm.epsilon());
+                double t = beta[o] - s * mean[o];
+                gamma[o] = (float) (s * Math.sqrt(v + norm.epsilon()));
+                beta[o] = (float) (s * m + t);
+                mean[o] = (float) m;
+                variance[o] = (float) v;
+            }
         }
 
         /** {@code a = clamp(BN(z))} with the coefficients the forward computed ({@code a = z} without a norm). */

@@ -1,5 +1,6 @@
 package dev.mnv2.load;
 
+import dev.mnv2.image.ImagePreprocessor;
 import dev.mnv2.image.PixelScaling;
 import dev.mnv2.model.Network;
 import java.util.LinkedHashMap;
@@ -11,13 +12,14 @@ import java.util.Optional;
  * The string map that mnv2 writes into exported files (ONNX {@code metadata_props}, safetensors
  * {@code __metadata__}) and reads back, so that an export loads as the model it came from: the network's
  * configuration ({@link dev.mnv2.model.NetworkConfig#toMap()}), the {@link Task}, the pixel scaling as
- * per-channel means and deviations, and the labels.
+ * per-channel means and deviations, the labels and the evaluation crop.
  *
  * <pre>{@code
  * task       classification
  * pixelMean  128.0,128.0,128.0     input = (pixel - mean) / std, per RGB channel
  * pixelStd   128.0,128.0,128.0
  * labels     ["background","tench",...]
+ * centralCrop 0.875                 fraction of each side evaluation keeps
  * }</pre>
  *
  * Floats are written with {@link Float#toString(float)}, which reads back to the same float, so a round
@@ -33,6 +35,8 @@ public final class ModelMetadata {
     public static final String PIXEL_STD = "pixelStd";
     /** Key of the labels, a JSON array of strings. */
     public static final String LABELS = "labels";
+    /** Key of the evaluation central crop, the fraction of each side kept ({@link InputSpec#centralCrop()}). */
+    public static final String CENTRAL_CROP = "centralCrop";
 
     private ModelMetadata() {}
 
@@ -44,6 +48,7 @@ public final class ModelMetadata {
         map.put(PIXEL_MEAN, floats(s.meanRed(), s.meanGreen(), s.meanBlue()));
         map.put(PIXEL_STD, floats(s.stdRed(), s.stdGreen(), s.stdBlue()));
         map.put(LABELS, Labels.toJson(model.input().labels()));
+        map.put(CENTRAL_CROP, Double.toString(model.input().centralCrop()));
         return map;
     }
 
@@ -71,7 +76,8 @@ public final class ModelMetadata {
         }
         PixelScaling scaling = scaling(metadata).orElseGet(() -> PixelScaling.conventionOf(network.config()));
         List<String> labels = labels(metadata);
-        InputSpec input = new InputSpec(network.input().height(), network.input().width(), scaling, labels);
+        InputSpec input = new InputSpec(network.input().height(), network.input().width(), scaling, labels,
+                centralCrop(metadata).orElse(ImagePreprocessor.DEFAULT_CENTRAL_CROP));
         try {
             return new LoadedModel(network, input);
         } catch (IllegalArgumentException e) {
@@ -121,6 +127,29 @@ public final class ModelMetadata {
             throw new IllegalArgumentException("metadata " + PIXEL_MEAN + " '" + mean + "' and " + PIXEL_STD + " '"
                     + std + "': " + e.getMessage());
         }
+    }
+
+    /**
+     * The evaluation central crop {@code metadata} states, or empty when it has none (ImageNet's 0.875 is
+     * then the convention).
+     *
+     * @throws IllegalArgumentException when the entry is no fraction in (0, 1]
+     */
+    public static Optional<Double> centralCrop(Map<String, String> metadata) {
+        String text = metadata.get(CENTRAL_CROP);
+        if (text == null) {
+            return Optional.empty();
+        }
+        double crop;
+        try {
+            crop = Double.parseDouble(text.strip());
+        } catch (NumberFormatException e) {
+            crop = Double.NaN;
+        }
+        if (!(crop > 0 && crop <= 1)) {
+            throw new IllegalArgumentException("metadata " + CENTRAL_CROP + " '" + text + "' is not a fraction in (0, 1]");
+        }
+        return Optional.of(crop);
     }
 
     private static String floats(float... values) {

@@ -6,6 +6,7 @@ import dev.mnv2.exec.TrainingPlan;
 import dev.mnv2.model.Network;
 import dev.mnv2.model.Shape;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -322,6 +323,44 @@ public final class Trainer implements AutoCloseable {
         if (evalBatchNorm) {
             plan.setEvalBatchNorm(conv -> parameterName.test(conv + ".weight"), frozen);
         }
+    }
+
+    /**
+     * Gives the eval-mode norms statistics from data and trains them from then on: runs each of {@code batches}
+     * (the plan's {@link TrainingPlan#batch() batch} of images of the network's input, NHWC, as {@link #step} takes them) forward without an
+     * update, then {@link TrainingPlan#rebaseNorms rebases} the eval-mode norms on the statistics their inputs had
+     * (the same eval-mode function) and puts them into training mode. This is how a folded model (TFLite's conv
+     * + bias, given identity norms) is fine-tuned with live batch norms. Only before the first step.
+     *
+     * @return how many norms were rebased
+     * @throws IllegalStateException after the first step
+     */
+    public int rebaseNorms(Iterable<float[]> batches) {
+        if (step > 0) {
+            throw new IllegalStateException("norms can be rebased only before the first step, " + step + " taken");
+        }
+        plan.recordStatistics(true);
+        int seen = 0;
+        try {
+            for (float[] images : batches) {
+                plan.forward(images, 0, plan.batch(), seed);
+                seen++;
+            }
+        } finally {
+            plan.recordStatistics(false);
+        }
+        if (seen == 0) {
+            throw new IllegalArgumentException("no batches to estimate the norms' statistics from");
+        }
+        int rebased = plan.rebaseNorms();
+        if (ema != null) {
+            Map<String, float[]> values = new LinkedHashMap<>();
+            for (Parameter p : plan.parameters()) {
+                values.put(p.name(), p.value().clone());
+            }
+            ema.load(values, 0);
+        }
+        return rebased;
     }
 
     public Network network() {

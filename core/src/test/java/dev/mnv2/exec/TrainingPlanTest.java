@@ -14,6 +14,7 @@ import dev.mnv2.model.Padding;
 import dev.mnv2.model.Shortcut;
 import dev.mnv2.reference.BackwardReference;
 import dev.mnv2.reference.DoubleTensor;
+import dev.mnv2.reference.Reference;
 import dev.mnv2.reference.ReferenceTraining;
 import dev.mnv2.model.Dropout;
 import dev.mnv2.train.Parameter;
@@ -259,6 +260,63 @@ class TrainingPlanTest {
                     }
                 }
             }
+        }
+    }
+
+    @Test
+    void rebasedNormsKeepTheirFunctionTakeTheDatasStatisticsAndTrainAfterwards() {
+        Network net = MobileNetV2.builder().width(0.35).resolution(32).classes(10).dropout(0).seed(41).build();
+        float[] first = images(net, 42);
+        float[] second = images(net, 43);
+        float[][] before;
+        try (Predictor predictor = Predictor.builder(net).threads(1).build()) {
+            before = predictor.logits(new Tensor(BATCH, net.input(), first.clone()));
+        }
+        Conv2d stem = net.convolutions().get(0);
+        try (TrainingPlan plan = TrainingPlan.builder(net).batch(BATCH).threads(2).build()) {
+            plan.setEvalBatchNorm(conv -> true, true);
+            assertEquals(0, plan.rebaseNorms(), "nothing recorded, nothing rebased");
+            plan.recordStatistics(true);
+            plan.forward(first, 0, BATCH, 1);
+            plan.forward(second, 0, BATCH, 1);
+            plan.recordStatistics(false);
+            assertEquals(net.convolutions().size(), plan.rebaseNorms());
+
+            // The stem's running statistics are those of its convolution over both batches (unbiased variance).
+            double[] sum = new double[stem.outChannels()];
+            double[] squares = new double[stem.outChannels()];
+            long n = 0;
+            for (float[] batch : List.of(first, second)) {
+                Tensor z = Reference.convolve(new Tensor(BATCH, net.input(), batch), stem.weight(), stem.kernel(),
+                        stem.stride(), stem.dilation(), stem.groups(), stem.outChannels(), stem.padding());
+                for (int i = 0; i < z.data().length; i++) {
+                    int c = i % stem.outChannels();
+                    sum[c] += z.data()[i];
+                    squares[c] += (double) z.data()[i] * z.data()[i];
+                }
+                n += z.data().length / stem.outChannels();
+            }
+            for (int c = 0; c < stem.outChannels(); c++) {
+                double mean = sum[c] / n;
+                double variance = (squares[c] / n - mean * mean) * n / (n - 1);
+                assertEquals(mean, stem.batchNorm().mean()[c], 1e-4 * Math.max(1, Math.abs(mean)), "stem mean " + c);
+                assertEquals(variance, stem.batchNorm().variance()[c], 1e-3 * variance, "stem variance " + c);
+            }
+
+            // The same eval-mode function: the inference network's logits do not move.
+            try (Predictor predictor = Predictor.builder(net).threads(1).build()) {
+                float[][] after = predictor.logits(new Tensor(BATCH, net.input(), first.clone()));
+                for (int i = 0; i < BATCH; i++) {
+                    for (int k = 0; k < 10; k++) {
+                        assertEquals(before[i][k], after[i][k], 1e-4 * Math.max(1, Math.abs(before[i][k])));
+                    }
+                }
+            }
+
+            // In training mode now: a forward moves the running statistics.
+            float[] mean = stem.batchNorm().mean().clone();
+            plan.forward(first, 0, BATCH, 1);
+            assertTrue(!java.util.Arrays.equals(mean, stem.batchNorm().mean()), "the stem's norm is still in eval mode");
         }
     }
 
