@@ -10,6 +10,7 @@ import dev.mnv2.load.Models;
 import dev.mnv2.model.Conv2d;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.Network;
+import dev.mnv2.onnx.OnnxExporter;
 import dev.mnv2.safetensors.Checkpoint;
 import dev.mnv2.safetensors.TrainingCheckpoint;
 import java.awt.image.BufferedImage;
@@ -20,6 +21,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -65,6 +68,12 @@ class TrainCommandTest {
         return args;
     }
 
+    private static String jsonNumber(String json, String key) {
+        Matcher m = Pattern.compile("\"" + key + "\":([-0-9.eE]+)").matcher(json);
+        assertTrue(m.find(), key + " in " + json);
+        return m.group(1);
+    }
+
     private static CliRun run(List<String> args) {
         return CliRun.of(args.toArray(new String[0]));
     }
@@ -101,9 +110,13 @@ class TrainCommandTest {
         assertEquals(32, model.input().height());
         assertEquals(3, Files.readAllLines(dir.resolve("m.csv")).size(), "header and two epochs");
         assertTrue(ImageIO.read(dir.resolve("m.png").toFile()).getWidth() > 100);
+        // CIFAR's padded crops train on whole images: the checkpoint says so, and eval, which takes its crop
+        // from the checkpoint, computes the run's own last validation.
+        assertEquals(1.0, model.input().centralCrop());
         CliRun eval = CliRun.of("eval", "--model", out.toString(), "--data", data.toString(), "--format", "json");
         assertEquals(0, eval.exitCode(), eval.err());
         assertTrue(eval.out().contains("\"images\":24"), eval.out());
+        assertEquals(jsonNumber(json, "valTop1"), jsonNumber(eval.out(), "top1"), eval.out() + " against " + json);
         CliRun classify = CliRun.of("classify", "--model", out.toString(),
                 data.resolve("red").resolve("0.png").toString());
         assertEquals(0, classify.exitCode(), classify.err());
@@ -204,5 +217,29 @@ class TrainCommandTest {
         assertEquals(List.of("blue", "green", "red"), tuned.input().labels());
         assertEquals(48, tuned.input().height());
         assertEquals(3, tuned.network().classes());
+    }
+
+    @Test
+    void finetuneRebasesAFoldedModelsNormsOnTheDataOrKeepsThemFrozen() throws Exception {
+        Network pretrained = MobileNetV2.builder().width(0.35).resolution(64).classes(5).seed(9).build();
+        Path from = dir.resolve("pretrained.onnx");
+        OnnxExporter.builder().build().write(LoadedModel.of(pretrained).withLabels(List.of("a", "b", "c", "d", "e")),
+                from);
+        for (String mode : List.of("rebase", "frozen")) {
+            Path out = dir.resolve(mode + ".safetensors");
+            CliRun r = CliRun.of("finetune", "--from", from.toString(), "--data", data.toString(), "--resolution",
+                    "48", "--epochs", "1", "--batch", "8", "--folded-norms", mode, "--out", out.toString(),
+                    "--threads", "1", "--format", "json");
+            assertEquals(0, r.exitCode(), r.err());
+            assertEquals(mode.equals("rebase") ? "rebased" : null,
+                    TrainingCheckpoint.load(out).options().get("foldedNorms"), "what the checkpoint records");
+            // The exported file holds conv + bias: identity norms (mean 0) until rebased on the data.
+            float[] stemMean = Checkpoint.load(out).network().convolutions().get(0).batchNorm().mean();
+            boolean anyNonZero = false;
+            for (float m : stemMean) {
+                anyNonZero |= m != 0;
+            }
+            assertEquals(mode.equals("rebase"), anyNonZero, mode + ": stem running mean " + stemMean[0]);
+        }
     }
 }
