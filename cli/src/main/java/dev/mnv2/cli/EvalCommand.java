@@ -11,7 +11,6 @@ import dev.mnv2.load.Models;
 import dev.mnv2.util.Json;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -94,7 +93,7 @@ final class EvalCommand implements Callable<Integer> {
             throw usage("--central-crop must be in (0, 1], got " + centralCrop);
         }
         if (plot != null) {
-            checkPlotTarget(plot);
+            PlotTarget.check(spec.commandLine(), plot);
         }
         ImageFolder folder = ImageFolder.open(data);
         if (limitPerClass != null) {
@@ -142,20 +141,6 @@ final class EvalCommand implements Callable<Integer> {
             printText(out, metrics, skipped.size(), seconds);
         }
         return skipped.isEmpty() ? 0 : 1;
-    }
-
-    /** Fails now, before any image is read, when the plot could not be written. */
-    private void checkPlotTarget(Path target) throws IOException {
-        if (!target.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
-            throw usage("--plot must name a .png file, got " + target);
-        }
-        Path parent = target.toAbsolutePath().getParent();
-        if (!Files.isDirectory(parent)) {
-            throw new IOException(target + ": cannot write the plot, folder " + parent + " does not exist");
-        }
-        if (!Files.isWritable(parent) || Files.isDirectory(target) || (Files.exists(target) && !Files.isWritable(target))) {
-            throw new IOException(target + ": cannot write the plot (not writable)");
-        }
     }
 
     private void printText(PrintWriter out, ClassificationMetrics metrics, int skipped, double seconds) {

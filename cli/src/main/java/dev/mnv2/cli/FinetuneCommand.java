@@ -40,6 +40,12 @@ final class FinetuneCommand implements Callable<Integer> {
                     + "mode). Default: ${DEFAULT-VALUE}.")
     int freezeBackboneEpochs;
 
+    @Option(names = "--freeze-layers", paramLabel = "N", defaultValue = "0",
+            description = "Keep the stem and first blocks (torchvision's features.0 to features.N-1) frozen for the "
+                    + "whole run, their norms in eval mode: fewer weights to fit to a small folder, and no backward "
+                    + "through the high-resolution layers. Default: ${DEFAULT-VALUE}.")
+    int freezeLayers;
+
     @Option(names = "--folded-norms", paramLabel = "rebase|frozen", defaultValue = "rebase",
             description = "For a model whose batch norms are folded into its convolutions (a TFLite file): rebase "
                     + "them on the statistics of the first training batches (the same function) and train them as "
@@ -54,6 +60,9 @@ final class FinetuneCommand implements Callable<Integer> {
         options.check(cl);
         if (freezeBackboneEpochs < 0) {
             throw TrainingOptions.usage(cl, "--freeze-backbone-epochs must be >= 0, got " + freezeBackboneEpochs);
+        }
+        if (freezeLayers < 0) {
+            throw TrainingOptions.usage(cl, "--freeze-layers must be >= 0, got " + freezeLayers);
         }
         Recipe recipe;
         try {
@@ -71,6 +80,7 @@ final class FinetuneCommand implements Callable<Integer> {
         run.put("from", from);
         run.put("data", options.data.toString());
         run.put("freezeBackboneEpochs", Integer.toString(freezeBackboneEpochs));
+        run.put("freezeLayers", Integer.toString(freezeLayers));
         TrainingSession.Start start;
         TrainingSession.FoldedNorms foldedNorms = TrainingSession.FoldedNorms.NONE;
         if (options.resume) {
@@ -109,6 +119,6 @@ final class FinetuneCommand implements Callable<Integer> {
             run.put("foldedNorms", "rebased");
         }
         return new TrainingSession("finetune", options, run, cl.getOut(), cl.getErr())
-                .run(start, train, val, freezeBackboneEpochs, foldedNorms);
+                .run(start, train, val, freezeBackboneEpochs, freezeLayers, foldedNorms);
     }
 }

@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
         versionProvider = Mnv2.Version.class,
         description = "MobileNetV2 for the JVM: build, run and analyse MobileNetV2 in pure Java.",
         subcommands = {ClassifyCommand.class, SegmentCommand.class, SummaryCommand.class, BenchCommand.class,
-            ExportCommand.class, EvalCommand.class, TrainCommand.class, FinetuneCommand.class,
+            ExportCommand.class, EvalCommand.class, TrainCommand.class, FinetuneCommand.class, ExperimentCommand.class,
             CommandLine.HelpCommand.class})
 public final class Mnv2 implements Runnable {
     @CommandLine.Spec

@@ -82,7 +82,7 @@ final class TrainCommand implements Callable<Integer> {
             LoadedModel model = LoadedModel.of(network.withLabels(train.classes()));
             start = new TrainingSession.Start(model, recipe, options.epochCount(), null);
         }
-        return new TrainingSession("train", options, run, cl.getOut(), cl.getErr()).run(start, train, val, 0,
+        return new TrainingSession("train", options, run, cl.getOut(), cl.getErr()).run(start, train, val, 0, 0,
                 TrainingSession.FoldedNorms.NONE);
     }
 

@@ -1,6 +1,7 @@
 package dev.mnv2.cli;
 
 import dev.mnv2.train.Recipe;
+import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
@@ -136,7 +137,7 @@ final class TrainingOptions {
     }
 
     /** Checks the values picocli cannot. */
-    void check(CommandLine commandLine) {
+    void check(CommandLine commandLine) throws IOException {
         if (threadCount() < 1) throw usage(commandLine, "--threads must be at least 1, got " + threadCount());
         if (workers < 1) throw usage(commandLine, "--workers must be at least 1, got " + workers);
         if (epochCount() < 1) throw usage(commandLine, "--epochs must be at least 1, got " + epochCount());
@@ -155,8 +156,8 @@ final class TrainingOptions {
         if (!out.getFileName().toString().endsWith(".safetensors")) {
             throw usage(commandLine, "--out must name a .safetensors file, got " + out);
         }
-        if (plot != null && !plot.getFileName().toString().endsWith(".png")) {
-            throw usage(commandLine, "--plot must name a .png file, got " + plot);
+        if (plot != null) {
+            PlotTarget.check(commandLine, plot);
         }
     }
 

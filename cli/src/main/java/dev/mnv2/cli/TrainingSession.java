@@ -10,7 +10,6 @@ import dev.mnv2.data.ImageFolder;
 import dev.mnv2.data.Transform;
 import dev.mnv2.exec.Predictor;
 import dev.mnv2.exec.Tensor;
-import dev.mnv2.image.ImagePreprocessor;
 import dev.mnv2.load.InputSpec;
 import dev.mnv2.load.LoadedModel;
 import dev.mnv2.model.Network;
@@ -78,12 +77,13 @@ final class TrainingSession {
     record Start(LoadedModel model, Recipe recipe, int epochs, TrainingCheckpoint resumed) {}
 
     /** Runs to the last epoch (or to Ctrl-C) and returns the exit code. */
-    int run(Start start, ImageFolder train, ImageFolder val, int freezeBackboneEpochs, FoldedNorms foldedNorms)
+    int run(Start start, ImageFolder train, ImageFolder val, int freezeBackboneEpochs, int frozenLayers,
+            FoldedNorms foldedNorms)
             throws IOException {
         Recipe recipe = start.recipe();
         int epochs = start.epochs();
         Network network = start.model().network();
-        InputSpec input = start.model().input().withCentralCrop(evaluationCrop(recipe));
+        InputSpec input = start.model().input().withCentralCrop(recipe.evaluationCrop());
         LoadedModel model = new LoadedModel(network, input);
         int batch = recipe.batch();
         if (train.size() < batch) {
@@ -91,7 +91,7 @@ final class TrainingSession {
                     + " (use a smaller --batch)");
         }
         int stepsPerEpoch = train.size() / batch;
-        Transform trainTransform = trainTransform(recipe, input);
+        Transform trainTransform = recipe.trainTransform(input.height(), input.width(), input.scaling());
         Transform evalTransform = Transform.evaluation(input.height(), input.width(), input.centralCrop(),
                 input.scaling());
         Map<String, String> saved = new LinkedHashMap<>(runOptions);
@@ -169,6 +169,9 @@ final class TrainingSession {
                     if (freezeBackboneEpochs > 0) {
                         boolean frozen = epoch < freezeBackboneEpochs;
                         trainer.freeze(BACKBONE, frozen, true);
+                    }
+                    if (frozenLayers > 0) {
+                        trainer.freeze(firstLayers(frozenLayers), true, true);
                     }
                     if (foldedNorms == FoldedNorms.FROZEN) {
                         trainer.plan().setEvalBatchNorm(conv -> true, true);
@@ -260,29 +263,6 @@ final class TrainingSession {
         return training ? b.shuffle(options.seed).dropLast(true).build() : b.build();
     }
 
-    static Transform trainTransform(Recipe recipe, InputSpec input) {
-        Transform.Builder t = Transform.builder(input.height(), input.width()).scaling(input.scaling());
-        switch (recipe.augmentation()) {
-            case "inception" -> t.randomResizedCrop().horizontalFlip(0.5);
-            case "finetune" -> t.randomResizedCrop(0.25, 1, 3.0 / 4, 4.0 / 3).horizontalFlip(0.5);
-            case "cifar" -> t.randomCropWithPadding(4).horizontalFlip(0.5);
-            default -> t.centralCrop(1.0);
-        }
-        return t.build();
-    }
-
-    /**
-     * The central crop that evaluation takes for a model trained with {@code recipe}'s augmentation, written
-     * into its checkpoint for eval, classify and exports: the whole image after CIFAR's padded crops and
-     * without augmentation (what training saw at that scale), ImageNet's 0.875 after random resized crops.
-     */
-    static double evaluationCrop(Recipe recipe) {
-        return switch (recipe.augmentation()) {
-            case "inception", "finetune" -> ImagePreprocessor.DEFAULT_CENTRAL_CROP;
-            default -> 1.0;
-        };
-    }
-
     private record Validation(double loss, double top1, double top5) {
         static final Validation NONE = new Validation(Double.NaN, Double.NaN, Double.NaN);
     }
@@ -357,4 +337,16 @@ final class TrainingSession {
 
     /** Parameters of the backbone (all but the classifier), for --freeze-backbone-epochs. */
     static final Predicate<String> BACKBONE = name -> !name.startsWith("classifier");
+
+    /** Parameters of torchvision's {@code features.0} … {@code features.(count − 1)}: the stem and first blocks. */
+    static Predicate<String> firstLayers(int count) {
+        return name -> {
+            if (!name.startsWith("features.")) {
+                return false;
+            }
+            int end = name.indexOf('.', "features.".length());
+            String index = name.substring("features.".length(), end < 0 ? name.length() : end);
+            return !index.isEmpty() && index.chars().allMatch(Character::isDigit) && Integer.parseInt(index) < count;
+        };
+    }
 }

@@ -1,5 +1,8 @@
 package dev.mnv2.train;
 
+import dev.mnv2.data.Transform;
+import dev.mnv2.image.ImagePreprocessor;
+import dev.mnv2.image.PixelScaling;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -178,6 +181,34 @@ public record Recipe(String name, String optimizer, double learningRate, String 
                     Math.max(2, total * 3 / 4));
             case "onecycle" -> LearningRateSchedule.oneCycle(learningRate, total);
             default -> LearningRateSchedule.constant(learningRate);
+        };
+    }
+
+    /**
+     * The training input for this recipe's augmentation at {@code height} × {@code width}: Inception-style random
+     * resized crops (from 8 %, or from 25 % for fine-tuning) and flips, CIFAR's pad-4 random crops and flips, or
+     * the whole image resized.
+     */
+    public Transform trainTransform(int height, int width, PixelScaling scaling) {
+        Transform.Builder t = Transform.builder(height, width).scaling(scaling);
+        switch (augmentation) {
+            case "inception" -> t.randomResizedCrop().horizontalFlip(0.5);
+            case "finetune" -> t.randomResizedCrop(0.25, 1, 3.0 / 4, 4.0 / 3).horizontalFlip(0.5);
+            case "cifar" -> t.randomCropWithPadding(4).horizontalFlip(0.5);
+            default -> t.centralCrop(1.0);
+        }
+        return t.build();
+    }
+
+    /**
+     * The central crop evaluation takes after training with this recipe: the whole image after CIFAR's padded
+     * crops and without augmentation (what training saw at that scale), ImageNet's 0.875 after random resized
+     * crops. Checkpoints carry it ({@link dev.mnv2.load.InputSpec#centralCrop()}) for eval, classify and exports.
+     */
+    public double evaluationCrop() {
+        return switch (augmentation) {
+            case "inception", "finetune" -> ImagePreprocessor.DEFAULT_CENTRAL_CROP;
+            default -> 1.0;
         };
     }
 

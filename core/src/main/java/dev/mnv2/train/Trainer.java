@@ -1,10 +1,12 @@
 package dev.mnv2.train;
 
+import dev.mnv2.data.DataLoader;
 import dev.mnv2.exec.Predictor;
 import dev.mnv2.exec.Tensor;
 import dev.mnv2.exec.TrainingPlan;
 import dev.mnv2.model.Network;
 import dev.mnv2.model.Shape;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -284,6 +286,37 @@ public final class Trainer implements AutoCloseable {
                 top5 += rank < 5 ? 1 : 0;
             }
             return new Evaluation(count, top1, top5);
+        }
+    }
+
+    /**
+     * {@link #evaluate(float[], int[], int)} over a whole epoch of {@code loader} (its first, unshuffled unless
+     * the loader shuffles), with one inference plan for all its batches.
+     */
+    public Evaluation evaluate(DataLoader loader) {
+        Objects.requireNonNull(loader, "loader");
+        try (ExponentialMovingAverage.Swap swap = ema == null ? null : ema.swapIn();
+             Predictor predictor = Predictor.builder(network).threads(plan.threads()).build()) {
+            DataLoader.Epoch epoch = loader.epoch(0);
+            long images = 0;
+            long top1 = 0;
+            long top5 = 0;
+            int size = Math.toIntExact(network.input().elements());
+            while (epoch.hasNext()) {
+                DataLoader.Batch b = epoch.next();
+                if (b.count() == 0) {
+                    continue;
+                }
+                float[] input = Arrays.copyOf(b.images(), b.count() * size);
+                float[][] logits = predictor.logits(new Tensor(b.count(), network.input(), input));
+                for (int n = 0; n < b.count(); n++) {
+                    int rank = rank(logits[n], b.labels()[n]);
+                    top1 += rank == 0 ? 1 : 0;
+                    top5 += rank < 5 ? 1 : 0;
+                }
+                images += b.count();
+            }
+            return new Evaluation(images, top1, top5);
         }
     }
 
