@@ -17,7 +17,7 @@ class Mnv2Test {
     void anUnknownCommandIsNamedWithTheListOfCommands() {
         CliRun run = CliRun.of("foo", "--width", "1");
         assertEquals(2, run.exitCode());
-        assertEquals("mnv2: unknown command 'foo' (commands: classify, segment, summary, bench, export, eval, train, finetune)",
+        assertEquals("mnv2: unknown command 'foo' (commands: classify, segment, summary, bench, export, eval, train, finetune, experiment)",
                 run.err().strip());
     }
 
@@ -25,7 +25,7 @@ class Mnv2Test {
     void aMissingCommandListsTheCommands() {
         CliRun run = CliRun.of();
         assertEquals(2, run.exitCode());
-        assertTrue(run.err().startsWith("mnv2: missing command (commands: classify, segment, summary, bench, export, eval, train, finetune;"),
+        assertTrue(run.err().startsWith("mnv2: missing command (commands: classify, segment, summary, bench, export, eval, train, finetune, experiment;"),
                 run.err());
     }
 

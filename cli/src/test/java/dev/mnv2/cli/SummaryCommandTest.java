@@ -227,7 +227,7 @@ class SummaryCommandTest {
             + "classification only",
         "summary --model m.tflite --width 0.5 --task segmentation; --model describes its own architecture; "
             + "drop --task, --width",
-        "nosuchcommand; unknown command 'nosuchcommand' (commands: classify, segment, summary, bench, export, eval, train, finetune)"})
+        "nosuchcommand; unknown command 'nosuchcommand' (commands: classify, segment, summary, bench, export, eval, train, finetune, experiment)"})
     void usageErrorsExitTwoWithOneLineNamingTheProblem(String args, String mentioned) {
         CliRun run = CliRun.of(args.split(" "));
         assertEquals(2, run.exitCode(), run.err());
