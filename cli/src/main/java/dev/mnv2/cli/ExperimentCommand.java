@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code mnv2 experiment}: the paper's experiments, one subcommand each. */
 @Command(name = "experiment", mixinStandardHelpOptions = true,
         description = "Re-run one of the paper's experiments: a table, a plot, and whether its finding reproduces.",
-        subcommands = {ManifoldCommand.class, AblationCommand.class})
+        subcommands = {ManifoldCommand.class, AblationCommand.class, TradeoffCommand.class})
 final class ExperimentCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -122,4 +122,24 @@ class ExperimentCommandTest {
             assertFalse(r.err().contains("Exception"), r.err());
         }
     }
+
+    @Test
+    void tradeoffCountsAndTimesTheChosenVariantsBesideThePublishedTable() throws Exception {
+        Path png = dir.resolve("fig5.png");
+        CliRun r = CliRun.of("experiment", "tradeoff", "--variants", "0.35/96,0.5/128", "--warmup", "1", "--runs", "2",
+                "--plot", png.toString(), "--format", "json");
+        assertEquals(0, r.exitCode(), r.err());
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) ((Map<String, Object>) Json.parse(r.out()))
+                .get("variants");
+        assertEquals(2, rows.size());
+        assertEquals(45.5, ((Number) rows.get(0).get("publishedTop1")).doubleValue());
+        // mnv2's count rounds down to the published millions (MobileNetV2Test checks all 22)
+        assertEquals(11, ((Number) rows.get(0).get("macs")).longValue() / 1_000_000);
+        assertTrue(((Number) rows.get(1).get("medianMs")).doubleValue() > 0);
+        assertTrue(ImageIO.read(png.toFile()).getWidth() > 100);
+        CliRun bad = CliRun.of("experiment", "tradeoff", "--variants", "0.6/224");
+        assertEquals(2, bad.exitCode(), bad.err());
+        assertEquals(1, bad.err().strip().lines().count(), bad.err());
+    }
 }

@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mnv2.experiment.PublishedVariants;
 import dev.mnv2.reference.ReferenceMobileNetV2;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
@@ -176,17 +178,17 @@ class MobileNetV2Test {
     }
 
     /** The reference implementation's published table (TF-slim mobilenet README): MACs (M) and params (M). */
-    @ParameterizedTest(name = "{0}/{1}: {2}M MACs, {3}M params")
-    @CsvSource({
-        "1.4,224,582,6.06", "1.3,224,509,5.34",
-        "1.0,224,300,3.47", "1.0,192,221,3.47", "1.0,160,154,3.47", "1.0,128,99,3.47", "1.0,96,56,3.47",
-        "0.75,224,209,2.61", "0.75,192,153,2.61", "0.75,160,107,2.61", "0.75,128,69,2.61", "0.75,96,39,2.61",
-        "0.5,224,97,1.95", "0.5,192,71,1.95", "0.5,160,50,1.95", "0.5,128,32,1.95", "0.5,96,18,1.95",
-        "0.35,224,59,1.66", "0.35,192,43,1.66", "0.35,160,30,1.66", "0.35,128,20,1.66", "0.35,96,11,1.66"})
-    void publishedMacsAndParameters(double width, int resolution, long macsMillions, double paramsMillions) {
-        Network net = v2(width, resolution, 1001);
-        assertEquals(macsMillions, net.macs() / 1_000_000);
-        assertEquals(paramsMillions, Math.round(net.parametersWithoutBatchNorm() / 10_000.0) / 100.0, 1e-9);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("publishedVariants")
+    void publishedMacsAndParameters(PublishedVariants.Variant v) {
+        Network net = v2(v.width(), v.resolution(), 1001);
+        assertEquals(v.macsMillions(), net.macs() / 1_000_000);
+        assertEquals(v.parametersMillions(), Math.round(net.parametersWithoutBatchNorm() / 10_000.0) / 100.0, 1e-9);
+    }
+
+    static java.util.stream.Stream<PublishedVariants.Variant> publishedVariants() {
+        assertEquals(22, PublishedVariants.ALL.size());
+        return PublishedVariants.ALL.stream();
     }
 
     @Test
