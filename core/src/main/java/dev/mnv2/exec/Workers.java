@@ -46,12 +46,17 @@ final class Workers implements AutoCloseable {
             }
             return;
         }
+        // Close the last job's counter before job, parts and pending change: a worker that read its ticket
+        // and then sees this job's larger part count must fail its claim, not take a part of this job under
+        // the old generation (its run and its count down would let this job end with a part still running).
+        long last = ticket.get() >>> 32;
+        ticket.set((last << 32) | Integer.MAX_VALUE);
         this.job = job;
         this.parts = parts;
         this.caller = Thread.currentThread();
         this.failure = null;
         pending.set(parts);
-        long generation = (ticket.get() >>> 32) + 1;
+        long generation = last + 1;
         ticket.set(generation << 32);
         for (Thread t : threads) {
             LockSupport.unpark(t);
