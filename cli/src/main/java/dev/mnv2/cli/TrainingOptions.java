@@ -67,6 +67,15 @@ final class TrainingOptions {
             description = "Training augmentation (the recipe's by default).")
     String augmentation;
 
+    @Option(names = "--mixup", paramLabel = "ALPHA", description = "MixUp: each image blended with its neighbour "
+            + "in the batch by a ratio drawn from Beta(ALPHA, ALPHA), the targets likewise; 0 for none (the "
+            + "recipe's by default: none).")
+    Double mixup;
+
+    @Option(names = "--cutmix", paramLabel = "ALPHA", description = "CutMix: a box of the neighbour pasted in, "
+            + "its area drawn from Beta(ALPHA, ALPHA); with --mixup each batch takes one of the two. 0 for none.")
+    Double cutmix;
+
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
             description = "Seeds the data order, augmentation, dropout and initial weights. Default: ${DEFAULT-VALUE}.")
     long seed;
@@ -125,6 +134,8 @@ final class TrainingOptions {
         if (ema != null) r = r.withEma(ema);
         if (batch != null) r = r.withBatch(batch);
         if (augmentation != null) r = r.withAugmentation(augmentation);
+        if (mixup != null) r = r.withMixup(mixup);
+        if (cutmix != null) r = r.withCutmix(cutmix);
         return r;
     }
 

@@ -4,6 +4,7 @@ import dev.mnv2.cli.progress.EpochMetrics;
 import dev.mnv2.cli.progress.MetricsCsv;
 import dev.mnv2.cli.progress.TrainingCurves;
 import dev.mnv2.cli.progress.TrainingProgress;
+import dev.mnv2.data.BatchMixing;
 import dev.mnv2.data.ClassificationMetrics;
 import dev.mnv2.data.DataLoader;
 import dev.mnv2.data.ImageFolder;
@@ -94,6 +95,7 @@ final class TrainingSession {
         Transform trainTransform = recipe.trainTransform(input.height(), input.width(), input.scaling());
         Transform evalTransform = Transform.evaluation(input.height(), input.width(), input.centralCrop(),
                 input.scaling());
+        BatchMixing mixing = recipe.mixing();
         Map<String, String> saved = new LinkedHashMap<>(runOptions);
         saved.putAll(recipe.toMap());
         saved.put("command", command);
@@ -192,9 +194,11 @@ final class TrainingSession {
                         }
                         int[] labels = b.count() == b.labels().length ? b.labels()
                                 : Arrays.copyOf(b.labels(), b.count());
+                        BatchMixing.Mix mix = mixing.enabled() ? mixing.apply(b.images(), labels, b.count(),
+                                b.height(), b.width(), 3, options.seed, trainer.steps()) : null;
                         Trainer.StepResult r;
                         try {
-                            r = trainer.step(b.images(), labels, b.count());
+                            r = trainer.step(b.images(), labels, mix, b.count());
                         } catch (NonFiniteLossException e) {
                             throw new IOException("training stopped: " + e.getMessage() + "; the last good checkpoint is "
                                     + options.out + " (lower --lr?)");

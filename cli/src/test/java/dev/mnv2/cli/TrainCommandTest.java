@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -138,6 +139,29 @@ class TrainCommandTest {
         assertTrue(again.err().contains("nothing to resume"), again.err());
     }
 
+    @Test
+    void aResumedRunWithMixupAndCutmixEndsWithBitIdenticalWeights() throws Exception {
+        String[] mixing = {"--mixup", "0.4", "--cutmix", "1.0"};
+        Path whole = dir.resolve("mixed.safetensors");
+        CliRun uninterrupted = run(trainArgs(whole, mixing));
+        assertEquals(0, uninterrupted.exitCode(), uninterrupted.err());
+        Map<String, String> saved = TrainingCheckpoint.load(whole).options();
+        assertEquals("0.4", saved.get("mixup"));
+        assertEquals("1.0", saved.get("cutmix"));
+        Path parts = dir.resolve("mixed-parts.safetensors");
+        List<String> first = trainArgs(parts, mixing);
+        first.addAll(List.of("--stop-after-steps", "4"));
+        assertEquals(0, run(first).exitCode());
+        // The resumed run takes its mixing from the checkpoint, as every other option of the recipe.
+        CliRun second = run(trainArgs(parts, "--resume"));
+        assertEquals(0, second.exitCode(), second.err());
+        assertSameWeights(whole, parts);
+        Path plain = dir.resolve("plain.safetensors");
+        assertEquals(0, run(trainArgs(plain)).exitCode());
+        assertFalse(java.util.Arrays.equals(Checkpoint.load(whole).network().classifier().weight(),
+                Checkpoint.load(plain).network().classifier().weight()), "mixing changed the training");
+    }
+
     /** A child JVM killed with SIGKILL mid-run: its last checkpoint loads, and resuming ends as an unkilled run. */
     @Test
     void killDashNineLeavesACheckpointThatResumes() throws Exception {
@@ -196,6 +220,9 @@ class TrainCommandTest {
                 .exitCode());
         assertEquals(2, CliRun.of("train", "--data", data.toString(), "--out", out.toString(), "--recipe", "imagenet")
                 .exitCode());
+        CliRun mixup = CliRun.of("train", "--data", data.toString(), "--out", out.toString(), "--mixup", "-1");
+        assertEquals(2, mixup.exitCode());
+        assertTrue(mixup.err().contains("mixup"), mixup.err());
         CliRun big = CliRun.of("train", "--data", data.toString(), "--out", out.toString(), "--batch", "64",
                 "--variant", "cifar");
         assertEquals(1, big.exitCode());

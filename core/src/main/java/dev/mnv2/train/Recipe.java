@@ -1,5 +1,6 @@
 package dev.mnv2.train;
 
+import dev.mnv2.data.BatchMixing;
 import dev.mnv2.data.Transform;
 import dev.mnv2.image.ImagePreprocessor;
 import dev.mnv2.image.PixelScaling;
@@ -31,10 +32,13 @@ import java.util.Objects;
  * @param batchNormMomentum the running statistics' rate (PyTorch's momentum: TF's decay 0.997 is 0.003)
  * @param augmentation {@code inception} (random resized crop of 8–100 % of the area + flip), {@code finetune}
  *     (the same from 25 %, for small source images), {@code cifar} (pad-4 crop + flip) or {@code none}
+ * @param mixupAlpha MixUp's Beta α, 0 for none ({@link BatchMixing})
+ * @param cutmixAlpha CutMix's Beta α, 0 for none
  */
 public record Recipe(String name, String optimizer, double learningRate, String schedule, double decay,
                      double warmupEpochs, double weightDecay, String decayPolicy, double momentum,
-                     double labelSmoothing, double ema, int batch, double batchNormMomentum, String augmentation) {
+                     double labelSmoothing, double ema, int batch, double batchNormMomentum, String augmentation,
+                     double mixupAlpha, double cutmixAlpha) {
     public Recipe {
         Objects.requireNonNull(name, "name");
         requireOneOf("optimizer", optimizer, "sgd", "rmsprop", "adamw");
@@ -52,6 +56,7 @@ public record Recipe(String name, String optimizer, double learningRate, String 
         if (batch < 1) {
             throw new IllegalArgumentException("batch must be >= 1, got " + batch);
         }
+        new BatchMixing(mixupAlpha, cutmixAlpha);
     }
 
     private static void requireOneOf(String what, String value, String... allowed) {
@@ -70,7 +75,7 @@ public record Recipe(String name, String optimizer, double learningRate, String 
      */
     public static Recipe paper() {
         return new Recipe("paper", "rmsprop", 0.045, "exponential", 0.98, 0, 4e-5, "tf-slim", 0.9, 0.1,
-                ExponentialMovingAverage.TF_SLIM_DECAY, 96, 1 - 0.997, "inception");
+                ExponentialMovingAverage.TF_SLIM_DECAY, 96, 1 - 0.997, "inception", 0, 0);
     }
 
     /**
@@ -79,7 +84,7 @@ public record Recipe(String name, String optimizer, double learningRate, String 
      * pad-4 random crops and flips, no smoothing, no moving average, PyTorch's batch-norm momentum 0.1.
      */
     public static Recipe cifar() {
-        return new Recipe("cifar", "sgd", 0.1, "cosine", 1, 0, 5e-4, "all", 0.9, 0, 0, 128, 0.1, "cifar");
+        return new Recipe("cifar", "sgd", 0.1, "cosine", 1, 0, 5e-4, "all", 0.9, 0, 0, 128, 0.1, "cifar", 0, 0);
     }
 
     /**
@@ -90,7 +95,7 @@ public record Recipe(String name, String optimizer, double learningRate, String 
      */
     public static Recipe finetune() {
         return new Recipe("finetune", "adamw", 3e-4, "cosine", 1, 0, 0.01, "torchvision", 0.9, 0.1, 0, 64, 0.1,
-                "finetune");
+                "finetune", 0, 0);
     }
 
     /** {@code paper}, {@code cifar} or {@code finetune}. */
@@ -105,47 +110,71 @@ public record Recipe(String name, String optimizer, double learningRate, String 
 
     public Recipe withOptimizer(String value) {
         return new Recipe(name, value, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
-                momentum, labelSmoothing, ema, batch, batchNormMomentum, augmentation);
+                momentum, labelSmoothing, ema, batch, batchNormMomentum, augmentation,
+                mixupAlpha, cutmixAlpha);
     }
 
     public Recipe withLearningRate(double value) {
         return new Recipe(name, optimizer, value, schedule, decay, warmupEpochs, weightDecay, decayPolicy, momentum,
-                labelSmoothing, ema, batch, batchNormMomentum, augmentation);
+                labelSmoothing, ema, batch, batchNormMomentum, augmentation,
+                mixupAlpha, cutmixAlpha);
     }
 
     public Recipe withSchedule(String value) {
         return new Recipe(name, optimizer, learningRate, value, decay, warmupEpochs, weightDecay, decayPolicy,
-                momentum, labelSmoothing, ema, batch, batchNormMomentum, augmentation);
+                momentum, labelSmoothing, ema, batch, batchNormMomentum, augmentation,
+                mixupAlpha, cutmixAlpha);
     }
 
     public Recipe withWarmupEpochs(double value) {
         return new Recipe(name, optimizer, learningRate, schedule, decay, value, weightDecay, decayPolicy, momentum,
-                labelSmoothing, ema, batch, batchNormMomentum, augmentation);
+                labelSmoothing, ema, batch, batchNormMomentum, augmentation,
+                mixupAlpha, cutmixAlpha);
     }
 
     public Recipe withWeightDecay(double value) {
         return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, value, decayPolicy, momentum,
-                labelSmoothing, ema, batch, batchNormMomentum, augmentation);
+                labelSmoothing, ema, batch, batchNormMomentum, augmentation,
+                mixupAlpha, cutmixAlpha);
     }
 
     public Recipe withLabelSmoothing(double value) {
         return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
-                momentum, value, ema, batch, batchNormMomentum, augmentation);
+                momentum, value, ema, batch, batchNormMomentum, augmentation,
+                mixupAlpha, cutmixAlpha);
     }
 
     public Recipe withEma(double value) {
         return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
-                momentum, labelSmoothing, value, batch, batchNormMomentum, augmentation);
+                momentum, labelSmoothing, value, batch, batchNormMomentum, augmentation,
+                mixupAlpha, cutmixAlpha);
     }
 
     public Recipe withBatch(int value) {
         return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
-                momentum, labelSmoothing, ema, value, batchNormMomentum, augmentation);
+                momentum, labelSmoothing, ema, value, batchNormMomentum, augmentation,
+                mixupAlpha, cutmixAlpha);
     }
 
     public Recipe withAugmentation(String value) {
         return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
-                momentum, labelSmoothing, ema, batch, batchNormMomentum, value);
+                momentum, labelSmoothing, ema, batch, batchNormMomentum, value,
+                mixupAlpha, cutmixAlpha);
+    }
+
+    public Recipe withMixup(double alpha) {
+        return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
+                momentum, labelSmoothing, ema, batch, batchNormMomentum, augmentation, alpha, cutmixAlpha);
+    }
+
+    public Recipe withCutmix(double alpha) {
+        return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
+                momentum, labelSmoothing, ema, batch, batchNormMomentum, augmentation, mixupAlpha, alpha);
+    }
+
+    /** The batch mixing of this recipe ({@link BatchMixing#NONE} unless MixUp or CutMix is on). */
+    public BatchMixing mixing() {
+        return new BatchMixing(mixupAlpha, cutmixAlpha);
     }
 
     /** The weight-decay policy at this rate. */
@@ -234,6 +263,8 @@ public record Recipe(String name, String optimizer, double learningRate, String 
         map.put("batch", Integer.toString(batch));
         map.put("batchNormMomentum", Double.toString(batchNormMomentum));
         map.put("augmentation", augmentation);
+        map.put("mixup", Double.toString(mixupAlpha));
+        map.put("cutmix", Double.toString(cutmixAlpha));
         return map;
     }
 
@@ -246,7 +277,8 @@ public record Recipe(String name, String optimizer, double learningRate, String 
                     map.get("decayPolicy"), Double.parseDouble(map.get("momentum")),
                     Double.parseDouble(map.get("labelSmoothing")), Double.parseDouble(map.get("ema")),
                     Integer.parseInt(map.get("batch")), Double.parseDouble(map.get("batchNormMomentum")),
-                    map.get("augmentation"));
+                    map.get("augmentation"), Double.parseDouble(map.getOrDefault("mixup", "0")),
+                    Double.parseDouble(map.getOrDefault("cutmix", "0")));
         } catch (NullPointerException | NumberFormatException e) {
             throw new IllegalArgumentException("the recipe entries are incomplete or not numbers: " + map);
         }

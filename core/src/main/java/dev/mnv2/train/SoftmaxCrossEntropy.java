@@ -58,7 +58,7 @@ public final class SoftmaxCrossEntropy {
      * @throws IllegalArgumentException if the lengths disagree or a label is out of range
      */
     public double loss(float[] logits, int[] labels, int classes) {
-        return compute(logits, labels, classes, null);
+        return compute(logits, labels, null, 1, classes, null);
     }
 
     /**
@@ -70,10 +70,38 @@ public final class SoftmaxCrossEntropy {
      */
     public double lossAndGradient(float[] logits, int[] labels, int classes, float[] gradient) {
         Objects.requireNonNull(gradient, "gradient");
-        return compute(logits, labels, classes, gradient);
+        return compute(logits, labels, null, 1, classes, gradient);
     }
 
-    private double compute(float[] logits, int[] labels, int classes, float[] gradient) {
+    /**
+     * The mean loss of a mixed batch (MixUp, CutMix: {@link dev.mnv2.data.BatchMixing}) and its gradient: each
+     * row's target is {@code λ} of its label's and {@code 1 − λ} of its partner label's, each smoothed, which
+     * is {@code λ·loss(label) + (1 − λ)·loss(partner)}. No row may carry the ignore label.
+     *
+     * @param partnerLabels one class index per row
+     * @param lambda the share of each row's own label, in [0, 1]
+     */
+    public double lossAndGradient(float[] logits, int[] labels, int[] partnerLabels, float lambda, int classes,
+                                  float[] gradient) {
+        Objects.requireNonNull(gradient, "gradient");
+        Objects.requireNonNull(partnerLabels, "partnerLabels");
+        Checks.requireUnitInterval("mixing lambda", lambda);
+        if (partnerLabels.length != labels.length) {
+            throw new IllegalArgumentException(labels.length + " labels but " + partnerLabels.length
+                    + " partner labels");
+        }
+        for (int r = 0; r < labels.length; r++) {
+            int partner = partnerLabels[r];
+            if (partner < 0 || partner >= classes || labels[r] < 0 || labels[r] >= classes) {
+                throw new IllegalArgumentException("row " + r + " of a mixed batch has labels " + labels[r] + " and "
+                        + partner + ", outside [0, " + classes + ")");
+            }
+        }
+        return compute(logits, labels, partnerLabels, lambda, classes, gradient);
+    }
+
+    private double compute(float[] logits, int[] labels, int[] partners, double lambda, int classes,
+                           float[] gradient) {
         Objects.requireNonNull(logits, "logits");
         Objects.requireNonNull(labels, "labels");
         if (classes <= 0) {
@@ -106,11 +134,13 @@ public final class SoftmaxCrossEntropy {
             return 0;
         }
         double offTarget = smoothing / classes;
-        double onTarget = 1 - smoothing + offTarget;
+        double own = (1 - smoothing) * lambda;
+        double other = (1 - smoothing) * (1 - lambda);
         double total = 0;
         for (int r = 0; r < labels.length; r++) {
             int base = r * classes;
             int label = labels[r];
+            int partner = partners == null ? label : partners[r];
             if (ignoring && label == ignoreLabel) {
                 if (gradient != null) {
                     Arrays.fill(gradient, base, base + classes, 0f);
@@ -128,11 +158,11 @@ public final class SoftmaxCrossEntropy {
                 sumLogits += logits[base + k];
             }
             double logSumExp = max + Math.log(sumExp);
-            total += logSumExp - (1 - smoothing) * logits[base + label] - offTarget * sumLogits;
+            total += logSumExp - own * logits[base + label] - other * logits[base + partner] - offTarget * sumLogits;
             if (gradient != null) {
                 for (int k = 0; k < classes; k++) {
                     double probability = Math.exp((double) logits[base + k] - logSumExp);
-                    double target = k == label ? onTarget : offTarget;
+                    double target = offTarget + (k == label ? own : 0) + (k == partner ? other : 0);
                     gradient[base + k] = (float) ((probability - target) / counted);
                 }
             }

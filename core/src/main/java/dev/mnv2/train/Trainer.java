@@ -1,5 +1,6 @@
 package dev.mnv2.train;
 
+import dev.mnv2.data.BatchMixing;
 import dev.mnv2.data.DataLoader;
 import dev.mnv2.exec.Predictor;
 import dev.mnv2.exec.Tensor;
@@ -192,8 +193,23 @@ public final class Trainer implements AutoCloseable {
      * @throws NonFiniteLossException if the loss or the gradients are not finite; the weights are then unchanged
      */
     public StepResult step(float[] images, int[] labels, int count) {
+        return step(images, labels, null, count);
+    }
+
+    /**
+     * One step on a classifier's batch of {@code count} images mixed by {@link BatchMixing} ({@code mix} is what
+     * {@link BatchMixing#apply} returned for these images): the loss is {@code λ} of each image's label's and
+     * {@code 1 − λ} of its partner's. The result's accuracy counts against {@code labels}.
+     *
+     * @throws IllegalArgumentException if the sizes disagree, a label is out of range, or the network is not an
+     *     image classifier
+     */
+    public StepResult step(float[] images, int[] labels, BatchMixing.Mix mix, int count) {
         Objects.requireNonNull(labels, "labels");
         checkLabels(labels, count);
+        if (mix != null && pixelsPerImage != 1) {
+            throw new IllegalArgumentException("mixed batches need an image classifier, not one label per pixel");
+        }
         for (Parameter p : plan.parameters()) {
             if (p.updatable()) {
                 p.zeroGrad();
@@ -205,7 +221,8 @@ public final class Trainer implements AutoCloseable {
         float[] logits = buffers[0];
         float[] gradient = buffers[1];
         System.arraycopy(output, 0, logits, 0, logits.length);
-        double value = loss.lossAndGradient(logits, labels, classes, gradient);
+        double value = mix == null ? loss.lossAndGradient(logits, labels, classes, gradient)
+                : loss.lossAndGradient(logits, labels, mix.partnerLabels(), mix.lambda(), classes, gradient);
         long[] hits = correct(logits, labels);
         if (!Double.isFinite(value)) {
             throw new NonFiniteLossException("the loss is " + value + " at step " + step);

@@ -159,4 +159,31 @@ class SoftmaxCrossEntropyTest {
         assertThrows(IllegalArgumentException.class, () -> loss.lossAndGradient(new float[6], new int[] {0, 1}, 3, new float[5]));
         assertThrows(IllegalArgumentException.class, () -> SoftmaxCrossEntropy.builder().labelSmoothing(1.5));
     }
+
+    @Test
+    void aMixedBatchsLossIsTheMixOfBothLabelsLossesAndSoIsItsGradient() {
+        int rows = 5;
+        int classes = 7;
+        float[] z = logits(rows, classes, 3, 11);
+        int[] labels = {0, 6, 2, 2, 5};
+        int[] partners = {6, 2, 2, 5, 0};
+        float lambda = 0.3f;
+        SoftmaxCrossEntropy loss = SoftmaxCrossEntropy.builder().labelSmoothing(0.1).build();
+        float[] mixed = new float[z.length];
+        double value = loss.lossAndGradient(z, labels, partners, lambda, classes, mixed);
+        float[] own = new float[z.length];
+        float[] other = new float[z.length];
+        double expected = lambda * loss.lossAndGradient(z, labels, classes, own)
+                + (1 - lambda) * loss.lossAndGradient(z, partners, classes, other);
+        assertEquals(expected, value, 1e-12);
+        assertEquals(lambda * TrainingReference.crossEntropy(widen(z), labels, classes, 0.1, -1)
+                + (1 - lambda) * TrainingReference.crossEntropy(widen(z), partners, classes, 0.1, -1), value, 1e-6);
+        for (int i = 0; i < z.length; i++) {
+            assertEquals(lambda * own[i] + (1 - lambda) * other[i], mixed[i], 1e-7, "gradient " + i);
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> loss.lossAndGradient(z, labels, new int[] {0, 0, 0, 0, 7}, lambda, classes, mixed));
+        assertThrows(IllegalArgumentException.class,
+                () -> loss.lossAndGradient(z, labels, partners, 1.5f, classes, mixed));
+    }
 }
