@@ -43,8 +43,16 @@ final class ImageReport {
 
     /** Prints the JSON results, if any, and gives the exit code: 1 when any image failed. */
     int finish() {
+        return finish(Map.of());
+    }
+
+    /** {@link #finish()} with {@code totals} beside the results in the JSON object (a score over all images). */
+    int finish(Map<String, Object> totals) {
         if (json) {
-            out.println(Json.write(Map.of("results", results)));
+            Map<String, Object> object = new LinkedHashMap<>();
+            object.put("results", results);
+            object.putAll(totals);
+            out.println(Json.write(object));
         }
         out.flush();
         err.flush();

@@ -3,8 +3,10 @@ package dev.mnv2.cli;
 import dev.mnv2.image.ImageReadException;
 import dev.mnv2.image.ImageSegmenter;
 import dev.mnv2.image.Images;
+import dev.mnv2.image.PascalVoc;
 import dev.mnv2.image.SegmentationMap;
 import dev.mnv2.image.SegmentationOverlay;
+import dev.mnv2.image.SegmentationScore;
 import dev.mnv2.interop.AtomicFiles;
 import dev.mnv2.load.LoadedModel;
 import dev.mnv2.load.Models;
@@ -58,6 +60,13 @@ final class SegmentCommand implements Callable<Integer> {
                     + "below it (PNG), named as for --mask-out with .overlay.png.")
     String overlayOut;
 
+    @Option(names = "--truth", paramLabel = "MASK|DIR",
+            description = "Score against ground-truth masks (8-bit grayscale or palette, value = class index, "
+                    + PascalVoc.IGNORE_LABEL + " not scored): a mask file for one image, or a folder holding "
+                    + "<image name>.png or .bmp per image (PASCAL VOC's SegmentationClass). Prints each image's "
+                    + "IoU per class and, over all images, the mean IoU as VOC computes it.")
+    Path truth;
+
     @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
             description = "Output format. Default: ${DEFAULT-VALUE}.")
     Format format;
@@ -75,6 +84,10 @@ final class SegmentCommand implements Callable<Integer> {
                 throw usage("--mask-out and --overlay-out would both write " + masks.get(image));
             }
         }
+        if (truth != null && !Files.isDirectory(truth) && files.size() != 1) {
+            throw usage("--truth " + truth + " names one mask but there are " + files.size()
+                    + " images; give a folder of masks");
+        }
         createFolder(maskOut);
         createFolder(overlayOut);
         LoadedModel loaded = Models.load(model);
@@ -82,11 +95,29 @@ final class SegmentCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ImageReport report = new ImageReport(out, err, format == Format.json);
+        SegmentationScore total = null;
+        int scored = 0;
         try (ImageSegmenter segmenter = ImageSegmenter.create(loaded)) {
             for (Path image : files) {
                 try {
                     BufferedImage photo = Images.read(image);
                     SegmentationMap map = segmenter.segment(photo);
+                    Path maskFile = null;
+                    SegmentationScore score = null;
+                    if (truth != null) {
+                        maskFile = truthFor(image);
+                        int[] values = truthValues(maskFile, map);
+                        try {
+                            score = new SegmentationScore(map.labels()).add(map, values);
+                        } catch (IllegalArgumentException e) {
+                            throw new ImageReadException(maskFile + ": " + e.getMessage(), e);
+                        }
+                        if (total == null) {
+                            total = new SegmentationScore(map.labels());
+                        }
+                        total.add(map, values);
+                        scored++;
+                    }
                     Path mask = masks.get(image);
                     if (mask != null) {
                         writePng(map.toMaskImage(), mask);
@@ -96,16 +127,81 @@ final class SegmentCommand implements Callable<Integer> {
                         writePng(SegmentationOverlay.render(photo, map), overlay);
                     }
                     if (format == Format.json) {
-                        report.add(jsonResult(image, map, mask, overlay));
+                        Map<String, Object> result = jsonResult(image, map, mask, overlay);
+                        if (score != null) {
+                            result.put("score", jsonScore(maskFile, score));
+                        }
+                        report.add(result);
                     } else {
                         printText(out, image, map, mask, overlay);
+                        if (score != null) {
+                            out.println("  " + textScore("against " + maskFile, score));
+                        }
                     }
                 } catch (ImageReadException | OutputException e) {
                     report.failed(image, e);
                 }
             }
         }
-        return report.finish();
+        if (total == null) {
+            return report.finish();
+        }
+        if (format == Format.text && scored > 1) {
+            out.println(textScore("over " + scored + " images", total));
+        }
+        return report.finish(Map.of("score", jsonScore(truth, total)));
+    }
+
+    /** The mask of {@code image}: the --truth file, or its namesake in the --truth folder. */
+    private Path truthFor(Path image) throws ImageReadException {
+        if (!Files.isDirectory(truth)) {
+            return truth;
+        }
+        for (String extension : List.of(".png", ".bmp")) {
+            Path candidate = truth.resolve(stem(image) + extension);
+            if (Files.exists(candidate)) {
+                return candidate;
+            }
+        }
+        throw new ImageReadException(image + ": no ground-truth mask " + stem(image) + ".png or .bmp in " + truth);
+    }
+
+    private static int[] truthValues(Path maskFile, SegmentationMap map) throws ImageReadException {
+        BufferedImage mask = Images.readMask(maskFile);
+        try {
+            return SegmentationScore.maskValues(mask, map.height(), map.width());
+        } catch (IllegalArgumentException e) {
+            throw new ImageReadException(maskFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String textScore(String what, SegmentationScore score) {
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "mean IoU %s: %.4f, pixel accuracy %.4f;",
+                what, score.meanIou(), score.pixelAccuracy()));
+        for (SegmentationScore.ClassIou c : score.perClass()) {
+            line.append(String.format(Locale.ROOT, " %s %.4f", c.label(), c.iou()));
+        }
+        return line.toString();
+    }
+
+    private static Map<String, Object> jsonScore(Path truth, SegmentationScore score) {
+        List<Object> classes = new ArrayList<>();
+        for (SegmentationScore.ClassIou c : score.perClass()) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("index", c.index());
+            entry.put("label", c.label());
+            entry.put("iou", Math.round(c.iou() * 1e6) / 1e6);
+            entry.put("intersection", c.intersection());
+            entry.put("union", c.union());
+            classes.add(entry);
+        }
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("truth", truth.toString());
+        result.put("pixels", score.pixels());
+        result.put("meanIou", Math.round(score.meanIou() * 1e6) / 1e6);
+        result.put("pixelAccuracy", Math.round(score.pixelAccuracy() * 1e6) / 1e6);
+        result.put("classes", classes);
+        return result;
     }
 
     /**

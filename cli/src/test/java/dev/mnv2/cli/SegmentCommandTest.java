@@ -109,6 +109,70 @@ class SegmentCommandTest {
         }
     }
 
+    /**
+     * {@code --truth}: the bird's IoU per class against its mask equals the IoU computed here from the mask PNG
+     * the same run writes; a folder of masks matches them by name, and an image without one is a one-line error.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void theBirdScoredAgainstItsMaskGivesEachClasssIou() throws Exception {
+        SharedData.model(MODEL + ".tflite");
+        Path bird = SharedData.data("images/bird_segmentation.bmp");
+        Path truthFile = SharedData.data("images/bird_segmentation_mask.bmp");
+        Path maskFile = dir.resolve("bird.png");
+        CliRun run = CliRun.of("segment", "--format", "json", "--truth", truthFile.toString(), "--mask-out",
+                maskFile.toString(), bird.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        Map<String, Object> json = (Map<String, Object>) Json.parse(run.out());
+        Map<String, Object> score = (Map<String, Object>) json.get("score");
+        Raster truth = ImageIO.read(truthFile.toFile()).getRaster();
+        Raster predicted = ImageIO.read(maskFile.toFile()).getRaster();
+        long[] intersection = new long[21];
+        long[] union = new long[21];
+        for (int y = 0; y < 513; y++) {
+            for (int x = 0; x < 513; x++) {
+                int t = truth.getSample(x, y, 0);
+                int p = predicted.getSample(x, y, 0);
+                if (t == p) {
+                    intersection[t]++;
+                    union[t]++;
+                } else {
+                    union[t]++;
+                    union[p]++;
+                }
+            }
+        }
+        double sum = 0;
+        int present = 0;
+        List<Map<String, Object>> classes = (List<Map<String, Object>>) score.get("classes");
+        for (Map<String, Object> c : classes) {
+            int index = ((Long) c.get("index")).intValue();
+            assertEquals(intersection[index], c.get("intersection"), c.toString());
+            assertEquals(union[index], c.get("union"), c.toString());
+            sum += (double) intersection[index] / union[index];
+            present++;
+        }
+        assertEquals(java.util.Arrays.stream(union).filter(u -> u > 0).count(), present, "every class present");
+        assertEquals(sum / present, ((Number) score.get("meanIou")).doubleValue(), 1e-6);
+        List<Map<String, Object>> results = (List<Map<String, Object>>) json.get("results");
+        assertEquals(score.get("meanIou"), ((Map<String, Object>) results.get(0).get("score")).get("meanIou"));
+        double birdIou = classes.stream().filter(c -> c.get("label").equals("bird"))
+                .mapToDouble(c -> ((Number) c.get("iou")).doubleValue()).findFirst().orElseThrow();
+        System.out.printf("mnv2 segment --truth on bird_segmentation.bmp: mean IoU %s, bird IoU %.4f, pixel "
+                + "accuracy %s%n", score.get("meanIou"), birdIou, score.get("pixelAccuracy"));
+        assertTrue(birdIou > 0.8, "bird IoU " + birdIou);
+
+        Path folder = Files.createDirectories(dir.resolve("truth"));
+        Files.copy(truthFile, folder.resolve("bird_segmentation.bmp"));
+        Path cat = SharedData.data("images/cat.bmp");
+        CliRun both = CliRun.of("segment", "--truth", folder.toString(), bird.toString(), cat.toString());
+        assertEquals(1, both.exitCode());
+        assertEquals(1, both.err().lines().count(), both.err());
+        assertTrue(both.err().contains(cat + ": no ground-truth mask cat.png or .bmp in " + folder), both.err());
+        assertTrue(both.out().contains(String.format(java.util.Locale.ROOT, "mean IoU against %s: %.4f",
+                folder.resolve("bird_segmentation.bmp"), ((Number) score.get("meanIou")).doubleValue())), both.out());
+    }
+
     /** Checked before the model is loaded or any folder made, so no model file is needed; @ is a fresh folder. */
     @ParameterizedTest
     @CsvSource(delimiter = ';', value = {
@@ -117,6 +181,7 @@ class SegmentCommandTest {
         "--mask-out @/out/ @/one/x.jpg @/two/x.png; @/one/x.jpg and @/two/x.png would both write @/out/x.mask.png",
         "--mask-out @/photo.png @/photo.png; --mask-out would overwrite the input image @/photo.png",
         "--mask-out @/m.png --overlay-out @/m.png @/a.jpg; --mask-out and --overlay-out would both write @/m.png",
+        "--truth @/t.png @/a.jpg @/b.jpg; --truth @/t.png names one mask but there are 2 images",
         "--format xml @/a.jpg; --format",
         "--mask-out; --mask-out"})
     void badOutputNamesAreUsageErrors(String args, String message) throws Exception {

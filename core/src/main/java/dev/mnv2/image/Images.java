@@ -71,6 +71,20 @@ public final class Images {
      * larger than that is decoded whole.
      */
     public static BufferedImage read(Path path, int minWidth, int minHeight) throws ImageReadException {
+        return decode(path, minWidth, minHeight, true);
+    }
+
+    /**
+     * Reads a segmentation mask (or any image whose stored values matter more than their colours) whole and as
+     * stored: a grayscale or palette image keeps its one band of values, with no colour conversion and no
+     * EXIF turn. The same checks and one-line errors as {@link #read(Path)}.
+     */
+    public static BufferedImage readMask(Path path) throws ImageReadException {
+        return decode(path, Integer.MAX_VALUE, Integer.MAX_VALUE, false);
+    }
+
+    private static BufferedImage decode(Path path, int minWidth, int minHeight, boolean photo)
+            throws ImageReadException {
         if (minWidth < 1 || minHeight < 1) {
             throw new IllegalArgumentException("minimum size must be positive, got " + minWidth + "x" + minHeight);
         }
@@ -115,7 +129,7 @@ public final class Images {
                     if (dataLoss.warning != null) {
                         throw new ImageReadException(path + ": incomplete image data (" + dataLoss.warning + ")");
                     }
-                    return ExifOrientation.upright(toRgb(image), orientation);
+                    return photo ? ExifOrientation.upright(toRgb(image), orientation) : image;
                 } finally {
                     reader.dispose();
                 }
