@@ -73,8 +73,10 @@ public final class Compare {
         System.out.printf(Locale.ROOT, "machine: %s, %d cores available, %.3f GHz (/proc/cpuinfo), ISA %s, java %s, "
                         + "mnv2 kernels: %s%n", Machine.cpuModel(), cores, ghz, Machine.isa(), System.getProperty("java.version"),
                 Predictor.vectorAvailable() ? "vector (jdk.incubator.vector, 256-bit)" : "scalar");
-        System.out.printf(Locale.ROOT, "FMA peak: 2 FMA units x 8 fp32 lanes x 2 flops x %.3f GHz = %.1f GFLOP/s "
-                + "per core; load average before the run: %s%n", ghz, 32 * ghz, Machine.loadAverage());
+        List<FmaPeak.Width> widths = FmaPeak.measure(600);
+        double peak = FmaPeak.widest(widths);
+        System.out.printf(Locale.ROOT, "%s (the nominal 2 units x 8 lanes x 2 flops x %.3f GHz would be %.1f); "
+                + "load average before the run: %s%n", FmaPeak.describe(widths), ghz, 32 * ghz, Machine.loadAverage());
 
         List<Model> models = segmentationOnly ? List.of() : quick ? List.of(new Model(1.0, 224))
                 : List.of(new Model(1.0, 224), new Model(0.35, 96), new Model(0.35, 160));
@@ -89,6 +91,7 @@ public final class Compare {
         OrtEnvironment ort = engines.contains("ort") ? OrtEnvironment.getEnvironment() : null;
         List<String> rows = new ArrayList<>();
         String headline = null;
+        String oneThread = "one-thread mnv2/ort=n/a";
         for (Model m : models) {
             Network network = MobileNetV2.builder().width(m.width()).resolution(m.resolution()).classes(1000)
                     .padding(Padding.symmetric(1)).seed(2018).build();
@@ -101,13 +104,13 @@ public final class Compare {
                 Timing mnv2 = null;
                 Timing ortTiming = null;
                 Timing torch = null;
-                long peak = 0;
+                long activationBytes = 0;
                 float[][] reference = null;
                 String agreement = "";
                 if (engines.contains("mnv2")) {
                     try (Mnv2Engine e = new Mnv2Engine(network, images, c.threads())) {
                         mnv2 = time(e);
-                        peak = e.measuredActivationBytes();
+                        activationBytes = e.measuredActivationBytes();
                         reference = e.logits();
                     }
                 }
@@ -127,13 +130,16 @@ public final class Compare {
                 String row = String.format(Locale.ROOT,
                         "| %-8s | %5d | %7d | %s | %s | %s | %s | %s | %6.1f (%4.1f%%) | %s |",
                         m.label(), c.batch(), c.threads(), cell(mnv2, c.batch()), cell(ortTiming, c.batch()), cell(torch, c.batch()),
-                        ratio(mnv2, ortTiming), ratio(mnv2, torch), gflops, 100 * gflops / (32 * ghz * c.threads()),
-                        peak == 0 ? "-" : String.format(Locale.ROOT, "%.2f", peak / 1e6));
+                        ratio(mnv2, ortTiming), ratio(mnv2, torch), gflops, 100 * gflops / (peak * c.threads()),
+                        activationBytes == 0 ? "-" : String.format(Locale.ROOT, "%.2f", activationBytes / 1e6));
                 rows.add(row);
                 System.out.println(row + agreement);
                 if (m.width() == 1.0 && m.resolution() == 224 && c.batch() == 1 && c.threads() == 2) {
                     headline = String.format(Locale.ROOT, "mnv2/ort=%s mnv2/pytorch=%s",
                             ratio(mnv2, ortTiming).trim(), ratio(mnv2, torch).trim());
+                }
+                if (m.width() == 1.0 && m.resolution() == 224 && c.batch() == 1 && c.threads() == 1) {
+                    oneThread = "one-thread mnv2/ort=" + ratio(mnv2, ortTiming).trim();
                 }
             }
         }
@@ -143,7 +149,7 @@ public final class Compare {
         int rounds = segmentationRounds != null ? segmentationRounds : quick ? 0 : 3;
         if (rounds > 0) {
             System.out.println();
-            List<String> segmentation = Segmentation.rows(engines, rounds, warmupMs, measureMs, 32 * ghz);
+            List<String> segmentation = Segmentation.rows(engines, rounds, warmupMs, measureMs, peak);
             System.out.println();
             System.out.println("Segmentation: latency per image in ms, median of the rounds' medians "
                     + "(range of the rounds' medians); GFLOP/s and % of the FMA peak from mnv2's median.");
@@ -152,14 +158,15 @@ public final class Compare {
             segmentation.forEach(System.out::println);
         }
         System.out.println();
+        System.out.println(oneThread);
         System.out.println(headline == null ? "mnv2/ort=n/a mnv2/pytorch=n/a" : headline);
     }
 
     private static void printClassificationTable(List<String> rows) {
         System.out.println();
         System.out.println("Latency per batch in ms as median / p90 (images/s from the median); ratios are mnv2 median / "
-                + "other median (below 1: mnv2 faster); GFLOP/s = 2 x MACs x batch / mnv2 median, % of the FMA peak "
-                + "of the threads used; peak MB = mnv2's measured activation memory per image.");
+                + "other median (below 1: mnv2 faster); GFLOP/s = 2 x MACs x batch / mnv2 median, % of the measured FMA "
+                + "peak of the threads used; peak MB = mnv2's measured activation memory per image.");
         System.out.println();
         System.out.println("| model    | batch | threads | mnv2 ms (img/s)          | ONNX Runtime ms (img/s)  "
                 + "| PyTorch ms (img/s)       | mnv2/ORT | mnv2/PyTorch | mnv2 GFLOP/s  | peak MB |");
