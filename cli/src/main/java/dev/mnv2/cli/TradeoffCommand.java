@@ -83,6 +83,8 @@ final class TradeoffCommand implements Callable<Integer> {
                 row.put("publishedTop1", v.top1());
                 row.put("publishedMacsMillions", v.macsMillions());
                 row.put("macs", p.macs());
+                row.put("publishedParametersMillions", v.parametersMillions());
+                row.put("parameters", p.parameters());
                 row.put("medianMs", p.medianMs());
                 row.put("publishedPixel1Ms", v.pixel1Ms());
                 rows.add(row);
@@ -94,12 +96,14 @@ final class TradeoffCommand implements Callable<Integer> {
             out.println(Json.write(json));
         } else {
             TextTable table = new TextTable("variant", "top-1 (published)", "MACs M (published)", "MACs M (mnv2)",
-                    "latency ms (mnv2)", "Pixel 1 ms (published)");
+                    "params M (published)", "params M (mnv2)", "latency ms (mnv2)", "Pixel 1 ms (published)");
             for (TradeoffExperiment.Point p : points) {
                 PublishedVariants.Variant v = p.published();
                 table.row(v.name(), String.format(Locale.ROOT, "%.1f", v.top1()), v.macsMillions(),
-                        String.format(Locale.ROOT, "%.1f", p.macs() / 1e6), String.format(Locale.ROOT, "%.2f",
-                                p.medianMs()), String.format(Locale.ROOT, "%.1f", v.pixel1Ms()));
+                        String.format(Locale.ROOT, "%.1f", p.macs() / 1e6),
+                        String.format(Locale.ROOT, "%.2f", v.parametersMillions()),
+                        String.format(Locale.ROOT, "%.3f", p.parameters() / 1e6),
+                        String.format(Locale.ROOT, "%.2f", p.medianMs()), String.format(Locale.ROOT, "%.1f", v.pixel1Ms()));
             }
             out.print(table.plain());
             out.println(latency);

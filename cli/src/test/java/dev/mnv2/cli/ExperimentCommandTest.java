@@ -136,6 +136,8 @@ class ExperimentCommandTest {
         assertEquals(45.5, ((Number) rows.get(0).get("publishedTop1")).doubleValue());
         // mnv2's count rounds down to the published millions (MobileNetV2Test checks all 22)
         assertEquals(11, ((Number) rows.get(0).get("macs")).longValue() / 1_000_000);
+        assertEquals(1.66, Math.round(((Number) rows.get(0).get("parameters")).longValue() / 1e4) / 100.0, 1e-9);
+        assertEquals(1.66, ((Number) rows.get(0).get("publishedParametersMillions")).doubleValue());
         assertTrue(((Number) rows.get(1).get("medianMs")).doubleValue() > 0);
         assertTrue(ImageIO.read(png.toFile()).getWidth() > 100);
         CliRun bad = CliRun.of("experiment", "tradeoff", "--variants", "0.6/224");

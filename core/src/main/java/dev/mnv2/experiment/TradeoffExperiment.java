@@ -18,8 +18,12 @@ import java.util.function.Consumer;
  * arithmetic does not depend on their values).
  */
 public final class TradeoffExperiment {
-    /** One variant: the published row, mnv2's MAC count, and the measured latency (median and each run's). */
-    public record Point(PublishedVariants.Variant published, long macs, double medianMs, double[] runsMs) {}
+    /**
+     * One variant: the published row, mnv2's MAC count and parameter count (without batch norms, 1001 classes:
+     * what the reference table counts), and the measured latency (median and each run's).
+     */
+    public record Point(PublishedVariants.Variant published, long macs, long parameters, double medianMs,
+                        double[] runsMs) {}
 
     private final List<PublishedVariants.Variant> variants;
     private final int threads;
@@ -63,7 +67,7 @@ public final class TradeoffExperiment {
             double[] sorted = times.clone();
             Arrays.sort(sorted);
             double median = runs % 2 == 1 ? sorted[runs / 2] : (sorted[runs / 2 - 1] + sorted[runs / 2]) / 2;
-            Point p = new Point(v, network.macs(), median, times);
+            Point p = new Point(v, network.macs(), network.parametersWithoutBatchNorm(), median, times);
             points.add(p);
             log.accept(String.format(java.util.Locale.ROOT, "%s: %.1f ms", v.name(), median));
         }
