@@ -92,6 +92,7 @@ public final class DataLoader implements AutoCloseable {
     private final AtomicReferenceArray<Object> cache;
     private final ConcurrentHashMap<Integer, SkippedImage> unreadableImages = new ConcurrentHashMap<>();
     private final ExecutorService workers;
+    private final List<Thread> workerThreads = Collections.synchronizedList(new ArrayList<>());
     private final List<Buffers> spare = Collections.synchronizedList(new ArrayList<>());
     private volatile boolean closed;
     private long nanosWaited;
@@ -110,6 +111,7 @@ public final class DataLoader implements AutoCloseable {
         this.workers = Executors.newFixedThreadPool(b.workers, task -> {
             Thread t = new Thread(task, "mnv2-data-" + number.incrementAndGet());
             t.setDaemon(true);
+            workerThreads.add(t);
             return t;
         });
     }
@@ -195,7 +197,14 @@ public final class DataLoader implements AutoCloseable {
         closed = true;
         workers.shutdownNow();
         try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             workers.awaitTermination(10, TimeUnit.SECONDS);
+            // A terminated pool's threads may still be on their way out; once close returns none is left.
+            synchronized (workerThreads) {
+                for (Thread t : workerThreads) {
+                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
