@@ -134,12 +134,13 @@ public final class Compare {
                         activationBytes == 0 ? "-" : String.format(Locale.ROOT, "%.2f", activationBytes / 1e6));
                 rows.add(row);
                 System.out.println(row + agreement);
-                if (m.width() == 1.0 && m.resolution() == 224 && c.batch() == 1 && c.threads() == 2) {
-                    headline = String.format(Locale.ROOT, "mnv2/ort=%s mnv2/pytorch=%s",
-                            ratio(mnv2, ortTiming).trim(), ratio(mnv2, torch).trim());
-                }
-                if (m.width() == 1.0 && m.resolution() == 224 && c.batch() == 1 && c.threads() == 1) {
-                    oneThread = "one-thread mnv2/ort=" + ratio(mnv2, ortTiming).trim();
+                if (m.width() == 1.0 && m.resolution() == 224 && c.batch() == 1) {
+                    if (c.threads() == 2) {
+                        headline = String.format(Locale.ROOT, "mnv2/ort=%s mnv2/pytorch=%s",
+                                ratio(mnv2, ortTiming).trim(), ratio(mnv2, torch).trim());
+                    } else if (c.threads() == 1) {
+                        oneThread = "one-thread mnv2/ort=" + ratio(mnv2, ortTiming).trim();
+                    }
                 }
             }
         }

@@ -105,13 +105,10 @@ public final class SegmentationScore {
     /** The share of scored pixels whose predicted class is the truth; NaN before any. */
     public double pixelAccuracy() {
         long right = 0;
-        long all = 0;
-        for (int t = 0; t < labels.size(); t++) {
-            for (int p = 0; p < labels.size(); p++) {
-                all += confusion[t][p];
-            }
-            right += confusion[t][t];
+        for (int c = 0; c < labels.size(); c++) {
+            right += confusion[c][c];
         }
+        long all = pixels();
         return all == 0 ? Double.NaN : (double) right / all;
     }
 

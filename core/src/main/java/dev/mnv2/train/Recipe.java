@@ -32,13 +32,12 @@ import java.util.Objects;
  * @param batchNormMomentum the running statistics' rate (PyTorch's momentum: TF's decay 0.997 is 0.003)
  * @param augmentation {@code inception} (random resized crop of 8–100 % of the area + flip), {@code finetune}
  *     (the same from 25 %, for small source images), {@code cifar} (pad-4 crop + flip) or {@code none}
- * @param mixupAlpha MixUp's Beta α, 0 for none ({@link BatchMixing})
- * @param cutmixAlpha CutMix's Beta α, 0 for none
+ * @param mixing MixUp and CutMix of each batch ({@link BatchMixing#NONE} for neither)
  */
 public record Recipe(String name, String optimizer, double learningRate, String schedule, double decay,
                      double warmupEpochs, double weightDecay, String decayPolicy, double momentum,
                      double labelSmoothing, double ema, int batch, double batchNormMomentum, String augmentation,
-                     double mixupAlpha, double cutmixAlpha) {
+                     BatchMixing mixing) {
     public Recipe {
         Objects.requireNonNull(name, "name");
         requireOneOf("optimizer", optimizer, "sgd", "rmsprop", "adamw");
@@ -56,7 +55,7 @@ public record Recipe(String name, String optimizer, double learningRate, String 
         if (batch < 1) {
             throw new IllegalArgumentException("batch must be >= 1, got " + batch);
         }
-        new BatchMixing(mixupAlpha, cutmixAlpha);
+        Objects.requireNonNull(mixing, "mixing");
     }
 
     private static void requireOneOf(String what, String value, String... allowed) {
@@ -75,7 +74,7 @@ public record Recipe(String name, String optimizer, double learningRate, String 
      */
     public static Recipe paper() {
         return new Recipe("paper", "rmsprop", 0.045, "exponential", 0.98, 0, 4e-5, "tf-slim", 0.9, 0.1,
-                ExponentialMovingAverage.TF_SLIM_DECAY, 96, 1 - 0.997, "inception", 0, 0);
+                ExponentialMovingAverage.TF_SLIM_DECAY, 96, 1 - 0.997, "inception", BatchMixing.NONE);
     }
 
     /**
@@ -84,7 +83,7 @@ public record Recipe(String name, String optimizer, double learningRate, String 
      * pad-4 random crops and flips, no smoothing, no moving average, PyTorch's batch-norm momentum 0.1.
      */
     public static Recipe cifar() {
-        return new Recipe("cifar", "sgd", 0.1, "cosine", 1, 0, 5e-4, "all", 0.9, 0, 0, 128, 0.1, "cifar", 0, 0);
+        return new Recipe("cifar", "sgd", 0.1, "cosine", 1, 0, 5e-4, "all", 0.9, 0, 0, 128, 0.1, "cifar", BatchMixing.NONE);
     }
 
     /**
@@ -95,7 +94,7 @@ public record Recipe(String name, String optimizer, double learningRate, String 
      */
     public static Recipe finetune() {
         return new Recipe("finetune", "adamw", 3e-4, "cosine", 1, 0, 0.01, "torchvision", 0.9, 0.1, 0, 64, 0.1,
-                "finetune", 0, 0);
+                "finetune", BatchMixing.NONE);
     }
 
     /** {@code paper}, {@code cifar} or {@code finetune}. */
@@ -110,71 +109,59 @@ public record Recipe(String name, String optimizer, double learningRate, String 
 
     public Recipe withOptimizer(String value) {
         return new Recipe(name, value, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
-                momentum, labelSmoothing, ema, batch, batchNormMomentum, augmentation,
-                mixupAlpha, cutmixAlpha);
+                momentum, labelSmoothing, ema, batch, batchNormMomentum, augmentation, mixing);
     }
 
     public Recipe withLearningRate(double value) {
         return new Recipe(name, optimizer, value, schedule, decay, warmupEpochs, weightDecay, decayPolicy, momentum,
-                labelSmoothing, ema, batch, batchNormMomentum, augmentation,
-                mixupAlpha, cutmixAlpha);
+                labelSmoothing, ema, batch, batchNormMomentum, augmentation, mixing);
     }
 
     public Recipe withSchedule(String value) {
         return new Recipe(name, optimizer, learningRate, value, decay, warmupEpochs, weightDecay, decayPolicy,
-                momentum, labelSmoothing, ema, batch, batchNormMomentum, augmentation,
-                mixupAlpha, cutmixAlpha);
+                momentum, labelSmoothing, ema, batch, batchNormMomentum, augmentation, mixing);
     }
 
     public Recipe withWarmupEpochs(double value) {
         return new Recipe(name, optimizer, learningRate, schedule, decay, value, weightDecay, decayPolicy, momentum,
-                labelSmoothing, ema, batch, batchNormMomentum, augmentation,
-                mixupAlpha, cutmixAlpha);
+                labelSmoothing, ema, batch, batchNormMomentum, augmentation, mixing);
     }
 
     public Recipe withWeightDecay(double value) {
         return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, value, decayPolicy, momentum,
-                labelSmoothing, ema, batch, batchNormMomentum, augmentation,
-                mixupAlpha, cutmixAlpha);
+                labelSmoothing, ema, batch, batchNormMomentum, augmentation, mixing);
     }
 
     public Recipe withLabelSmoothing(double value) {
         return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
-                momentum, value, ema, batch, batchNormMomentum, augmentation,
-                mixupAlpha, cutmixAlpha);
+                momentum, value, ema, batch, batchNormMomentum, augmentation, mixing);
     }
 
     public Recipe withEma(double value) {
         return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
-                momentum, labelSmoothing, value, batch, batchNormMomentum, augmentation,
-                mixupAlpha, cutmixAlpha);
+                momentum, labelSmoothing, value, batch, batchNormMomentum, augmentation, mixing);
     }
 
     public Recipe withBatch(int value) {
         return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
-                momentum, labelSmoothing, ema, value, batchNormMomentum, augmentation,
-                mixupAlpha, cutmixAlpha);
+                momentum, labelSmoothing, ema, value, batchNormMomentum, augmentation, mixing);
     }
 
     public Recipe withAugmentation(String value) {
         return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
-                momentum, labelSmoothing, ema, batch, batchNormMomentum, value,
-                mixupAlpha, cutmixAlpha);
+                momentum, labelSmoothing, ema, batch, batchNormMomentum, value, mixing);
     }
 
     public Recipe withMixup(double alpha) {
         return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
-                momentum, labelSmoothing, ema, batch, batchNormMomentum, augmentation, alpha, cutmixAlpha);
+                momentum, labelSmoothing, ema, batch, batchNormMomentum, augmentation,
+                new BatchMixing(alpha, mixing.cutmixAlpha()));
     }
 
     public Recipe withCutmix(double alpha) {
         return new Recipe(name, optimizer, learningRate, schedule, decay, warmupEpochs, weightDecay, decayPolicy,
-                momentum, labelSmoothing, ema, batch, batchNormMomentum, augmentation, mixupAlpha, alpha);
-    }
-
-    /** The batch mixing of this recipe ({@link BatchMixing#NONE} unless MixUp or CutMix is on). */
-    public BatchMixing mixing() {
-        return new BatchMixing(mixupAlpha, cutmixAlpha);
+                momentum, labelSmoothing, ema, batch, batchNormMomentum, augmentation,
+                new BatchMixing(mixing.mixupAlpha(), alpha));
     }
 
     /** The weight-decay policy at this rate. */
@@ -263,8 +250,8 @@ public record Recipe(String name, String optimizer, double learningRate, String 
         map.put("batch", Integer.toString(batch));
         map.put("batchNormMomentum", Double.toString(batchNormMomentum));
         map.put("augmentation", augmentation);
-        map.put("mixup", Double.toString(mixupAlpha));
-        map.put("cutmix", Double.toString(cutmixAlpha));
+        map.put("mixup", Double.toString(mixing.mixupAlpha()));
+        map.put("cutmix", Double.toString(mixing.cutmixAlpha()));
         return map;
     }
 
@@ -277,8 +264,8 @@ public record Recipe(String name, String optimizer, double learningRate, String 
                     map.get("decayPolicy"), Double.parseDouble(map.get("momentum")),
                     Double.parseDouble(map.get("labelSmoothing")), Double.parseDouble(map.get("ema")),
                     Integer.parseInt(map.get("batch")), Double.parseDouble(map.get("batchNormMomentum")),
-                    map.get("augmentation"), Double.parseDouble(map.getOrDefault("mixup", "0")),
-                    Double.parseDouble(map.getOrDefault("cutmix", "0")));
+                    map.get("augmentation"), new BatchMixing(Double.parseDouble(map.getOrDefault("mixup", "0")),
+                    Double.parseDouble(map.getOrDefault("cutmix", "0"))));
         } catch (NullPointerException | NumberFormatException e) {
             throw new IllegalArgumentException("the recipe entries are incomplete or not numbers: " + map);
         }
