@@ -119,6 +119,7 @@ final class BenchCommand implements Runnable {
             report.put("threads", threadCount);
             report.put("mode", mode.name());
             report.put("kernels", predictor.vectorized() ? "vector" : "scalar");
+            report.put("vectorBits", predictor.vectorized() ? Predictor.vectorBits() : 0);
             report.put("macs", network.macs());
             report.put("iterations", r.samples());
             report.put("medianMs", round(r.medianMs()));
@@ -146,7 +147,7 @@ final class BenchCommand implements Runnable {
             out.println(Json.write(report));
         } else {
             out.printf(Locale.ROOT, "MobileNetV2 %.2f/%s, batch %d, %d thread(s), %s, %s kernels%s%n", width, resolution,
-                    batch, threadCount, mode, report.get("kernels"),
+                    batch, threadCount, mode, report.get("kernels").equals("vector") ? "vector " + report.get("vectorBits") + "-bit" : "scalar",
                     scalarHint((String) report.get("kernels")));
             out.printf(Locale.ROOT, "latency: median %.2f ms, p90 %.2f ms, min %.2f ms over %d calls%n",
                     report.get("medianMs"), report.get("p90Ms"), report.get("minMs"), report.get("iterations"));

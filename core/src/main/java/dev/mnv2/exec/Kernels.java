@@ -121,11 +121,17 @@ interface Kernels {
     /** Mean over {@code positions} pixels of {@code channels} channels: summed in pixel order, then scaled. */
     void globalAveragePool(float[] in, int inOff, int positions, int channels, float[] out, int outOff);
 
-    /** Width of the column strips of packed weights; the vector kernels' register block is 2 × 8 lanes. */
+    /**
+     * Width of the column strips of packed weights: one 16-lane vector (AVX-512) or two 8-lane ones (AVX2), so
+     * one layout serves both widths.
+     */
     int STRIP = 16;
 
-    /** Pixels per register block of the vector kernels' matrix product: pixel ranges split on multiples of it. */
-    int BLOCK_PIXELS = 4;
+    /**
+     * Pixels per register block of the vector kernels' matrix product (8 at 512 bits, 4 at 256): threads split
+     * pixel ranges on multiples of it.
+     */
+    int BLOCK_PIXELS = 8;
 
     /**
      * Packs a {@code [inC][outC]} weight matrix into column strips, each stored contiguously as

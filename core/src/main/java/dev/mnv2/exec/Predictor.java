@@ -139,6 +139,11 @@ public final class Predictor implements AutoCloseable {
         return VectorSupport.AVAILABLE;
     }
 
+    /** Width in bits of the vector kernels' vectors (512 or 256), 0 when only the scalar kernels run. */
+    public static int vectorBits() {
+        return VectorSupport.AVAILABLE ? VectorSupport.bits() : 0;
+    }
+
     public boolean vectorized() {
         return kernels != ScalarKernels.INSTANCE;
     }

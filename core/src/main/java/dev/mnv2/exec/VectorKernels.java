@@ -14,12 +14,26 @@ import jdk.incubator.vector.VectorSpecies;
  * compiled to single instructions and would halve the GEMM's speed. Loaded only when the module is present.
  */
 final class VectorKernels implements Kernels {
-    /** 8 lanes: the register blocks and the weight strips ({@link Kernels#STRIP}) are laid out for AVX2. */
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    /**
+     * The kernels' vector: the hardware's widest of 512 and 256 bits, or the width {@code -Dmnv2.vector.bits}
+     * names (the tests run both; a 512-bit vector on AVX2 hardware is emulated by the JDK, correct but slow).
+     */
+    static final VectorSpecies<Float> S = species(Integer.getInteger("mnv2.vector.bits",
+            FloatVector.SPECIES_PREFERRED.vectorBitSize()));
     private static final int L = S.length();
+
+    private static VectorSpecies<Float> species(int bits) {
+        return bits >= 512 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
+    }
+
+    /** The width of {@link #S} in bits. */
+    static int bits() {
+        return S.vectorBitSize();
+    }
+
     /** False where the hardware's vectors are narrower than 256 bits: the JDK would emulate these kernels. */
     boolean wideEnough() {
-        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= S.vectorBitSize();
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
     }
 
     /** Pixels per pass over a strip of weight columns, so the input rows stay in cache. */
@@ -58,11 +72,20 @@ final class VectorKernels implements Kernels {
     private static void product(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
                                 boolean accumulate, int outC, float[] out, int outOff, int o0, int o1) {
         int o = o0;
-        for (; o + Kernels.STRIP <= o1; o += Kernels.STRIP) {
-            columns2(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, out, outOff);
+        if (L == 16) {
+            for (; o + 2 * Kernels.STRIP <= o1; o += 2 * Kernels.STRIP) {
+                stripPair16(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, out, outOff);
+            }
         }
-        for (; o + L <= o1; o += L) {
-            columns1(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, out, outOff);
+        for (; o + Kernels.STRIP <= o1; o += Kernels.STRIP) {
+            if (L == 16) {
+                strip16(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, out, outOff);
+            } else {
+                columns2(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, out, outOff);
+            }
+        }
+        for (; o + 8 <= o1; o += 8) {
+            columns8(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, out, outOff);
         }
         if (o < o1) {
             ScalarKernels.pointwiseChannels(in, inOff + p0 * inC, p1 - p0, inC, w, bias, accumulate, outC,
@@ -70,12 +93,16 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    private static FloatVector initial(float[] bias, int o) {
-        return bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o);
+    private static FloatVector initial(VectorSpecies<Float> species, float[] bias, int o) {
+        return bias == null ? FloatVector.zero(species) : FloatVector.fromArray(species, bias, o);
     }
 
+    /** Pixels per register block of the 256-bit matrix product. */
+    private static final int NARROW_BLOCK = 4;
+
     /**
-     * Output channels [o, o + 2L) of pixels [p0, p1): 4 pixels × 2 vectors of accumulators at a time. Every
+     * One 16-column strip with 8-lane vectors (AVX2), output channels [o, o + 2L) of pixels [p0, p1): 4 pixels
+     * × 2 vectors of accumulators at a time. Every
      * load is indexed by the reduction's loop counter, so C2 proves the bounds once per loop instead of checking
      * each weight load (a separately stepped index kept those checks, and the spills they force, in the loop).
      * C2 schedules the block's broadcasts ahead of its FMAs, so a 6-pixel block no longer fits the 16 AVX2
@@ -83,16 +110,16 @@ final class VectorKernels implements Kernels {
      */
     private static void columns2(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
                                  boolean accumulate, int outC, int o, float[] out, int outOff) {
-        FloatVector b0 = initial(bias, o);
-        FloatVector b1 = initial(bias, o + L);
+        FloatVector b0 = initial(S, bias, o);
+        FloatVector b1 = initial(S, bias, o + L);
         int p = p0;
         // A tail of 2 or 3 pixels runs as the block ending at p1, cheaper than single pixels; the pixels it
         // shares with the previous block are recomputed to the same bits (not when accumulating: they would
         // be added twice).
-        int tail = accumulate ? Kernels.BLOCK_PIXELS : 2;
-        boolean anyBlock = p1 - p0 >= Kernels.BLOCK_PIXELS;
+        int tail = accumulate ? NARROW_BLOCK : 2;
+        boolean anyBlock = p1 - p0 >= NARROW_BLOCK;
         while (anyBlock && p1 - p >= tail) {
-            p = Math.min(p, p1 - Kernels.BLOCK_PIXELS);
+            p = Math.min(p, p1 - NARROW_BLOCK);
             FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
             if (accumulate) {
                 int d = outOff + p * outC + o;
@@ -136,7 +163,7 @@ final class VectorKernels implements Kernels {
             a21.intoArray(out, d + L);
             a30.intoArray(out, d + outC);
             a31.intoArray(out, d + outC + L);
-            p += Kernels.BLOCK_PIXELS;
+            p += NARROW_BLOCK;
         }
         for (; p < p1; p++) {
             FloatVector a0 = b0, a1 = b1;
@@ -157,54 +184,240 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /** Output channels [o, o + L): 6 pixels × 1 vector at a time. */
-    private static void columns1(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
-                                 boolean accumulate, int outC, int o, float[] out, int outOff) {
-        FloatVector b = initial(bias, o);
+    /** Pixels per register block of the 512-bit matrix product. */
+    private static final int WIDE_BLOCK = 8;
+
+    /**
+     * Two 16-column strips with 16-lane vectors (AVX-512), output channels [o, o + 32): 8 pixels × 2 vectors of
+     * accumulators at a time. 16 accumulators, 2 weight vectors and the broadcasts fit the 32 registers; 8
+     * pixels against 2 weight loads keeps the loads per FMA below what one 4 × 2 block needs.
+     */
+    private static void stripPair16(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
+                                    boolean accumulate, int outC, int o, float[] out, int outOff) {
+        FloatVector b0 = initial(S, bias, o);
+        FloatVector b1 = initial(S, bias, o + L);
+        int second = Kernels.STRIP * inC;
         int p = p0;
-        for (; p + 6 <= p1; p += 6) {
-            FloatVector a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b;
+        // As in columns2: a tail of 3 or more pixels runs as the block ending at p1 (not when accumulating).
+        int tail = accumulate ? WIDE_BLOCK : 3;
+        boolean anyBlock = p1 - p0 >= WIDE_BLOCK;
+        while (anyBlock && p1 - p >= tail) {
+            p = Math.min(p, p1 - WIDE_BLOCK);
+            int d = outOff + p * outC + o;
+            FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+            FloatVector a40 = b0, a41 = b1, a50 = b0, a51 = b1, a60 = b0, a61 = b1, a70 = b0, a71 = b1;
             if (accumulate) {
-                int d = outOff + p * outC + o;
+                a00 = FloatVector.fromArray(S, out, d);
+                a01 = FloatVector.fromArray(S, out, d + L);
+                a10 = FloatVector.fromArray(S, out, d + outC);
+                a11 = FloatVector.fromArray(S, out, d + outC + L);
+                a20 = FloatVector.fromArray(S, out, d + 2 * outC);
+                a21 = FloatVector.fromArray(S, out, d + 2 * outC + L);
+                a30 = FloatVector.fromArray(S, out, d + 3 * outC);
+                a31 = FloatVector.fromArray(S, out, d + 3 * outC + L);
+                a40 = FloatVector.fromArray(S, out, d + 4 * outC);
+                a41 = FloatVector.fromArray(S, out, d + 4 * outC + L);
+                a50 = FloatVector.fromArray(S, out, d + 5 * outC);
+                a51 = FloatVector.fromArray(S, out, d + 5 * outC + L);
+                a60 = FloatVector.fromArray(S, out, d + 6 * outC);
+                a61 = FloatVector.fromArray(S, out, d + 6 * outC + L);
+                a70 = FloatVector.fromArray(S, out, d + 7 * outC);
+                a71 = FloatVector.fromArray(S, out, d + 7 * outC + L);
+            }
+            int x0 = inOff + p * inC;
+            for (int i = 0; i < inC; i++) {
+                int wi = o * inC + i * L;
+                FloatVector w0 = FloatVector.fromArray(S, w, wi);
+                FloatVector w1 = FloatVector.fromArray(S, w, wi + second);
+                FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
+                a00 = w0.fma(x, a00);
+                a01 = w1.fma(x, a01);
+                x = FloatVector.broadcast(S, in[x0 + inC + i]);
+                a10 = w0.fma(x, a10);
+                a11 = w1.fma(x, a11);
+                x = FloatVector.broadcast(S, in[x0 + 2 * inC + i]);
+                a20 = w0.fma(x, a20);
+                a21 = w1.fma(x, a21);
+                x = FloatVector.broadcast(S, in[x0 + 3 * inC + i]);
+                a30 = w0.fma(x, a30);
+                a31 = w1.fma(x, a31);
+                x = FloatVector.broadcast(S, in[x0 + 4 * inC + i]);
+                a40 = w0.fma(x, a40);
+                a41 = w1.fma(x, a41);
+                x = FloatVector.broadcast(S, in[x0 + 5 * inC + i]);
+                a50 = w0.fma(x, a50);
+                a51 = w1.fma(x, a51);
+                x = FloatVector.broadcast(S, in[x0 + 6 * inC + i]);
+                a60 = w0.fma(x, a60);
+                a61 = w1.fma(x, a61);
+                x = FloatVector.broadcast(S, in[x0 + 7 * inC + i]);
+                a70 = w0.fma(x, a70);
+                a71 = w1.fma(x, a71);
+            }
+            a00.intoArray(out, d);
+            a01.intoArray(out, d + L);
+            a10.intoArray(out, d + outC);
+            a11.intoArray(out, d + outC + L);
+            a20.intoArray(out, d + 2 * outC);
+            a21.intoArray(out, d + 2 * outC + L);
+            a30.intoArray(out, d + 3 * outC);
+            a31.intoArray(out, d + 3 * outC + L);
+            a40.intoArray(out, d + 4 * outC);
+            a41.intoArray(out, d + 4 * outC + L);
+            a50.intoArray(out, d + 5 * outC);
+            a51.intoArray(out, d + 5 * outC + L);
+            a60.intoArray(out, d + 6 * outC);
+            a61.intoArray(out, d + 6 * outC + L);
+            a70.intoArray(out, d + 7 * outC);
+            a71.intoArray(out, d + 7 * outC + L);
+            p += WIDE_BLOCK;
+        }
+        for (; p < p1; p++) {
+            int d = outOff + p * outC + o;
+            FloatVector a0 = accumulate ? FloatVector.fromArray(S, out, d) : b0;
+            FloatVector a1 = accumulate ? FloatVector.fromArray(S, out, d + L) : b1;
+            int x0 = inOff + p * inC;
+            for (int i = 0; i < inC; i++) {
+                int wi = o * inC + i * L;
+                FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
+                a0 = FloatVector.fromArray(S, w, wi).fma(x, a0);
+                a1 = FloatVector.fromArray(S, w, wi + second).fma(x, a1);
+            }
+            a0.intoArray(out, d);
+            a1.intoArray(out, d + L);
+        }
+    }
+
+    /** One 16-column strip with 16-lane vectors (AVX-512): 8 pixels × 1 vector at a time. */
+    private static void strip16(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
+                                boolean accumulate, int outC, int o, float[] out, int outOff) {
+        FloatVector b = initial(S, bias, o);
+        int p = p0;
+        int tail = accumulate ? WIDE_BLOCK : 3;
+        boolean anyBlock = p1 - p0 >= WIDE_BLOCK;
+        while (anyBlock && p1 - p >= tail) {
+            p = Math.min(p, p1 - WIDE_BLOCK);
+            int d = outOff + p * outC + o;
+            FloatVector a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
+            if (accumulate) {
                 a0 = FloatVector.fromArray(S, out, d);
                 a1 = FloatVector.fromArray(S, out, d + outC);
                 a2 = FloatVector.fromArray(S, out, d + 2 * outC);
                 a3 = FloatVector.fromArray(S, out, d + 3 * outC);
                 a4 = FloatVector.fromArray(S, out, d + 4 * outC);
                 a5 = FloatVector.fromArray(S, out, d + 5 * outC);
+                a6 = FloatVector.fromArray(S, out, d + 6 * outC);
+                a7 = FloatVector.fromArray(S, out, d + 7 * outC);
             }
             int x0 = inOff + p * inC;
-            int x1 = x0 + inC;
-            int x2 = x1 + inC;
-            int x3 = x2 + inC;
-            int x4 = x3 + inC;
-            int x5 = x4 + inC;
             for (int i = 0; i < inC; i++) {
-                int wi = o * inC + i * L;
-                FloatVector wv = FloatVector.fromArray(S, w, wi);
+                FloatVector wv = FloatVector.fromArray(S, w, o * inC + i * L);
                 a0 = wv.fma(FloatVector.broadcast(S, in[x0 + i]), a0);
-                a1 = wv.fma(FloatVector.broadcast(S, in[x1 + i]), a1);
-                a2 = wv.fma(FloatVector.broadcast(S, in[x2 + i]), a2);
-                a3 = wv.fma(FloatVector.broadcast(S, in[x3 + i]), a3);
-                a4 = wv.fma(FloatVector.broadcast(S, in[x4 + i]), a4);
-                a5 = wv.fma(FloatVector.broadcast(S, in[x5 + i]), a5);
+                a1 = wv.fma(FloatVector.broadcast(S, in[x0 + inC + i]), a1);
+                a2 = wv.fma(FloatVector.broadcast(S, in[x0 + 2 * inC + i]), a2);
+                a3 = wv.fma(FloatVector.broadcast(S, in[x0 + 3 * inC + i]), a3);
+                a4 = wv.fma(FloatVector.broadcast(S, in[x0 + 4 * inC + i]), a4);
+                a5 = wv.fma(FloatVector.broadcast(S, in[x0 + 5 * inC + i]), a5);
+                a6 = wv.fma(FloatVector.broadcast(S, in[x0 + 6 * inC + i]), a6);
+                a7 = wv.fma(FloatVector.broadcast(S, in[x0 + 7 * inC + i]), a7);
             }
-            int d = outOff + p * outC + o;
             a0.intoArray(out, d);
             a1.intoArray(out, d + outC);
             a2.intoArray(out, d + 2 * outC);
             a3.intoArray(out, d + 3 * outC);
             a4.intoArray(out, d + 4 * outC);
             a5.intoArray(out, d + 5 * outC);
+            a6.intoArray(out, d + 6 * outC);
+            a7.intoArray(out, d + 7 * outC);
+            p += WIDE_BLOCK;
         }
         for (; p < p1; p++) {
-            FloatVector a = accumulate ? FloatVector.fromArray(S, out, outOff + p * outC + o) : b;
+            int d = outOff + p * outC + o;
+            FloatVector a = accumulate ? FloatVector.fromArray(S, out, d) : b;
             int x0 = inOff + p * inC;
             for (int i = 0; i < inC; i++) {
-                int wi = o * inC + i * L;
-                a = FloatVector.fromArray(S, w, wi).fma(FloatVector.broadcast(S, in[x0 + i]), a);
+                a = FloatVector.fromArray(S, w, o * inC + i * L).fma(FloatVector.broadcast(S, in[x0 + i]), a);
             }
-            a.intoArray(out, outOff + p * outC + o);
+            a.intoArray(out, d);
+        }
+    }
+
+    /**
+     * Output channels [o, o + 8), an 8-column strip: 6 pixels × one vector at a time, in {@link #S} (one JVM must
+     * not mix vector shapes: on JDK 17 a second shape pollutes the Vector API's shared type profiles, and C2 then
+     * boxes every vector). At 512 bits only the low 8 lanes count: row i's load also reads row i + 1 into the
+     * high lanes, which are never stored. So the chains start from and end in a staging array, not in
+     * {@code out}, whose next floats belong to the next pixel, and the last row, which may end the array, is
+     * added in scalar code: the same fused multiply-add, so the bits are the scalar kernels'.
+     */
+    private static void columns8(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
+                                 boolean accumulate, int outC, int o, float[] out, int outOff) {
+        float[] stage = STAGE.get();
+        int last = inC - 1;
+        int strip = o * inC;
+        int p = p0;
+        for (; p + 6 <= p1; p += 6) {
+            int d = outOff + p * outC + o;
+            for (int j = 0; j < 6; j++) {
+                startStage(stage, j * L, bias, o, accumulate, out, d + j * outC);
+            }
+            FloatVector a0 = FloatVector.fromArray(S, stage, 0);
+            FloatVector a1 = FloatVector.fromArray(S, stage, L);
+            FloatVector a2 = FloatVector.fromArray(S, stage, 2 * L);
+            FloatVector a3 = FloatVector.fromArray(S, stage, 3 * L);
+            FloatVector a4 = FloatVector.fromArray(S, stage, 4 * L);
+            FloatVector a5 = FloatVector.fromArray(S, stage, 5 * L);
+            int x0 = inOff + p * inC;
+            for (int i = 0; i < last; i++) {
+                FloatVector wv = FloatVector.fromArray(S, w, strip + i * 8);
+                a0 = wv.fma(FloatVector.broadcast(S, in[x0 + i]), a0);
+                a1 = wv.fma(FloatVector.broadcast(S, in[x0 + inC + i]), a1);
+                a2 = wv.fma(FloatVector.broadcast(S, in[x0 + 2 * inC + i]), a2);
+                a3 = wv.fma(FloatVector.broadcast(S, in[x0 + 3 * inC + i]), a3);
+                a4 = wv.fma(FloatVector.broadcast(S, in[x0 + 4 * inC + i]), a4);
+                a5 = wv.fma(FloatVector.broadcast(S, in[x0 + 5 * inC + i]), a5);
+            }
+            a0.intoArray(stage, 0);
+            a1.intoArray(stage, L);
+            a2.intoArray(stage, 2 * L);
+            a3.intoArray(stage, 3 * L);
+            a4.intoArray(stage, 4 * L);
+            a5.intoArray(stage, 5 * L);
+            for (int j = 0; j < 6; j++) {
+                endStage(stage, j * L, w, strip + last * 8, in[x0 + j * inC + last], out, d + j * outC);
+            }
+        }
+        for (; p < p1; p++) {
+            int d = outOff + p * outC + o;
+            startStage(stage, 0, bias, o, accumulate, out, d);
+            FloatVector a = FloatVector.fromArray(S, stage, 0);
+            int x0 = inOff + p * inC;
+            for (int i = 0; i < last; i++) {
+                a = FloatVector.fromArray(S, w, strip + i * 8).fma(FloatVector.broadcast(S, in[x0 + i]), a);
+            }
+            a.intoArray(stage, 0);
+            endStage(stage, 0, w, strip + last * 8, in[x0 + last], out, d);
+        }
+    }
+
+    /** {@link #columns8}'s staging array, one per thread, so that steady-state calls allocate nothing. */
+    private static final ThreadLocal<float[]> STAGE = ThreadLocal.withInitial(() -> new float[6 * L]);
+
+    /** The 8 chains' start values at {@code stage[s]}: {@code out}'s when accumulating, else the bias (or 0). */
+    private static void startStage(float[] stage, int s, float[] bias, int o, boolean accumulate, float[] out, int d) {
+        if (accumulate) {
+            System.arraycopy(out, d, stage, s, 8);
+        } else if (bias != null) {
+            System.arraycopy(bias, o, stage, s, 8);
+        } else {
+            Arrays.fill(stage, s, s + 8, 0f);
+        }
+    }
+
+    /** Adds the last row's products ({@code w} from {@code wi}, input {@code x}) to the staged chains into {@code out}. */
+    private static void endStage(float[] stage, int s, float[] w, int wi, float x, float[] out, int d) {
+        for (int c = 0; c < 8; c++) {
+            out[d + c] = Math.fma(w[wi + c], x, stage[s + c]);
         }
     }
 
@@ -363,40 +576,51 @@ final class VectorKernels implements Kernels {
         int step = stride * channels;
         int d1 = dilation * channels;
         int d2 = 2 * dilation * channels;
-        for (int ox = 0; ox < outW; ox++) {
-            if (ox == innerStart) {
-                int x = (ox * stride - padLeft) * channels;
-                for (int dst = outOff + ox * channels + c; ox < innerEnd; ox++, x += step, dst += channels) {
-                    FloatVector acc = FloatVector.fromArray(S, in, r0 + x).fma(w00, b);
-                    acc = FloatVector.fromArray(S, in, r0 + x + d1).fma(w01, acc);
-                    acc = FloatVector.fromArray(S, in, r0 + x + d2).fma(w02, acc);
-                    acc = FloatVector.fromArray(S, in, r1 + x).fma(w10, acc);
-                    acc = FloatVector.fromArray(S, in, r1 + x + d1).fma(w11, acc);
-                    acc = FloatVector.fromArray(S, in, r1 + x + d2).fma(w12, acc);
-                    acc = FloatVector.fromArray(S, in, r2 + x).fma(w20, acc);
-                    acc = FloatVector.fromArray(S, in, r2 + x + d1).fma(w21, acc);
-                    acc = FloatVector.fromArray(S, in, r2 + x + d2).fma(w22, acc);
-                    acc.intoArray(out, dst);
-                }
-                if (ox >= outW) break;
-            }
+        // The inside and the edges in separate loops: C2 eliminates the inner loop's range checks only when it is
+        // not nested in the edge loop. No vector is passed to a method: one C2 does not inline would box it.
+        int x = (innerStart * stride - padLeft) * channels;
+        int end = outOff + innerEnd * channels + c;
+        for (int dst = outOff + innerStart * channels + c; dst < end; x += step, dst += channels) {
+            FloatVector acc = FloatVector.fromArray(S, in, r0 + x).fma(w00, b);
+            acc = FloatVector.fromArray(S, in, r0 + x + d1).fma(w01, acc);
+            acc = FloatVector.fromArray(S, in, r0 + x + d2).fma(w02, acc);
+            acc = FloatVector.fromArray(S, in, r1 + x).fma(w10, acc);
+            acc = FloatVector.fromArray(S, in, r1 + x + d1).fma(w11, acc);
+            acc = FloatVector.fromArray(S, in, r1 + x + d2).fma(w12, acc);
+            acc = FloatVector.fromArray(S, in, r2 + x).fma(w20, acc);
+            acc = FloatVector.fromArray(S, in, r2 + x + d1).fma(w21, acc);
+            acc = FloatVector.fromArray(S, in, r2 + x + d2).fma(w22, acc);
+            acc.intoArray(out, dst);
+        }
+        // Columns [0, innerStart) and [innerEnd, outW), whose taps may fall in the padding.
+        boolean top = rowOff[0] >= 0;
+        boolean middle = rowOff[1] >= 0;
+        boolean bottom = rowOff[2] >= 0;
+        for (int ox = innerStart > 0 ? 0 : innerEnd; ox < outW; ox = ox + 1 == innerStart ? innerEnd : ox + 1) {
             int x0 = ox * stride - padLeft;
+            int x1 = x0 + dilation;
+            int x2 = x1 + dilation;
+            boolean left = x0 >= 0 && x0 < inW;
+            boolean centre = x1 >= 0 && x1 < inW;
+            boolean right = x2 >= 0 && x2 < inW;
             FloatVector acc = b;
-            if (rowOff[0] >= 0) acc = row3(acc, in, r0, x0, dilation, inW, channels, w00, w01, w02);
-            if (rowOff[1] >= 0) acc = row3(acc, in, r1, x0, dilation, inW, channels, w10, w11, w12);
-            if (rowOff[2] >= 0) acc = row3(acc, in, r2, x0, dilation, inW, channels, w20, w21, w22);
+            if (top) {
+                if (left) acc = FloatVector.fromArray(S, in, r0 + x0 * channels).fma(w00, acc);
+                if (centre) acc = FloatVector.fromArray(S, in, r0 + x1 * channels).fma(w01, acc);
+                if (right) acc = FloatVector.fromArray(S, in, r0 + x2 * channels).fma(w02, acc);
+            }
+            if (middle) {
+                if (left) acc = FloatVector.fromArray(S, in, r1 + x0 * channels).fma(w10, acc);
+                if (centre) acc = FloatVector.fromArray(S, in, r1 + x1 * channels).fma(w11, acc);
+                if (right) acc = FloatVector.fromArray(S, in, r1 + x2 * channels).fma(w12, acc);
+            }
+            if (bottom) {
+                if (left) acc = FloatVector.fromArray(S, in, r2 + x0 * channels).fma(w20, acc);
+                if (centre) acc = FloatVector.fromArray(S, in, r2 + x1 * channels).fma(w21, acc);
+                if (right) acc = FloatVector.fromArray(S, in, r2 + x2 * channels).fma(w22, acc);
+            }
             acc.intoArray(out, outOff + ox * channels + c);
         }
-    }
-
-    private static FloatVector row3(FloatVector acc, float[] in, int row, int x0, int dilation, int inW,
-                                    int channels, FloatVector wa, FloatVector wb, FloatVector wc) {
-        if (x0 >= 0 && x0 < inW) acc = FloatVector.fromArray(S, in, row + x0 * channels).fma(wa, acc);
-        int x1 = x0 + dilation;
-        if (x1 >= 0 && x1 < inW) acc = FloatVector.fromArray(S, in, row + x1 * channels).fma(wb, acc);
-        int x2 = x1 + dilation;
-        if (x2 >= 0 && x2 < inW) acc = FloatVector.fromArray(S, in, row + x2 * channels).fma(wc, acc);
-        return acc;
     }
 
     private static void depthwiseAny(float[] in, int[] rowOff, int inW, int channels, int kernel, int stride,
@@ -633,7 +857,7 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * {@link ScalarKernels#finish} eight lanes at a time: lane-wise max/min have exactly
+     * {@link ScalarKernels#finish} a vector at a time: lane-wise max/min have exactly
      * {@link Math#max}/{@link Math#min}'s semantics, so the result is the same to the bit.
      */
     private static void finish(float[] out, int off, int n, float lo, float hi, float[] res, int resOff) {

@@ -11,6 +11,11 @@ final class VectorSupport {
     static final boolean AVAILABLE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
             && kernels().wideEnough();
 
+    /** {@code VectorKernels}' width; call only when {@link #AVAILABLE}. */
+    static int bits() {
+        return VectorKernels.bits();
+    }
+
     static VectorKernels kernels() {
         try {
             return (VectorKernels) Class.forName("dev.mnv2.exec.VectorKernels").getDeclaredConstructor().newInstance();

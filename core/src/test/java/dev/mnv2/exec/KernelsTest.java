@@ -189,5 +189,9 @@ class KernelsTest {
     @Test
     void testsRunTheVectorKernels() {
         assertTrue(Predictor.vectorAvailable(), "surefire must pass --add-modules jdk.incubator.vector");
+        Integer requested = Integer.getInteger("mnv2.vector.bits");
+        if (requested != null) {
+            assertEquals(requested, Predictor.vectorBits(), "the width -Dmnv2.vector.bits asks for");
+        }
     }
 }
