@@ -58,9 +58,8 @@ final class ConvTraining {
                 : spec.isDepthwise() ? Path.DEPTHWISE : spec.groups() == 1 ? Path.PATCHES : Path.GROUPED;
         this.taps = spec.kernel() * spec.kernel() * spec.inPerGroup();
         boolean gemm = path == Path.POINTWISE || path == Path.PATCHES;
-        int weights = Math.toIntExact(spec.weightCount());
-        this.packed = gemm ? new float[weights] : null;
-        this.packedTransposed = gemm ? new float[weights] : null;
+        this.packed = gemm ? new float[Kernels.packedFloats(taps, spec.outChannels())] : null;
+        this.packedTransposed = gemm ? new float[Kernels.packedFloats(spec.outChannels(), taps)] : null;
         this.zeroBias = new float[spec.outChannels()];
         this.biasSums = new double[spec.outChannels()];
     }

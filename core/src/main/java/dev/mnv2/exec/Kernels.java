@@ -140,12 +140,20 @@ interface Kernels {
      * {@code o} starts at {@code o * inC} and has width {@link #stripWidth}.
      */
     static float[] pack(float[] w, int inC, int outC) {
-        float[] packed = new float[w.length];
+        float[] packed = new float[packedFloats(inC, outC)];
         pack(w, inC, outC, packed);
         return packed;
     }
 
-    /** {@link #pack(float[], int, int)} into {@code packed} (as long as {@code w}), for weights that change. */
+    /**
+     * Floats of a packed {@code [inC][outC]} matrix: the weights and 8 floats of padding, so that a 16-lane load
+     * of an 8-column strip's last row (whose high lanes the kernels ignore) stays inside the array.
+     */
+    static int packedFloats(int inC, int outC) {
+        return inC * outC + 8;
+    }
+
+    /** {@link #pack(float[], int, int)} into {@code packed} ({@link #packedFloats} long), for weights that change. */
     static void pack(float[] w, int inC, int outC, float[] packed) {
         for (int o = 0; o < outC; o += stripWidth(o, outC)) {
             int width = stripWidth(o, outC);

@@ -21,6 +21,7 @@ final class VectorKernels implements Kernels {
     static final VectorSpecies<Float> S = species(Integer.getInteger("mnv2.vector.bits",
             FloatVector.SPECIES_PREFERRED.vectorBitSize()));
     private static final int L = S.length();
+    private static final VectorSpecies<Integer> I = S.vectorShape().withLanes(int.class);
 
     private static VectorSpecies<Float> species(int bits) {
         return bits >= 512 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
@@ -74,7 +75,11 @@ final class VectorKernels implements Kernels {
         int o = o0;
         if (L == 16) {
             for (; o + 2 * Kernels.STRIP <= o1; o += 2 * Kernels.STRIP) {
-                stripPair16(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, out, outOff);
+                stripPair16(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, Kernels.STRIP, out, outOff);
+            }
+            if (o + Kernels.STRIP + 8 <= o1) {
+                stripPair16(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, 8, out, outOff);
+                o += Kernels.STRIP + 8;
             }
         }
         for (; o + Kernels.STRIP <= o1; o += Kernels.STRIP) {
@@ -188,15 +193,20 @@ final class VectorKernels implements Kernels {
     private static final int WIDE_BLOCK = 8;
 
     /**
-     * Two 16-column strips with 16-lane vectors (AVX-512), output channels [o, o + 32): 8 pixels × 2 vectors of
-     * accumulators at a time. 16 accumulators, 2 weight vectors and the broadcasts fit the 32 registers; 8
-     * pixels against 2 weight loads keeps the loads per FMA below what one 4 × 2 block needs.
+     * A 16-column strip and the next strip, of 16 or 8 columns ({@code secondWidth}), with 16-lane vectors
+     * (AVX-512), output channels [o, o + 16 + secondWidth): 8 pixels × 2 vectors of accumulators at a time. 16
+     * accumulators, 2 weight vectors and the broadcasts fit the 32 registers; 8 pixels against 2 weight loads
+     * keeps the loads per FMA below what a 4 × 2 block needs. An 8-column second strip runs in the high lanes'
+     * junk as {@link #columns8} does, its chains staged.
      */
     private static void stripPair16(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
-                                    boolean accumulate, int outC, int o, float[] out, int outOff) {
+                                    boolean accumulate, int outC, int o, int secondWidth, float[] out, int outOff) {
+        boolean narrow = secondWidth == 8;
+        float[] stage = narrow ? STAGE.get() : null;
         FloatVector b0 = initial(S, bias, o);
-        FloatVector b1 = initial(S, bias, o + L);
-        int second = Kernels.STRIP * inC;
+        // Never null: a vector variable that may hold null makes C2 box every vector it merges with.
+        FloatVector b1 = narrow ? FloatVector.zero(S) : initial(S, bias, o + L);
+        int second = (o + Kernels.STRIP) * inC;
         int p = p0;
         // As in columns2: a tail of 3 or more pixels runs as the block ending at p1 (not when accumulating).
         int tail = accumulate ? WIDE_BLOCK : 3;
@@ -204,31 +214,46 @@ final class VectorKernels implements Kernels {
         while (anyBlock && p1 - p >= tail) {
             p = Math.min(p, p1 - WIDE_BLOCK);
             int d = outOff + p * outC + o;
-            FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
-            FloatVector a40 = b0, a41 = b1, a50 = b0, a51 = b1, a60 = b0, a61 = b1, a70 = b0, a71 = b1;
+            FloatVector a00 = b0, a10 = b0, a20 = b0, a30 = b0, a40 = b0, a50 = b0, a60 = b0, a70 = b0;
             if (accumulate) {
                 a00 = FloatVector.fromArray(S, out, d);
-                a01 = FloatVector.fromArray(S, out, d + L);
                 a10 = FloatVector.fromArray(S, out, d + outC);
-                a11 = FloatVector.fromArray(S, out, d + outC + L);
                 a20 = FloatVector.fromArray(S, out, d + 2 * outC);
-                a21 = FloatVector.fromArray(S, out, d + 2 * outC + L);
                 a30 = FloatVector.fromArray(S, out, d + 3 * outC);
-                a31 = FloatVector.fromArray(S, out, d + 3 * outC + L);
                 a40 = FloatVector.fromArray(S, out, d + 4 * outC);
-                a41 = FloatVector.fromArray(S, out, d + 4 * outC + L);
                 a50 = FloatVector.fromArray(S, out, d + 5 * outC);
-                a51 = FloatVector.fromArray(S, out, d + 5 * outC + L);
                 a60 = FloatVector.fromArray(S, out, d + 6 * outC);
-                a61 = FloatVector.fromArray(S, out, d + 6 * outC + L);
                 a70 = FloatVector.fromArray(S, out, d + 7 * outC);
+            }
+            FloatVector a01, a11, a21, a31, a41, a51, a61, a71;
+            if (narrow) {
+                for (int j = 0; j < WIDE_BLOCK; j++) {
+                    startStage(stage, j * L, bias, o + L, accumulate, out, d + j * outC + L);
+                }
+                a01 = FloatVector.fromArray(S, stage, 0);
+                a11 = FloatVector.fromArray(S, stage, L);
+                a21 = FloatVector.fromArray(S, stage, 2 * L);
+                a31 = FloatVector.fromArray(S, stage, 3 * L);
+                a41 = FloatVector.fromArray(S, stage, 4 * L);
+                a51 = FloatVector.fromArray(S, stage, 5 * L);
+                a61 = FloatVector.fromArray(S, stage, 6 * L);
+                a71 = FloatVector.fromArray(S, stage, 7 * L);
+            } else if (accumulate) {
+                a01 = FloatVector.fromArray(S, out, d + L);
+                a11 = FloatVector.fromArray(S, out, d + outC + L);
+                a21 = FloatVector.fromArray(S, out, d + 2 * outC + L);
+                a31 = FloatVector.fromArray(S, out, d + 3 * outC + L);
+                a41 = FloatVector.fromArray(S, out, d + 4 * outC + L);
+                a51 = FloatVector.fromArray(S, out, d + 5 * outC + L);
+                a61 = FloatVector.fromArray(S, out, d + 6 * outC + L);
                 a71 = FloatVector.fromArray(S, out, d + 7 * outC + L);
+            } else {
+                a01 = a11 = a21 = a31 = a41 = a51 = a61 = a71 = b1;
             }
             int x0 = inOff + p * inC;
             for (int i = 0; i < inC; i++) {
-                int wi = o * inC + i * L;
-                FloatVector w0 = FloatVector.fromArray(S, w, wi);
-                FloatVector w1 = FloatVector.fromArray(S, w, wi + second);
+                FloatVector w0 = FloatVector.fromArray(S, w, o * inC + i * L);
+                FloatVector w1 = FloatVector.fromArray(S, w, second + i * secondWidth);
                 FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
                 a00 = w0.fma(x, a00);
                 a01 = w1.fma(x, a01);
@@ -255,36 +280,54 @@ final class VectorKernels implements Kernels {
                 a71 = w1.fma(x, a71);
             }
             a00.intoArray(out, d);
-            a01.intoArray(out, d + L);
             a10.intoArray(out, d + outC);
-            a11.intoArray(out, d + outC + L);
             a20.intoArray(out, d + 2 * outC);
-            a21.intoArray(out, d + 2 * outC + L);
             a30.intoArray(out, d + 3 * outC);
-            a31.intoArray(out, d + 3 * outC + L);
             a40.intoArray(out, d + 4 * outC);
-            a41.intoArray(out, d + 4 * outC + L);
             a50.intoArray(out, d + 5 * outC);
-            a51.intoArray(out, d + 5 * outC + L);
             a60.intoArray(out, d + 6 * outC);
-            a61.intoArray(out, d + 6 * outC + L);
             a70.intoArray(out, d + 7 * outC);
-            a71.intoArray(out, d + 7 * outC + L);
+            float[] dst = narrow ? stage : out;
+            int base = narrow ? 0 : d + L;
+            int pitch = narrow ? L : outC;
+            a01.intoArray(dst, base);
+            a11.intoArray(dst, base + pitch);
+            a21.intoArray(dst, base + 2 * pitch);
+            a31.intoArray(dst, base + 3 * pitch);
+            a41.intoArray(dst, base + 4 * pitch);
+            a51.intoArray(dst, base + 5 * pitch);
+            a61.intoArray(dst, base + 6 * pitch);
+            a71.intoArray(dst, base + 7 * pitch);
+            if (narrow) {
+                for (int j = 0; j < WIDE_BLOCK; j++) {
+                    System.arraycopy(stage, j * L, out, d + j * outC + L, 8);
+                }
+            }
             p += WIDE_BLOCK;
         }
         for (; p < p1; p++) {
             int d = outOff + p * outC + o;
             FloatVector a0 = accumulate ? FloatVector.fromArray(S, out, d) : b0;
-            FloatVector a1 = accumulate ? FloatVector.fromArray(S, out, d + L) : b1;
+            FloatVector a1;
+            if (narrow) {
+                startStage(stage, 0, bias, o + L, accumulate, out, d + L);
+                a1 = FloatVector.fromArray(S, stage, 0);
+            } else {
+                a1 = accumulate ? FloatVector.fromArray(S, out, d + L) : b1;
+            }
             int x0 = inOff + p * inC;
             for (int i = 0; i < inC; i++) {
-                int wi = o * inC + i * L;
                 FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
-                a0 = FloatVector.fromArray(S, w, wi).fma(x, a0);
-                a1 = FloatVector.fromArray(S, w, wi + second).fma(x, a1);
+                a0 = FloatVector.fromArray(S, w, o * inC + i * L).fma(x, a0);
+                a1 = FloatVector.fromArray(S, w, second + i * secondWidth).fma(x, a1);
             }
             a0.intoArray(out, d);
-            a1.intoArray(out, d + L);
+            if (narrow) {
+                a1.intoArray(stage, 0);
+                System.arraycopy(stage, 0, out, d + L, 8);
+            } else {
+                a1.intoArray(out, d + L);
+            }
         }
     }
 
@@ -345,15 +388,13 @@ final class VectorKernels implements Kernels {
     /**
      * Output channels [o, o + 8), an 8-column strip: 6 pixels × one vector at a time, in {@link #S} (one JVM must
      * not mix vector shapes: on JDK 17 a second shape pollutes the Vector API's shared type profiles, and C2 then
-     * boxes every vector). At 512 bits only the low 8 lanes count: row i's load also reads row i + 1 into the
-     * high lanes, which are never stored. So the chains start from and end in a staging array, not in
-     * {@code out}, whose next floats belong to the next pixel, and the last row, which may end the array, is
-     * added in scalar code: the same fused multiply-add, so the bits are the scalar kernels'.
+     * boxes every vector). At 512 bits only the low 8 lanes count: row i's load also reads row i + 1 (or the
+     * packing's padding) into the high lanes, which are never stored. So the chains start from and end in a
+     * staging array, not in {@code out}, whose next floats belong to the next pixel.
      */
     private static void columns8(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
                                  boolean accumulate, int outC, int o, float[] out, int outOff) {
         float[] stage = STAGE.get();
-        int last = inC - 1;
         int strip = o * inC;
         int p = p0;
         for (; p + 6 <= p1; p += 6) {
@@ -368,7 +409,7 @@ final class VectorKernels implements Kernels {
             FloatVector a4 = FloatVector.fromArray(S, stage, 4 * L);
             FloatVector a5 = FloatVector.fromArray(S, stage, 5 * L);
             int x0 = inOff + p * inC;
-            for (int i = 0; i < last; i++) {
+            for (int i = 0; i < inC; i++) {
                 FloatVector wv = FloatVector.fromArray(S, w, strip + i * 8);
                 a0 = wv.fma(FloatVector.broadcast(S, in[x0 + i]), a0);
                 a1 = wv.fma(FloatVector.broadcast(S, in[x0 + inC + i]), a1);
@@ -384,7 +425,7 @@ final class VectorKernels implements Kernels {
             a4.intoArray(stage, 4 * L);
             a5.intoArray(stage, 5 * L);
             for (int j = 0; j < 6; j++) {
-                endStage(stage, j * L, w, strip + last * 8, in[x0 + j * inC + last], out, d + j * outC);
+                System.arraycopy(stage, j * L, out, d + j * outC, 8);
             }
         }
         for (; p < p1; p++) {
@@ -392,16 +433,16 @@ final class VectorKernels implements Kernels {
             startStage(stage, 0, bias, o, accumulate, out, d);
             FloatVector a = FloatVector.fromArray(S, stage, 0);
             int x0 = inOff + p * inC;
-            for (int i = 0; i < last; i++) {
+            for (int i = 0; i < inC; i++) {
                 a = FloatVector.fromArray(S, w, strip + i * 8).fma(FloatVector.broadcast(S, in[x0 + i]), a);
             }
             a.intoArray(stage, 0);
-            endStage(stage, 0, w, strip + last * 8, in[x0 + last], out, d);
+            System.arraycopy(stage, 0, out, d, 8);
         }
     }
 
-    /** {@link #columns8}'s staging array, one per thread, so that steady-state calls allocate nothing. */
-    private static final ThreadLocal<float[]> STAGE = ThreadLocal.withInitial(() -> new float[6 * L]);
+    /** The staging array of {@link #columns8} and {@link #stripPair16}, one per thread, so that steady-state calls allocate nothing. */
+    private static final ThreadLocal<float[]> STAGE = ThreadLocal.withInitial(() -> new float[WIDE_BLOCK * L]);
 
     /** The 8 chains' start values at {@code stage[s]}: {@code out}'s when accumulating, else the bias (or 0). */
     private static void startStage(float[] stage, int s, float[] bias, int o, boolean accumulate, float[] out, int d) {
@@ -414,12 +455,6 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /** Adds the last row's products ({@code w} from {@code wi}, input {@code x}) to the staged chains into {@code out}. */
-    private static void endStage(float[] stage, int s, float[] w, int wi, float x, float[] out, int d) {
-        for (int c = 0; c < 8; c++) {
-            out[d + c] = Math.fma(w[wi + c], x, stage[s + c]);
-        }
-    }
 
     /** Bytes of both operands' rows that one pass of {@link #addOuterProducts} reads: half of a 32 kB L1. */
     private static final int OUTER_CHUNK_BYTES = 16 * 1024;
@@ -857,12 +892,32 @@ final class VectorKernels implements Kernels {
     }
 
     /**
+     * {@code Math.min(Math.max(v, +0f), hi)} for {@code hi >= 0} (ReLU, ReLU6) on the float bits as integers,
+     * which JDK 17 compiles to single instructions where lane-wise float max/min, with Java's NaN and -0 rules,
+     * take several each. Non-negative floats order as their bits do, and every negative float (-0 included) has
+     * negative bits, so integer max with 0 then min with {@code hi}'s bits is the clamp; NaN lanes, which
+     * Math.max and min return unchanged, are put back from the input.
+     */
+    private static void clampFromZero(float[] out, int off, int n, float hi) {
+        IntVector top = IntVector.broadcast(I, Float.floatToRawIntBits(hi));
+        for (int i = 0; i < n; i += L) {
+            IntVector bits = FloatVector.fromArray(S, out, off + i).reinterpretAsInts();
+            IntVector clamped = bits.max(0).min(top);
+            // -1 where the lane is not NaN (magnitude bits at most +inf's), 0 where it is.
+            IntVector number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
+            clamped.and(number).or(bits.and(number.not())).reinterpretAsFloats().intoArray(out, off + i);
+        }
+    }
+
+    /**
      * {@link ScalarKernels#finish} a vector at a time: lane-wise max/min have exactly
      * {@link Math#max}/{@link Math#min}'s semantics, so the result is the same to the bit.
      */
     private static void finish(float[] out, int off, int n, float lo, float hi, float[] res, int resOff) {
         int vectorEnd = n - n % L;
-        if (lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) {
+        if (Float.floatToRawIntBits(lo) == 0 && hi >= 0) {
+            clampFromZero(out, off, vectorEnd, hi);
+        } else if (lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) {
             FloatVector vlo = FloatVector.broadcast(S, lo);
             FloatVector vhi = FloatVector.broadcast(S, hi);
             for (int i = 0; i < vectorEnd; i += L) {

@@ -135,6 +135,43 @@ class KernelsTest {
                 what + ": only " + atSix + " of " + relu6Output.data().length + " outputs reach ReLU6's bound");
     }
 
+    /**
+     * The clamp's edge cases, bit for bit: NaNs (either sign, kept as they are), -0 (to +0), infinities and values
+     * at and around the bounds, through a 1×1 depthwise conv with weight 1 and bias -0 (which passes every value,
+     * -0 included, unchanged), for every activation and every kernel path.
+     */
+    @Test
+    void clampKeepsJavasMaxAndMinSemanticsBitForBit() {
+        float[] specials = {Float.NaN, Float.intBitsToFloat(0xffc00001), -0f, 0f, Float.NEGATIVE_INFINITY,
+                Float.POSITIVE_INFINITY, 5.999999f, 6f, 6.000001f, -3f, Float.MIN_VALUE, -Float.MIN_VALUE, 1e30f, 2.5f};
+        int channels = 40;
+        Shape shape = new Shape(3, 7, channels);
+        float[] data = new float[(int) shape.elements()];
+        for (int i = 0; i < data.length; i++) data[i] = specials[(i * 7 + i / channels) % specials.length];
+        Tensor x = new Tensor(1, shape, data);
+        float[] ones = new float[channels];
+        float[] negativeZeros = new float[channels];
+        Arrays.fill(ones, 1f);
+        Arrays.fill(negativeZeros, -0f);
+        for (Activation activation : Activation.values()) {
+            Conv2d conv = new Conv2d("conv", channels, channels, 1, 1, 1, channels, Padding.symmetric(0), activation,
+                    ones, negativeZeros, null);
+            float[] expected = new float[data.length];
+            for (int i = 0; i < data.length; i++) {
+                expected[i] = Math.min(Math.max(data[i], activation.min()), activation.max());
+            }
+            for (Predictor p : Networks.allPredictors(Networks.of(shape, conv))) {
+                try (p) {
+                    float[] actual = p.forward(x).data();
+                    for (int i = 0; i < data.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]),
+                                activation + " " + Networks.describe(p) + ": " + data[i] + " gave " + actual[i]);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void batchNormFoldingKeepsTheOutput() {
         Conv2d conv = randomConv(6, 10, 3, 1, 1, 1, Padding.same(), Activation.IDENTITY, true, true, 11);
