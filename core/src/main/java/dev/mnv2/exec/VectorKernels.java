@@ -569,10 +569,13 @@ final class VectorKernels implements Kernels {
     public void depthwiseRow(float[] in, int[] rowOff, int inW, int channels, int kernel, int stride, int dilation,
                              int padLeft, float[] w, float[] bias, float lo, float hi,
                              float[] out, int outOff, int outW, float[] res, int resOff) {
+        // ReLU and ReLU6 without a shortcut are clamped as each vector is stored, not in a second pass.
+        boolean fused = kernel == 3 && res == null && fromZero(lo, hi);
         int c = 0;
         for (; c + L <= channels; c += L) {
             if (kernel == 3) {
-                depthwise3(in, rowOff, inW, channels, stride, dilation, padLeft, w, bias, out, outOff, outW, c);
+                depthwise3(in, rowOff, inW, channels, stride, dilation, padLeft, w, bias, fused, hi, out, outOff,
+                        outW, c);
             } else {
                 depthwiseAny(in, rowOff, inW, channels, kernel, stride, dilation, padLeft, w, bias,
                         out, outOff, outW, c);
@@ -582,12 +585,22 @@ final class VectorKernels implements Kernels {
             ScalarKernels.depthwiseChannels(in, rowOff, inW, channels, kernel, stride, dilation, padLeft, w, bias,
                     out, outOff, outW, c, channels);
         }
-        finish(out, outOff, outW * channels, lo, hi, res, resOff);
+        if (!fused) {
+            finish(out, outOff, outW * channels, lo, hi, res, resOff);
+        } else if (c < channels) {
+            for (int ox = 0; ox < outW; ox++) {
+                ScalarKernels.finish(out, outOff + ox * channels + c, channels - c, lo, hi, null, 0);
+            }
+        }
     }
 
-    /** 3×3 taps of channels [c, c + L) along a row, the nine weight vectors held in registers. */
+    /**
+     * 3×3 taps of channels [c, c + L) along a row, the nine weight vectors held in registers; each result clamped
+     * to [0, hi] by {@link #clampFromZero} as it is stored when {@code clamp}.
+     */
     private static void depthwise3(float[] in, int[] rowOff, int inW, int channels, int stride, int dilation,
-                                   int padLeft, float[] w, float[] bias, float[] out, int outOff, int outW, int c) {
+                                   int padLeft, float[] w, float[] bias, boolean clamp, float hi,
+                                   float[] out, int outOff, int outW, int c) {
         FloatVector w00 = FloatVector.fromArray(S, w, c);
         FloatVector w01 = FloatVector.fromArray(S, w, channels + c);
         FloatVector w02 = FloatVector.fromArray(S, w, 2 * channels + c);
@@ -598,6 +611,7 @@ final class VectorKernels implements Kernels {
         FloatVector w21 = FloatVector.fromArray(S, w, 7 * channels + c);
         FloatVector w22 = FloatVector.fromArray(S, w, 8 * channels + c);
         FloatVector b = FloatVector.fromArray(S, bias, c);
+        IntVector hiBits = IntVector.broadcast(I, Float.floatToRawIntBits(hi));
         int r0 = rowOff[0] + c;
         int r1 = rowOff[1] + c;
         int r2 = rowOff[2] + c;
@@ -612,22 +626,62 @@ final class VectorKernels implements Kernels {
         int d1 = dilation * channels;
         int d2 = 2 * dilation * channels;
         // The inside and the edges in separate loops: C2 eliminates the inner loop's range checks only when it is
-        // not nested in the edge loop. No vector is passed to a method: one C2 does not inline would box it.
+        // not nested in the edge loop. No vector is passed to a method C2 might not inline: it would be boxed.
         int x = (innerStart * stride - padLeft) * channels;
         int end = outOff + innerEnd * channels + c;
-        for (int dst = outOff + innerStart * channels + c; dst < end; x += step, dst += channels) {
-            FloatVector acc = FloatVector.fromArray(S, in, r0 + x).fma(w00, b);
-            acc = FloatVector.fromArray(S, in, r0 + x + d1).fma(w01, acc);
-            acc = FloatVector.fromArray(S, in, r0 + x + d2).fma(w02, acc);
-            acc = FloatVector.fromArray(S, in, r1 + x).fma(w10, acc);
-            acc = FloatVector.fromArray(S, in, r1 + x + d1).fma(w11, acc);
-            acc = FloatVector.fromArray(S, in, r1 + x + d2).fma(w12, acc);
-            acc = FloatVector.fromArray(S, in, r2 + x).fma(w20, acc);
-            acc = FloatVector.fromArray(S, in, r2 + x + d1).fma(w21, acc);
-            acc = FloatVector.fromArray(S, in, r2 + x + d2).fma(w22, acc);
-            acc.intoArray(out, dst);
+        // One loop per case: a vector chosen by a branch (clamped or not) makes C2 box it.
+        if (clamp) {
+            for (int dst = outOff + innerStart * channels + c; dst < end; x += step, dst += channels) {
+                FloatVector acc = FloatVector.fromArray(S, in, r0 + x).fma(w00, b);
+                acc = FloatVector.fromArray(S, in, r0 + x + d1).fma(w01, acc);
+                acc = FloatVector.fromArray(S, in, r0 + x + d2).fma(w02, acc);
+                acc = FloatVector.fromArray(S, in, r1 + x).fma(w10, acc);
+                acc = FloatVector.fromArray(S, in, r1 + x + d1).fma(w11, acc);
+                acc = FloatVector.fromArray(S, in, r1 + x + d2).fma(w12, acc);
+                acc = FloatVector.fromArray(S, in, r2 + x).fma(w20, acc);
+                acc = FloatVector.fromArray(S, in, r2 + x + d1).fma(w21, acc);
+                acc = FloatVector.fromArray(S, in, r2 + x + d2).fma(w22, acc);
+                clampFromZero(acc, hiBits).intoArray(out, dst);
+            }
+        } else {
+            for (int dst = outOff + innerStart * channels + c; dst < end; x += step, dst += channels) {
+                FloatVector acc = FloatVector.fromArray(S, in, r0 + x).fma(w00, b);
+                acc = FloatVector.fromArray(S, in, r0 + x + d1).fma(w01, acc);
+                acc = FloatVector.fromArray(S, in, r0 + x + d2).fma(w02, acc);
+                acc = FloatVector.fromArray(S, in, r1 + x).fma(w10, acc);
+                acc = FloatVector.fromArray(S, in, r1 + x + d1).fma(w11, acc);
+                acc = FloatVector.fromArray(S, in, r1 + x + d2).fma(w12, acc);
+                acc = FloatVector.fromArray(S, in, r2 + x).fma(w20, acc);
+                acc = FloatVector.fromArray(S, in, r2 + x + d1).fma(w21, acc);
+                acc = FloatVector.fromArray(S, in, r2 + x + d2).fma(w22, acc);
+                acc.intoArray(out, dst);
+            }
         }
-        // Columns [0, innerStart) and [innerEnd, outW), whose taps may fall in the padding.
+        edges3(in, rowOff, inW, channels, stride, dilation, padLeft, w, bias, clamp, hi, out, outOff, outW, c,
+                innerStart, innerEnd);
+    }
+
+    /**
+     * {@link #depthwise3}'s columns [0, innerStart) and [innerEnd, outW), whose taps may fall in the padding. A
+     * method of its own, reloading the weights, so that depthwise3 stays small enough for C2 to inline the clamp
+     * into its inner loop.
+     */
+    private static void edges3(float[] in, int[] rowOff, int inW, int channels, int stride, int dilation,
+                               int padLeft, float[] w, float[] bias, boolean clamp, float hi, float[] out,
+                               int outOff, int outW, int c, int innerStart, int innerEnd) {
+        FloatVector w00 = FloatVector.fromArray(S, w, c);
+        FloatVector w01 = FloatVector.fromArray(S, w, channels + c);
+        FloatVector w02 = FloatVector.fromArray(S, w, 2 * channels + c);
+        FloatVector w10 = FloatVector.fromArray(S, w, 3 * channels + c);
+        FloatVector w11 = FloatVector.fromArray(S, w, 4 * channels + c);
+        FloatVector w12 = FloatVector.fromArray(S, w, 5 * channels + c);
+        FloatVector w20 = FloatVector.fromArray(S, w, 6 * channels + c);
+        FloatVector w21 = FloatVector.fromArray(S, w, 7 * channels + c);
+        FloatVector w22 = FloatVector.fromArray(S, w, 8 * channels + c);
+        FloatVector b = FloatVector.fromArray(S, bias, c);
+        int r0 = rowOff[0] + c;
+        int r1 = rowOff[1] + c;
+        int r2 = rowOff[2] + c;
         boolean top = rowOff[0] >= 0;
         boolean middle = rowOff[1] >= 0;
         boolean bottom = rowOff[2] >= 0;
@@ -654,7 +708,11 @@ final class VectorKernels implements Kernels {
                 if (centre) acc = FloatVector.fromArray(S, in, r2 + x1 * channels).fma(w21, acc);
                 if (right) acc = FloatVector.fromArray(S, in, r2 + x2 * channels).fma(w22, acc);
             }
-            acc.intoArray(out, outOff + ox * channels + c);
+            int dst = outOff + ox * channels + c;
+            acc.intoArray(out, dst);
+            if (clamp) {
+                clampFromZero(out, dst, L, hi);
+            }
         }
     }
 
@@ -891,22 +949,32 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /**
-     * {@code Math.min(Math.max(v, +0f), hi)} for {@code hi >= 0} (ReLU, ReLU6) on the float bits as integers,
-     * which JDK 17 compiles to single instructions where lane-wise float max/min, with Java's NaN and -0 rules,
-     * take several each. Non-negative floats order as their bits do, and every negative float (-0 included) has
-     * negative bits, so integer max with 0 then min with {@code hi}'s bits is the clamp; NaN lanes, which
-     * Math.max and min return unchanged, are put back from the input.
-     */
+    /** Whether {@link #clampFromZero} is the clamp to [lo, hi]: ReLU and ReLU6. */
+    private static boolean fromZero(float lo, float hi) {
+        return Float.floatToRawIntBits(lo) == 0 && hi >= 0;
+    }
+
+    /** {@link #clampFromZero} in place over {@code n} floats (a multiple of {@link #L}). */
     private static void clampFromZero(float[] out, int off, int n, float hi) {
         IntVector top = IntVector.broadcast(I, Float.floatToRawIntBits(hi));
         for (int i = 0; i < n; i += L) {
-            IntVector bits = FloatVector.fromArray(S, out, off + i).reinterpretAsInts();
-            IntVector clamped = bits.max(0).min(top);
-            // -1 where the lane is not NaN (magnitude bits at most +inf's), 0 where it is.
-            IntVector number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
-            clamped.and(number).or(bits.and(number.not())).reinterpretAsFloats().intoArray(out, off + i);
+            clampFromZero(FloatVector.fromArray(S, out, off + i), top).intoArray(out, off + i);
         }
+    }
+
+    /**
+     * {@code Math.min(Math.max(v, +0f), hi)} for {@code hi >= 0} (ReLU, ReLU6; {@code top} holds hi's bits) on
+     * the float bits as integers, which JDK 17 compiles to single instructions where lane-wise float max/min,
+     * with Java's NaN and -0 rules, take several each. Non-negative floats order as their bits do, and every
+     * negative float (-0 included) has negative bits, so integer max with 0 then min with hi's bits is the
+     * clamp; NaN lanes, which Math.max and min return unchanged, are put back from the input. Small enough that
+     * C2 always inlines it, so its vector arguments are never boxed.
+     */
+    private static FloatVector clampFromZero(FloatVector v, IntVector top) {
+        IntVector bits = v.reinterpretAsInts();
+        // -1 where the lane is not NaN (magnitude bits at most +inf's), 0 where it is.
+        IntVector number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
+        return bits.max(0).min(top).and(number).or(bits.and(number.not())).reinterpretAsFloats();
     }
 
     /**
@@ -915,7 +983,7 @@ final class VectorKernels implements Kernels {
      */
     private static void finish(float[] out, int off, int n, float lo, float hi, float[] res, int resOff) {
         int vectorEnd = n - n % L;
-        if (Float.floatToRawIntBits(lo) == 0 && hi >= 0) {
+        if (fromZero(lo, hi)) {
             clampFromZero(out, off, vectorEnd, hi);
         } else if (lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) {
             FloatVector vlo = FloatVector.broadcast(S, lo);
