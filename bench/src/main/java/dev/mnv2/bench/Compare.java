@@ -22,6 +22,7 @@ import java.util.Locale;
  * <p>Options: {@code --warmup-ms N} (default 1000), {@code --measure-ms N} (default 2000; at least 10 calls
  * are timed), {@code --engines mnv2,ort,pytorch}, {@code --quick} (one α 1.0 case, no segmentation),
  * {@code --segmentation-rounds N} (default 3, 0 with {@code --quick}), {@code --segmentation-only}.
+ * {@code --layers [--threads T] [--width W --resolution R]}: per-layer times against ONNX Runtime's ({@link LayerCompare}).
  */
 public final class Compare {
     private record Model(double width, int resolution) {
@@ -44,6 +45,14 @@ public final class Compare {
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals(Segmentation.CHILD)) {
             Segmentation.runChild(args);
+            return;
+        }
+        if (args.length > 0 && args[0].equals(LayerCompare.CHILD)) {
+            LayerCompare.runChild(args);
+            return;
+        }
+        if (List.of(args).contains(LayerCompare.OPTION)) {
+            LayerCompare.run(args);
             return;
         }
         Compare compare = new Compare();

@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.mnv2.exec.Tensor;
 import java.nio.FloatBuffer;
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -19,11 +20,32 @@ final class OrtEngine implements Engine {
     private final Map<String, OnnxTensor> feed;
 
     OrtEngine(OrtEnvironment env, byte[] onnx, String inputName, Tensor images, int threads) throws OrtException {
-        options = sessionOptions(threads);
+        this(env, onnx, inputName, images, sessionOptions(threads));
+    }
+
+    private OrtEngine(OrtEnvironment env, byte[] onnx, String inputName, Tensor images, OrtSession.SessionOptions options)
+            throws OrtException {
+        this.options = options;
         session = env.createSession(onnx, options);
         input = OnnxTensor.createTensor(env, FloatBuffer.wrap(Images.toNchw(images)),
                 new long[] {images.batch(), images.shape().channels(), images.shape().height(), images.shape().width()});
         feed = Map.of(inputName, input);
+    }
+
+    /**
+     * The same engine with ORT's profiler on from session start: every run's per-node kernel times go to a
+     * Chrome-trace JSON file named {@code prefix_<date>.json}, whose path {@link #endProfiling()} returns.
+     */
+    static OrtEngine profiled(OrtEnvironment env, byte[] onnx, String inputName, Tensor images, int threads, Path prefix)
+            throws OrtException {
+        OrtSession.SessionOptions options = sessionOptions(threads);
+        options.enableProfiling(prefix.toString());
+        return new OrtEngine(env, onnx, inputName, images, options);
+    }
+
+    /** Stops the profiler of a {@link #profiled} engine and returns the trace file's path. */
+    Path endProfiling() throws OrtException {
+        return Path.of(session.endProfiling());
     }
 
     /** All graph optimisations, sequential execution, {@code threads} intra-op threads (the caller closes them). */
