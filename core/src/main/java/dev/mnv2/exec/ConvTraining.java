@@ -149,7 +149,7 @@ final class ConvTraining {
                             weight, b, lo, hi, y, dst + oy * outRow, out.width(), null, 0);
                 }
                 case PATCHES -> {
-                    ScalarKernels.gatherPatches(x, image, in.height(), in.width(), inC, g, oy, ws.patches);
+                    k.gatherPatches(x, image, in.height(), in.width(), inC, g, oy, ws.patches);
                     k.pointwise(ws.patches, 0, out.width(), taps, packed, b, outC, lo, hi, y, dst + oy * outRow,
                             null, 0);
                 }
@@ -254,7 +254,7 @@ final class ConvTraining {
                 if (t0 == t1) return;
                 for (int n = 0; n < images; n++) {
                     for (int oy = 0; oy < out.height(); oy++) {
-                        ScalarKernels.gatherPatches(x, xOff + n * imageFloats(in), in.height(), in.width(), inC, g, oy,
+                        k.gatherPatches(x, xOff + n * imageFloats(in), in.height(), in.width(), inC, g, oy,
                                 ws.patches);
                         k.addOuterProducts(ws.patches, 0, taps, dy, dyOff + n * imageFloats(out) + oy * outRow, outC,
                                 out.width(), dw, t0, t1);

@@ -118,6 +118,13 @@ interface Kernels {
     void batchNormNormalize(float[] x, int xOff, int pixels, int channels, float[] mean, float[] scale,
                             float[] shift, float lo, float hi, float[] y, int yOff);
 
+    /**
+     * Output row {@code oy}'s receptive fields as a patch matrix {@code [outW][kernel][kernel][inC]} (zeros in
+     * the padding), the left operand that turns an ungrouped convolution into a matrix product with its HWIO
+     * weights ({@link ScalarKernels#gatherPatches}).
+     */
+    void gatherPatches(float[] input, int inOff, int inH, int inW, int inC, ConvGeometry g, int oy, float[] patches);
+
     /** Mean over {@code positions} pixels of {@code channels} channels: summed in pixel order, then scaled. */
     void globalAveragePool(float[] in, int inOff, int positions, int channels, float[] out, int outOff);
 

@@ -388,7 +388,7 @@ public final class Plan {
                                 bias, lo, hi, out, f.offsets[dst], oy, ox, 0, g.outC());
                     }
                 } else {
-                    ScalarKernels.gatherPatches(input, inOff, in.height(), in.width(), in.channels(), g, oy,
+                    k.gatherPatches(input, inOff, in.height(), in.width(), in.channels(), g, oy,
                             s.buffers[PATCH]);
                     int taps = g.kernel() * g.kernel() * in.channels();
                     k.pointwise(s.buffers[PATCH], 0, g.outW(), taps, packed, bias, g.outC(), lo, hi,

@@ -286,36 +286,37 @@ final class ScalarKernels implements Kernels {
         }
     }
 
-    /**
-     * Output row {@code oy}'s receptive fields as a patch matrix {@code [outW][kernel][kernel][inC]} (zeros in
-     * the padding), the left operand that turns an ungrouped convolution into a matrix product with its HWIO
-     * weights.
-     */
-    static void gatherPatches(float[] input, int inOff, int inH, int inW, int inC, ConvGeometry g, int oy,
+    @Override
+    public void gatherPatches(float[] input, int inOff, int inH, int inW, int inC, ConvGeometry g, int oy,
                               float[] patches) {
+        int rowTaps = g.kernel() * inC;
+        for (int ox = 0, p = 0; ox < g.outW(); ox++) {
+            for (int ky = 0; ky < g.kernel(); ky++, p += rowTaps) {
+                gatherKernelRow(input, inOff, inH, inW, inC, g, oy, ox, ky, patches, p);
+            }
+        }
+    }
+
+    /** Kernel row {@code ky} of output pixel (oy, ox)'s receptive field into {@code patches} from {@code p}. */
+    static void gatherKernelRow(float[] input, int inOff, int inH, int inW, int inC, ConvGeometry g, int oy, int ox,
+                                int ky, float[] patches, int p) {
         int kernel = g.kernel();
         int rowTaps = kernel * inC;
-        int p = 0;
-        for (int ox = 0; ox < g.outW(); ox++) {
-            int x0 = ox * g.stride() - g.padLeft();
-            boolean inside = x0 >= 0 && x0 + (kernel - 1) * g.dilation() < inW;
-            for (int ky = 0; ky < kernel; ky++, p += rowTaps) {
-                int iy = g.firstInputRow(oy) + ky * g.dilation();
-                if (iy < 0 || iy >= inH) {
-                    Arrays.fill(patches, p, p + rowTaps, 0f);
-                } else if (inside && g.dilation() == 1) {
-                    // The kernel row's pixels are adjacent in NHWC: one copy.
-                    System.arraycopy(input, inOff + (iy * inW + x0) * inC, patches, p, rowTaps);
+        int x0 = ox * g.stride() - g.padLeft();
+        int iy = g.firstInputRow(oy) + ky * g.dilation();
+        if (iy < 0 || iy >= inH) {
+            Arrays.fill(patches, p, p + rowTaps, 0f);
+        } else if (x0 >= 0 && x0 + (kernel - 1) * g.dilation() < inW && g.dilation() == 1) {
+            // The kernel row's pixels are adjacent in NHWC: one copy.
+            System.arraycopy(input, inOff + (iy * inW + x0) * inC, patches, p, rowTaps);
+        } else {
+            for (int kx = 0; kx < kernel; kx++) {
+                int ix = x0 + kx * g.dilation();
+                int at = p + kx * inC;
+                if (ix < 0 || ix >= inW) {
+                    Arrays.fill(patches, at, at + inC, 0f);
                 } else {
-                    for (int kx = 0; kx < kernel; kx++) {
-                        int ix = x0 + kx * g.dilation();
-                        int at = p + kx * inC;
-                        if (ix < 0 || ix >= inW) {
-                            Arrays.fill(patches, at, at + inC, 0f);
-                        } else {
-                            System.arraycopy(input, inOff + (iy * inW + ix) * inC, patches, at, inC);
-                        }
-                    }
+                    System.arraycopy(input, inOff + (iy * inW + ix) * inC, patches, at, inC);
                 }
             }
         }

@@ -933,6 +933,32 @@ final class VectorKernels implements Kernels {
         return bits.neg().and(bits.not()).lanewise(VectorOperators.ASHR, 31);
     }
 
+    /**
+     * {@link ScalarKernels#gatherPatches} with a kernel row of adjacent pixels that fits one vector (the stem's
+     * 3 × 3 channels) copied as one vector: its lanes past the row belong to the next kernel row, which the next
+     * copy rewrites, and the last copy of the matrix, which has no next, is the scalar one.
+     */
+    @Override
+    public void gatherPatches(float[] input, int inOff, int inH, int inW, int inC, ConvGeometry g, int oy,
+                              float[] patches) {
+        int kernel = g.kernel();
+        int rowTaps = kernel * inC;
+        boolean oneVector = rowTaps <= L && g.dilation() == 1;
+        for (int ox = 0, p = 0; ox < g.outW(); ox++) {
+            int x0 = ox * g.stride() - g.padLeft();
+            boolean inside = x0 >= 0 && x0 + kernel - 1 < inW;
+            for (int ky = 0; ky < kernel; ky++, p += rowTaps) {
+                int iy = g.firstInputRow(oy) + ky;
+                int src = inOff + (iy * inW + x0) * inC;
+                if (oneVector && inside && iy >= 0 && iy < inH && src + L <= input.length && p + L <= patches.length) {
+                    FloatVector.fromArray(S, input, src).intoArray(patches, p);
+                } else {
+                    ScalarKernels.gatherKernelRow(input, inOff, inH, inW, inC, g, oy, ox, ky, patches, p);
+                }
+            }
+        }
+    }
+
     @Override
     public void globalAveragePool(float[] in, int inOff, int positions, int channels, float[] out, int outOff) {
         float scale = 1f / positions;
