@@ -107,16 +107,20 @@ final class IsolatedRounds {
         System.out.println(line);
     }
 
-    /** Warm-up for {@code warmupMs} (at least 3 calls), then about {@code measureMs} of calls timed one by one (at least 10). */
+    /**
+     * Warm-up for {@code warmupMs} (at least 3 calls), then about {@code measureMs} of calls timed one by one (at
+     * least 10, at most 2000). The count comes from the fastest warm-up call, not their average: in a fresh JVM the
+     * first calls run interpreted and would make the average many times too slow.
+     */
     static Timing time(Engine engine, long warmupMs, long measureMs) throws Exception {
         long start = System.nanoTime();
-        int calls = 0;
-        while (calls < 3 || System.nanoTime() - start < warmupMs * 1_000_000) {
+        long fastestNs = Long.MAX_VALUE;
+        for (int calls = 0; calls < 3 || System.nanoTime() - start < warmupMs * 1_000_000; calls++) {
+            long before = System.nanoTime();
             engine.run();
-            calls++;
+            fastestNs = Math.min(fastestNs, System.nanoTime() - before);
         }
-        double perCallMs = (System.nanoTime() - start) / 1e6 / calls;
-        int iterations = (int) Math.max(10, Math.min(2000, measureMs / perCallMs));
+        int iterations = (int) Math.max(10, Math.min(2000, measureMs / (fastestNs / 1e6)));
         Latency.Result r = Latency.measure(engine::run, 0, iterations);
         return new Timing(r.medianMs(), r.p90Ms(), r.samples());
     }
