@@ -9,6 +9,7 @@ import dev.mnv2.model.Padding;
 import dev.mnv2.onnx.OnnxExporter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -25,9 +26,11 @@ import java.util.Map;
  * {@code one-thread mnv2/ort=X} and {@code mnv2/ort=X mnv2/pytorch=Y}, for α 1.0 at 224, batch 1, on 1 and 2 threads.
  *
  * <p>Options: {@code --rounds N} (default 3, at least 1), {@code --warmup-ms N} (default 1000), {@code --measure-ms N}
- * (default 2000; at least 10 calls are timed), {@code --engines mnv2,ort,pytorch}, {@code --quick} (α 1.0/224, batch
- * 1 only, no segmentation), {@code --segmentation-rounds N} (default 3, 0 with {@code --quick}),
- * {@code --segmentation-only}. The full run starts 3 × 12 × 3 classification JVMs and 3 × 2 × 3 segmentation ones.
+ * (default 1500 for classification, 2000 for segmentation; at least 10 calls are timed), {@code --engines
+ * mnv2,ort,pytorch}, {@code --quick} (α 1.0/224, batch 1 only, no segmentation), {@code --segmentation-rounds N}
+ * (default 3, 0 with {@code --quick}), {@code --segmentation-only}. The full run starts 3 × 12 × 3 classification
+ * JVMs and 3 × 2 × 3 segmentation ones, about 5 s of start-up each beside the timing: classification measures
+ * 1500 ms by default rather than 2000 to keep the whole run near 15 minutes on 2 cores.
  */
 public final class Compare {
     /** The child's part name for {@link IsolatedRounds#child}. */
@@ -69,7 +72,11 @@ public final class Compare {
 
     private int rounds = 3;
     private long warmupMs = 1000;
-    private long measureMs = 2000;
+    /** Classification's default is shorter: 108 child JVMs in the full run, about 15 minutes. */
+    private static final long CLASSIFICATION_MEASURE_MS = 1500;
+    private static final long SEGMENTATION_MEASURE_MS = 2000;
+    /** {@code --measure-ms}; null for each part's default. */
+    private Long measureMs;
     private boolean quick;
     private Integer segmentationRounds;
     private boolean segmentationOnly;
@@ -90,7 +97,7 @@ public final class Compare {
             switch (args[i]) {
                 case "--rounds" -> compare.rounds = Integer.parseInt(args[++i]);
                 case "--warmup-ms" -> compare.warmupMs = Long.parseLong(args[++i]);
-                case "--measure-ms" -> compare.measureMs = Long.parseLong(args[++i]);
+                case "--measure-ms" -> compare.measureMs = Long.valueOf(args[++i]);
                 case "--engines" -> compare.engines = List.of(args[++i].split(","));
                 case "--quick" -> compare.quick = true;
                 case "--segmentation-rounds" -> compare.segmentationRounds = Integer.parseInt(args[++i]);
@@ -134,14 +141,21 @@ public final class Compare {
         }
         String headline = "mnv2/ort=n/a mnv2/pytorch=n/a";
         String oneThread = "one-thread mnv2/ort=n/a";
+        Map<Model, Long> macs = new HashMap<>();
+        for (Model m : models) {
+            Network network = m.network();
+            macs.put(m, network.macs());
+            System.out.printf(Locale.ROOT, "model α %s: %.1f M MACs, %.2f M params (same network in every engine)%n",
+                    m.label(), network.macs() / 1e6, network.parameters() / 1e6);
+        }
         if (!cases.isEmpty()) {
             List<String> rows = new ArrayList<>();
-            for (Map.Entry<Case, Map<String, List<Run>>> measured : classify(models, cases).entrySet()) {
+            for (Map.Entry<Case, Map<String, List<Run>>> measured : classify(cases).entrySet()) {
                 Case c = measured.getKey();
                 List<Run> mine = measured.getValue().getOrDefault("mnv2", List.of());
                 List<Run> ort = measured.getValue().getOrDefault("ort", List.of());
                 List<Run> torch = measured.getValue().getOrDefault("pytorch", List.of());
-                double gflops = 2.0 * c.model().network().macs() * c.batch() / (IsolatedRounds.median(mine) * 1e6);
+                double gflops = 2.0 * macs.get(c.model()) * c.batch() / (IsolatedRounds.median(mine) * 1e6);
                 long activationBytes = IsolatedRounds.peakBytes(mine);
                 rows.add(String.format(Locale.ROOT, "| %-8s | %5d | %7d | %s | %s | %s | %s | %s | %6.1f (%4.1f%%) | %s |",
                         c.model().label(), c.batch(), c.threads(), cell(mine, c.batch()), cell(ort, c.batch()),
@@ -162,7 +176,8 @@ public final class Compare {
         int segmentation = segmentationRounds != null ? segmentationRounds : quick ? 0 : 3;
         if (segmentation > 0) {
             System.out.println();
-            List<String> rows = Segmentation.rows(engines, segmentation, warmupMs, measureMs, peak);
+            List<String> rows = Segmentation.rows(engines, segmentation, warmupMs,
+                    measureMs != null ? measureMs : SEGMENTATION_MEASURE_MS, peak);
             System.out.println();
             System.out.println("Segmentation: latency per image in ms, median of the rounds' medians "
                     + "(range of the rounds' medians); GFLOP/s and % of the FMA peak from mnv2's median.");
@@ -176,17 +191,12 @@ public final class Compare {
     }
 
     /** Runs the classification rounds, then prints each engine's largest logit difference from mnv2 over them all. */
-    private Map<Case, Map<String, List<Run>>> classify(List<Model> models, List<Case> cases) throws Exception {
-        for (Model m : models) {
-            Network network = m.network();
-            System.out.printf(Locale.ROOT, "model α %s: %.1f M MACs, %.2f M params (same network in every engine)%n",
-                    m.label(), network.macs() / 1e6, network.parameters() / 1e6);
-        }
+    private Map<Case, Map<String, List<Run>>> classify(List<Case> cases) throws Exception {
         System.out.printf(Locale.ROOT, "classification: %d interleaved rounds, each (case, engine) in a JVM of its own%n", rounds);
         Map<Case, Map<String, List<Run>>> runs = IsolatedRounds.interleave(rounds, cases, engines, Case::label,
                 (c, engine) -> IsolatedRounds.child(CLASSIFICATION, List.of(engine, Double.toString(c.model().width()),
                         Integer.toString(c.model().resolution()), Integer.toString(c.batch()), Integer.toString(c.threads()),
-                        Long.toString(warmupMs), Long.toString(measureMs)), Run::parse));
+                        Long.toString(warmupMs), Long.toString(measureMs != null ? measureMs : CLASSIFICATION_MEASURE_MS)), Run::parse));
         for (String engine : List.of("ort", "pytorch")) {
             runs.values().stream().flatMap(byEngine -> byEngine.getOrDefault(engine, List.of()).stream())
                     .mapToDouble(Run::maxAbsDiff).max().ifPresent(max -> System.out.printf(Locale.ROOT,
