@@ -7,44 +7,90 @@ import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.Network;
 import dev.mnv2.model.Padding;
 import dev.mnv2.onnx.OnnxExporter;
-import dev.mnv2.util.Latency;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
- * mnv2 against ONNX Runtime and PyTorch (DJL) in one JVM, on the same random MobileNetV2 (torchvision's
- * symmetric padding, so that every engine runs exactly the same arithmetic), for each model × batch ×
- * threads case: warm-up, then timed calls one by one; median, p90, images/s and the latency ratios. Last
- * line: {@code mnv2/ort=X mnv2/pytorch=Y} for α 1.0 at 224, batch 1, 2 threads. Above it, the
- * {@link Segmentation} rows: Mobile DeepLabv3 at 513×513, mnv2 against ONNX Runtime, each engine in its own JVM.
+ * mnv2 against ONNX Runtime and PyTorch (DJL) on the same random MobileNetV2 (torchvision's symmetric padding, so
+ * that every engine runs exactly the same arithmetic), for each model × batch × threads case. Each (case, engine)
+ * measurement runs in a JVM of its own, in interleaved rounds ({@link IsolatedRounds}): in one JVM, ORT's and
+ * PyTorch's spinning thread pools and the shared JIT profile made mnv2 look 1.5–2× slower than alone. A child warms
+ * up, times calls one by one (median, p90) and, for ORT and PyTorch, builds mnv2's predictor itself for one forward
+ * pass of the same seeded input to report the largest logit difference. A row gives the median of the rounds'
+ * medians with their range, the images/s and the latency ratios from those medians. Below the table, the
+ * {@link Segmentation} rows (Mobile DeepLabv3 at 513×513, the same scheme). Last two lines:
+ * {@code one-thread mnv2/ort=X} and {@code mnv2/ort=X mnv2/pytorch=Y}, for α 1.0 at 224, batch 1, on 1 and 2 threads.
  *
- * <p>Options: {@code --warmup-ms N} (default 1000), {@code --measure-ms N} (default 2000; at least 10 calls
- * are timed), {@code --engines mnv2,ort,pytorch}, {@code --quick} (one α 1.0 case, no segmentation),
- * {@code --segmentation-rounds N} (default 3, 0 with {@code --quick}), {@code --segmentation-only}.
+ * <p>Options: {@code --rounds N} (default 3, at least 1), {@code --warmup-ms N} (default 1000), {@code --measure-ms N}
+ * (default 1500 for classification, 2000 for segmentation; at least 10 calls are timed), {@code --engines
+ * mnv2,ort,pytorch}, {@code --quick} (α 1.0/224, batch 1 only, no segmentation), {@code --segmentation-rounds N}
+ * (default 3, 0 with {@code --quick}), {@code --segmentation-only}. The full run starts 3 × 12 × 3 classification
+ * JVMs and 3 × 2 × 3 segmentation ones, about 5 s of start-up each beside the timing: classification measures
+ * 1500 ms by default rather than 2000 to keep the whole run near 15 minutes on 2 cores.
  * {@code --layers [--threads T] [--width W --resolution R]}: per-layer times against ONNX Runtime's ({@link LayerCompare}).
  */
 public final class Compare {
+    /** The child's part name for {@link IsolatedRounds#child}. */
+    private static final String CLASSIFICATION = "classification";
+    /** Width of a latency cell: median (range) and images/s. */
+    private static final int CELL = 31;
+
     private record Model(double width, int resolution) {
         String label() {
             return String.format(Locale.ROOT, "%.2f/%d", width, resolution);
         }
+
+        /** The same seeded network in every JVM. */
+        Network network() {
+            return MobileNetV2.builder().width(width).resolution(resolution).classes(1000).padding(Padding.symmetric(1))
+                    .seed(2018).build();
+        }
     }
 
-    private record Case(Model model, int batch, int threads) {}
+    private record Case(Model model, int batch, int threads) {
+        String label() {
+            return String.format(Locale.ROOT, "%s batch %d, %d thread%s", model.label(), batch, threads, threads == 1 ? "" : "s");
+        }
+    }
 
-    record Timing(double medianMs, double p90Ms, int samples) {}
+    /** One engine's figures from one child JVM; {@code maxAbsDiff} (from mnv2's logits) is NaN for mnv2 itself. */
+    private record Run(double medianMs, double p90Ms, int samples, long peakBytes, double maxAbsDiff)
+            implements IsolatedRounds.Measurement {
+        static Run parse(String[] f) {
+            return new Run(Double.parseDouble(f[0]), Double.parseDouble(f[1]), Integer.parseInt(f[2]), Long.parseLong(f[3]),
+                    Double.parseDouble(f[4]));
+        }
 
+        @Override
+        public String agreement() {
+            return Double.isNaN(maxAbsDiff) ? "" : String.format(Locale.ROOT, " [max |logit diff| %.1e]", maxAbsDiff);
+        }
+    }
+
+    private int rounds = 3;
     private long warmupMs = 1000;
-    private long measureMs = 2000;
+    /** Classification's default is shorter: 108 child JVMs in the full run, about 15 minutes. */
+    private static final long CLASSIFICATION_MEASURE_MS = 1500;
+    private static final long SEGMENTATION_MEASURE_MS = 2000;
+    /** {@code --measure-ms}; null for each part's default. */
+    private Long measureMs;
     private boolean quick;
     private Integer segmentationRounds;
     private boolean segmentationOnly;
-    private List<String> engines = List.of("mnv2", "ort", "pytorch");
+    private List<String> engines = IsolatedRounds.ENGINES;
 
     public static void main(String[] args) throws Exception {
-        if (args.length > 0 && args[0].equals(Segmentation.CHILD)) {
-            Segmentation.runChild(args);
+        if (args.length > 1 && args[0].equals(IsolatedRounds.CHILD)) {
+            String[] childArgs = Arrays.copyOfRange(args, 2, args.length);
+            switch (args[1]) {
+                case CLASSIFICATION -> runChild(childArgs);
+                case Segmentation.PART -> Segmentation.runChild(childArgs);
+                default -> throw new IllegalArgumentException("compare has no part " + args[1]);
+            }
             return;
         }
         if (args.length > 0 && args[0].equals(LayerCompare.CHILD)) {
@@ -58,8 +104,9 @@ public final class Compare {
         Compare compare = new Compare();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--rounds" -> compare.rounds = Integer.parseInt(args[++i]);
                 case "--warmup-ms" -> compare.warmupMs = Long.parseLong(args[++i]);
-                case "--measure-ms" -> compare.measureMs = Long.parseLong(args[++i]);
+                case "--measure-ms" -> compare.measureMs = Long.valueOf(args[++i]);
                 case "--engines" -> compare.engines = List.of(args[++i].split(","));
                 case "--quick" -> compare.quick = true;
                 case "--segmentation-rounds" -> compare.segmentationRounds = Integer.parseInt(args[++i]);
@@ -69,6 +116,10 @@ public final class Compare {
                     System.exit(2);
                 }
             }
+        }
+        if (compare.rounds < 1) {
+            System.err.println("compare: --rounds must be at least 1");
+            System.exit(2);
         }
         compare.run();
     }
@@ -81,7 +132,7 @@ public final class Compare {
         int cores = Runtime.getRuntime().availableProcessors();
         System.out.printf(Locale.ROOT, "machine: %s, %d cores available, %.3f GHz (/proc/cpuinfo), ISA %s, java %s, "
                         + "mnv2 kernels: %s%n", Machine.cpuModel(), cores, ghz, Machine.isa(), System.getProperty("java.version"),
-                Predictor.vectorAvailable() ? "vector (jdk.incubator.vector, 256-bit)" : "scalar");
+                Predictor.vectorAvailable() ? "vector (jdk.incubator.vector, " + Predictor.vectorBits() + "-bit)" : "scalar");
         List<FmaPeak.Width> widths = FmaPeak.measure(600);
         double peak = FmaPeak.widest(widths);
         System.out.printf(Locale.ROOT, "%s (the nominal 2 units x 8 lanes x 2 flops x %.3f GHz would be %.1f); "
@@ -97,132 +148,150 @@ public final class Compare {
                 }
             }
         }
-        OrtEnvironment ort = engines.contains("ort") ? OrtEnvironment.getEnvironment() : null;
-        List<String> rows = new ArrayList<>();
-        String headline = null;
+        String headline = "mnv2/ort=n/a mnv2/pytorch=n/a";
         String oneThread = "one-thread mnv2/ort=n/a";
+        Map<Model, Long> macs = new HashMap<>();
         for (Model m : models) {
-            Network network = MobileNetV2.builder().width(m.width()).resolution(m.resolution()).classes(1000)
-                    .padding(Padding.symmetric(1)).seed(2018).build();
-            byte[] onnx = ort == null ? null : OnnxExporter.builder().build().toBytes(network);
+            Network network = m.network();
+            macs.put(m, network.macs());
             System.out.printf(Locale.ROOT, "model α %s: %.1f M MACs, %.2f M params (same network in every engine)%n",
                     m.label(), network.macs() / 1e6, network.parameters() / 1e6);
-            for (Case c : cases) {
-                if (!c.model().equals(m)) continue;
-                Tensor images = Images.random(c.batch(), network.input(), 7);
-                Timing mnv2 = null;
-                Timing ortTiming = null;
-                Timing torch = null;
-                long activationBytes = 0;
-                float[][] reference = null;
-                String agreement = "";
-                if (engines.contains("mnv2")) {
-                    try (Mnv2Engine e = new Mnv2Engine(network, images, c.threads())) {
-                        mnv2 = time(e);
-                        activationBytes = e.measuredActivationBytes();
-                        reference = e.logits();
-                    }
-                }
-                if (ort != null) {
-                    try (OrtEngine e = new OrtEngine(ort, onnx, OnnxExporter.INPUT, images, c.threads())) {
-                        ortTiming = time(e);
-                        agreement += agreement("ort", reference, e.logits());
-                    }
-                }
-                if (engines.contains("pytorch")) {
-                    try (PyTorchEngine e = new PyTorchEngine(network, images, c.threads())) {
-                        torch = time(e);
-                        agreement += agreement("pytorch", reference, e.logits());
-                    }
-                }
-                double gflops = mnv2 == null ? Double.NaN : 2.0 * network.macs() * c.batch() / (mnv2.medianMs() * 1e6);
-                String row = String.format(Locale.ROOT,
-                        "| %-8s | %5d | %7d | %s | %s | %s | %s | %s | %6.1f (%4.1f%%) | %s |",
-                        m.label(), c.batch(), c.threads(), cell(mnv2, c.batch()), cell(ortTiming, c.batch()), cell(torch, c.batch()),
-                        ratio(mnv2, ortTiming), ratio(mnv2, torch), gflops, 100 * gflops / (peak * c.threads()),
-                        activationBytes == 0 ? "-" : String.format(Locale.ROOT, "%.2f", activationBytes / 1e6));
-                rows.add(row);
-                System.out.println(row + agreement);
-                if (m.width() == 1.0 && m.resolution() == 224 && c.batch() == 1) {
+        }
+        if (!cases.isEmpty()) {
+            List<String> rows = new ArrayList<>();
+            for (Map.Entry<Case, Map<String, List<Run>>> measured : classify(cases).entrySet()) {
+                Case c = measured.getKey();
+                List<Run> mine = measured.getValue().getOrDefault("mnv2", List.of());
+                List<Run> ort = measured.getValue().getOrDefault("ort", List.of());
+                List<Run> torch = measured.getValue().getOrDefault("pytorch", List.of());
+                double gflops = 2.0 * macs.get(c.model()) * c.batch() / (IsolatedRounds.median(mine) * 1e6);
+                long activationBytes = IsolatedRounds.peakBytes(mine);
+                rows.add(String.format(Locale.ROOT, "| %-8s | %5d | %7d | %s | %s | %s | %s | %s | %6.1f (%4.1f%%) | %s |",
+                        c.model().label(), c.batch(), c.threads(), cell(mine, c.batch()), cell(ort, c.batch()),
+                        cell(torch, c.batch()), IsolatedRounds.ratio(mine, ort), IsolatedRounds.ratio(mine, torch), gflops,
+                        100 * gflops / (peak * c.threads()),
+                        activationBytes == 0 ? "-" : String.format(Locale.ROOT, "%.2f", activationBytes / 1e6)));
+                if (c.model().width() == 1.0 && c.model().resolution() == 224 && c.batch() == 1) {
                     if (c.threads() == 2) {
                         headline = String.format(Locale.ROOT, "mnv2/ort=%s mnv2/pytorch=%s",
-                                ratio(mnv2, ortTiming).trim(), ratio(mnv2, torch).trim());
+                                IsolatedRounds.ratio(mine, ort).trim(), IsolatedRounds.ratio(mine, torch).trim());
                     } else if (c.threads() == 1) {
-                        oneThread = "one-thread mnv2/ort=" + ratio(mnv2, ortTiming).trim();
+                        oneThread = "one-thread mnv2/ort=" + IsolatedRounds.ratio(mine, ort).trim();
                     }
                 }
             }
-        }
-        if (!rows.isEmpty()) {
             printClassificationTable(rows);
         }
-        int rounds = segmentationRounds != null ? segmentationRounds : quick ? 0 : 3;
-        if (rounds > 0) {
+        int segmentation = segmentationRounds != null ? segmentationRounds : quick ? 0 : 3;
+        if (segmentation > 0) {
             System.out.println();
-            List<String> segmentation = Segmentation.rows(engines, rounds, warmupMs, measureMs, peak);
+            List<String> rows = Segmentation.rows(engines, segmentation, warmupMs,
+                    measureMs != null ? measureMs : SEGMENTATION_MEASURE_MS, peak);
             System.out.println();
             System.out.println("Segmentation: latency per image in ms, median of the rounds' medians "
                     + "(range of the rounds' medians); GFLOP/s and % of the FMA peak from mnv2's median.");
             System.out.println();
             System.out.println(Segmentation.header());
-            segmentation.forEach(System.out::println);
+            rows.forEach(System.out::println);
         }
         System.out.println();
         System.out.println(oneThread);
-        System.out.println(headline == null ? "mnv2/ort=n/a mnv2/pytorch=n/a" : headline);
+        System.out.println(headline);
+    }
+
+    /** Runs the classification rounds, then prints each engine's largest logit difference from mnv2 over them all. */
+    private Map<Case, Map<String, List<Run>>> classify(List<Case> cases) throws Exception {
+        System.out.printf(Locale.ROOT, "classification: %d interleaved rounds, each (case, engine) in a JVM of its own%n", rounds);
+        Map<Case, Map<String, List<Run>>> runs = IsolatedRounds.interleave(rounds, cases, engines, Case::label,
+                (c, engine) -> IsolatedRounds.child(CLASSIFICATION, List.of(engine, Double.toString(c.model().width()),
+                        Integer.toString(c.model().resolution()), Integer.toString(c.batch()), Integer.toString(c.threads()),
+                        Long.toString(warmupMs), Long.toString(measureMs != null ? measureMs : CLASSIFICATION_MEASURE_MS)), Run::parse));
+        for (String engine : List.of("ort", "pytorch")) {
+            runs.values().stream().flatMap(byEngine -> byEngine.getOrDefault(engine, List.of()).stream())
+                    .mapToDouble(Run::maxAbsDiff).max().ifPresent(max -> System.out.printf(Locale.ROOT,
+                            "%s's logits within %.1e of mnv2's (max |logit diff| over every case and round)%n", engine, max));
+        }
+        return runs;
     }
 
     private static void printClassificationTable(List<String> rows) {
         System.out.println();
-        System.out.println("Latency per batch in ms as median / p90 (images/s from the median); ratios are mnv2 median / "
-                + "other median (below 1: mnv2 faster); GFLOP/s = 2 x MACs x batch / mnv2 median, % of the measured FMA "
-                + "peak of the threads used; peak MB = mnv2's measured activation memory per image.");
+        System.out.println("Latency per batch in ms: median of the rounds' medians (range of the rounds' medians), images/s "
+                + "from the median (each round's p90 is in its line above); ratios are mnv2 median / other median (below 1: "
+                + "mnv2 faster); GFLOP/s = 2 x MACs x batch / mnv2 median, % of the measured FMA peak of the threads used; "
+                + "peak MB = mnv2's measured activation memory per image.");
         System.out.println();
-        System.out.println("| model    | batch | threads | mnv2 ms (img/s)          | ONNX Runtime ms (img/s)  "
-                + "| PyTorch ms (img/s)       | mnv2/ORT | mnv2/PyTorch | mnv2 GFLOP/s  | peak MB |");
-        System.out.println("|----------|-------|---------|--------------------------|--------------------------"
-                + "|--------------------------|----------|--------------|---------------|---------|");
+        String cells = String.format(Locale.ROOT, "| %-" + CELL + "s | %-" + CELL + "s | %-" + CELL + "s |",
+                "mnv2 ms: median (range) img/s", "ORT ms: median (range) img/s", "PyTorch ms: median (range) img/s");
+        System.out.println("| model    | batch | threads " + cells + " mnv2/ORT | mnv2/PyTorch | mnv2 GFLOP/s  | peak MB |");
+        System.out.println("|----------|-------|---------" + ("|" + "-".repeat(CELL + 2)).repeat(3)
+                + "|----------|--------------|---------------|---------|");
         rows.forEach(System.out::println);
     }
 
-    private Timing time(Engine engine) throws Exception {
-        return time(engine, warmupMs, measureMs);
-    }
-
-    /** Warm-up for {@code warmupMs} (at least 3 calls), then about {@code measureMs} of calls timed one by one. */
-    static Timing time(Engine engine, long warmupMs, long measureMs) throws Exception {
-        long start = System.nanoTime();
-        int calls = 0;
-        while (calls < 3 || System.nanoTime() - start < warmupMs * 1_000_000) {
-            engine.run();
-            calls++;
+    private static String cell(List<Run> runs, int batch) {
+        if (runs.isEmpty()) {
+            return String.format(Locale.ROOT, "%-" + CELL + "s", "-");
         }
-        double perCallMs = (System.nanoTime() - start) / 1e6 / calls;
-        int iterations = (int) Math.max(10, Math.min(2000, measureMs / perCallMs));
-        Latency.Result r = Latency.measure(engine::run, 0, iterations);
-        return new Timing(r.medianMs(), r.p90Ms(), r.samples());
+        return IsolatedRounds.cell(runs, "%6.2f", CELL - 7)
+                + String.format(Locale.ROOT, " %6.0f", batch * 1000 / IsolatedRounds.median(runs));
     }
 
-    private static String cell(Timing t, int batch) {
-        if (t == null) return String.format(Locale.ROOT, "%-24s", "-");
-        return String.format(Locale.ROOT, "%7.2f / %7.2f (%5.0f)", t.medianMs(), t.p90Ms(), batch * 1000 / t.medianMs());
+    /**
+     * The child's side, {@code engine width resolution batch threads warmupMs measureMs}: times {@code engine} on the
+     * seeded input and prints one result line. The ORT and PyTorch children then run mnv2 once on the same input, after
+     * closing their engine, to report how far apart their logits are from mnv2's.
+     */
+    private static void runChild(String[] args) throws Exception {
+        String engine = args[0];
+        Case c = new Case(new Model(Double.parseDouble(args[1]), Integer.parseInt(args[2])), Integer.parseInt(args[3]),
+                Integer.parseInt(args[4]));
+        long warmupMs = Long.parseLong(args[5]);
+        long measureMs = Long.parseLong(args[6]);
+        Network network = c.model().network();
+        Tensor images = Images.random(c.batch(), network.input(), 7);
+        IsolatedRounds.Timing timing;
+        long peak = 0;
+        float[][] theirs = null;
+        switch (engine) {
+            case "mnv2" -> {
+                try (Mnv2Engine e = new Mnv2Engine(network, images, c.threads())) {
+                    timing = IsolatedRounds.time(e, warmupMs, measureMs);
+                    peak = e.measuredActivationBytes();
+                }
+            }
+            case "ort" -> {
+                try (OrtEngine e = new OrtEngine(OrtEnvironment.getEnvironment(), OnnxExporter.builder().build().toBytes(network),
+                        OnnxExporter.INPUT, images, c.threads())) {
+                    timing = IsolatedRounds.time(e, warmupMs, measureMs);
+                    theirs = e.logits();
+                }
+            }
+            case "pytorch" -> {
+                Djl.requireOffline("compare");
+                try (PyTorchEngine e = new PyTorchEngine(network, images, c.threads())) {
+                    timing = IsolatedRounds.time(e, warmupMs, measureMs);
+                    theirs = e.logits();
+                }
+            }
+            default -> throw new IllegalArgumentException("compare runs mnv2, ort and pytorch, not " + engine);
+        }
+        double maxDiff = Double.NaN;
+        if (theirs != null) {
+            try (Mnv2Engine e = new Mnv2Engine(network, images, c.threads())) {
+                maxDiff = maxAbsDiff(e.logits(), theirs);
+            }
+        }
+        IsolatedRounds.printResult(timing.medianMs(), timing.p90Ms(), timing.samples(), peak, maxDiff);
     }
 
-    private static String ratio(Timing a, Timing b) {
-        if (a == null || b == null) return "     n/a";
-        return String.format(Locale.ROOT, "%8.2f", a.medianMs() / b.medianMs());
-    }
-
-    private static String agreement(String name, float[][] expected, float[][] actual) {
-        if (expected == null) return "";
+    private static double maxAbsDiff(float[][] expected, float[][] actual) {
         double max = 0;
         for (int n = 0; n < expected.length; n++) {
             for (int i = 0; i < expected[n].length; i++) {
                 max = Math.max(max, Math.abs(expected[n][i] - actual[n][i]));
             }
         }
-        return String.format(Locale.ROOT, " [%s max |logit diff| %.1e]", name, max);
+        return max;
     }
-
-    /** DJL must never reach the network: refuse to start it unless the offline switches are all set. */
 }

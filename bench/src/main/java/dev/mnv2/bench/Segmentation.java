@@ -8,8 +8,6 @@ import dev.mnv2.model.Shape;
 import dev.mnv2.onnx.OnnxExporter;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -17,13 +15,12 @@ import java.util.Map;
 /**
  * The segmentation case: Mobile DeepLabv3 (α 1.0, 513×513, output stride 16, 21 classes, seeded random
  * weights), batch 1, on 1 and 2 threads, mnv2 against ONNX Runtime and PyTorch. Every measurement runs in a
- * JVM of its own (so no engine's threads, heap or JIT state touches another's, and each round may land in
- * either of this machine's clusters), in interleaved rounds (mnv2, ORT, PyTorch, then the reverse order,
- * ...); a row reports the median of the rounds' medians and the range of the rounds' medians.
+ * JVM of its own, in interleaved rounds ({@link IsolatedRounds}); a row reports the median of the rounds'
+ * medians and the range of the rounds' medians.
  */
 final class Segmentation {
-    static final String CHILD = "--segmentation-child";
-    private static final String RESULT = "segmentation-result";
+    /** The child's part name for {@link IsolatedRounds#child}. */
+    static final String PART = "segmentation";
     static final String LABEL = "DLv3 1.00/513 OS16";
     /** Width of a latency cell. */
     private static final int CELL = 26;
@@ -43,7 +40,19 @@ final class Segmentation {
 
     /** One engine's figures from one child JVM; the agreement fields are NaN / -1 for mnv2 itself. */
     record Run(double medianMs, double p90Ms, int samples, long peakBytes, double maxAbsDiff, double maxAbsLogit,
-               long pixelsAgreeing, long pixels) {}
+               long pixelsAgreeing, long pixels) implements IsolatedRounds.Measurement {
+        static Run parse(String[] f) {
+            return new Run(Double.parseDouble(f[0]), Double.parseDouble(f[1]), Integer.parseInt(f[2]), Long.parseLong(f[3]),
+                    Double.parseDouble(f[4]), Double.parseDouble(f[5]), Long.parseLong(f[6]), Long.parseLong(f[7]));
+        }
+
+        @Override
+        public String agreement() {
+            return pixels <= 0 ? "" : String.format(Locale.ROOT, " [max |logit diff| %.2e (%.2e of max |logit| %.2f), "
+                    + "argmax equal on %.4f %% of %d pixels]", maxAbsDiff, maxAbsDiff / maxAbsLogit, maxAbsLogit,
+                    100.0 * pixelsAgreeing / pixels, pixels);
+        }
+    }
 
     /** Runs {@code rounds} interleaved rounds of child JVMs and returns the table rows (one per thread count). */
     static List<String> rows(List<String> engines, int rounds, long warmupMs, long measureMs, double peakGflops)
@@ -53,39 +62,22 @@ final class Segmentation {
         System.out.printf(Locale.ROOT, "segmentation: Mobile DeepLabv3 α 1.0, 513x513, OS 16, 21 classes, half-pixel resizes: %.1f M MACs, "
                         + "%.2f M params; %d interleaved rounds, each engine in a JVM of its own%n", macs / 1e6,
                 network.parameters() / 1e6, rounds);
-        List<String> order = new ArrayList<>(engines);
-        order.retainAll(List.of("mnv2", "ort", "pytorch"));
-        Map<Integer, Map<String, List<Run>>> runs = new LinkedHashMap<>();
-        for (int round = 0; round < rounds; round++) {
-            for (int threads : new int[] {1, 2}) {
-                List<String> now = new ArrayList<>(order);
-                if (round % 2 == 1) {
-                    Collections.reverse(now);
-                }
-                for (String engine : now) {
-                    Run r = child(engine, threads, warmupMs, measureMs);
-                    runs.computeIfAbsent(threads, t -> new LinkedHashMap<>()).computeIfAbsent(engine, e -> new ArrayList<>())
-                            .add(r);
-                    System.out.printf(Locale.ROOT, "  round %d, %d thread%s, %-4s: median %.2f ms, p90 %.2f ms (%d calls)%s%n",
-                            round + 1, threads, threads == 1 ? "" : "s", engine, r.medianMs(), r.p90Ms(), r.samples(),
-                            r.pixels() > 0 ? String.format(Locale.ROOT, " [max |logit diff| %.2e (%.2e of max |logit| "
-                                    + "%.2f), argmax equal on %.4f %% of %d pixels]", r.maxAbsDiff(),
-                                    r.maxAbsDiff() / r.maxAbsLogit(), r.maxAbsLogit(),
-                                    100.0 * r.pixelsAgreeing() / r.pixels(), r.pixels()) : "");
-                }
-            }
-        }
+        List<Integer> threadCounts = List.of(1, 2);
+        Map<Integer, Map<String, List<Run>>> runs = IsolatedRounds.interleave(rounds, threadCounts, engines,
+                threads -> threads + (threads == 1 ? " thread" : " threads"),
+                (threads, engine) -> IsolatedRounds.child(PART, List.of(engine, Integer.toString(threads),
+                        Long.toString(warmupMs), Long.toString(measureMs)), Run::parse));
         List<String> rows = new ArrayList<>();
-        for (int threads : new int[] {1, 2}) {
+        for (int threads : threadCounts) {
             Map<String, List<Run>> byEngine = runs.getOrDefault(threads, Map.of());
             List<Run> mine = byEngine.getOrDefault("mnv2", List.of());
             List<Run> ort = byEngine.getOrDefault("ort", List.of());
             List<Run> torch = byEngine.getOrDefault("pytorch", List.of());
-            double gflops = 2.0 * macs / (median(mine) * 1e6);
-            long peak = mine.stream().mapToLong(Run::peakBytes).max().orElse(0);
+            double gflops = 2.0 * macs / (IsolatedRounds.median(mine) * 1e6);
+            long peak = IsolatedRounds.peakBytes(mine);
             rows.add(String.format(Locale.ROOT, "| %-18s | %5d | %7d | %s | %s | %s | %s | %s | %6.1f (%4.1f%%) | %7s |",
-                    LABEL, 1, threads, cell(mine), cell(ort), cell(torch), ratio(mine, ort), ratio(mine, torch),
-                    gflops, 100 * gflops / (peakGflops * threads),
+                    LABEL, 1, threads, cell(mine), cell(ort), cell(torch), IsolatedRounds.ratio(mine, ort),
+                    IsolatedRounds.ratio(mine, torch), gflops, 100 * gflops / (peakGflops * threads),
                     peak == 0 ? "-" : String.format(Locale.ROOT, "%.1f", peak / 1e6)));
         }
         return rows;
@@ -99,63 +91,23 @@ final class Segmentation {
                 + "|--------------------|-------|---------" + rule + "----------|--------------|---------------|---------|";
     }
 
-    private static String ratio(List<Run> mine, List<Run> other) {
-        return mine.isEmpty() || other.isEmpty() ? "     n/a"
-                : String.format(Locale.ROOT, "%8.2f", median(mine) / median(other));
-    }
-
     private static String cell(List<Run> runs) {
-        if (runs.isEmpty()) {
-            return String.format(Locale.ROOT, "%-" + CELL + "s", "-");
-        }
-        double min = runs.stream().mapToDouble(Run::medianMs).min().orElseThrow();
-        double max = runs.stream().mapToDouble(Run::medianMs).max().orElseThrow();
-        return String.format(Locale.ROOT, "%-" + CELL + "s", String.format(Locale.ROOT, "%6.1f (%6.1f … %6.1f)", median(runs),
-                min, max));
-    }
-
-    private static double median(List<Run> runs) {
-        double[] ms = runs.stream().mapToDouble(Run::medianMs).sorted().toArray();
-        if (ms.length == 0) {
-            return Double.NaN;
-        }
-        return ms.length % 2 == 1 ? ms[ms.length / 2] : (ms[ms.length / 2 - 1] + ms[ms.length / 2]) / 2;
-    }
-
-    /** Starts this JVM's command line again as a child that times one engine, and reads its result line. */
-    private static Run child(String engine, int threads, long warmupMs, long measureMs)
-            throws IOException, InterruptedException {
-        String[] result = {null};
-        int exit = ChildJvm.run(Compare.class, List.of(CHILD, engine, Integer.toString(threads), Long.toString(warmupMs),
-                Long.toString(measureMs)), line -> {
-                    if (line.startsWith(RESULT + " ")) {
-                        result[0] = line;
-                    } else {
-                        System.out.println(line);
-                    }
-                });
-        if (exit != 0 || result[0] == null) {
-            throw new IOException("segmentation child (" + engine + ", " + threads + " threads) exited with " + exit
-                    + (result[0] == null ? " without a result" : ""));
-        }
-        String[] f = result[0].split(" ");
-        return new Run(Double.parseDouble(f[1]), Double.parseDouble(f[2]), Integer.parseInt(f[3]), Long.parseLong(f[4]),
-                Double.parseDouble(f[5]), Double.parseDouble(f[6]), Long.parseLong(f[7]), Long.parseLong(f[8]));
+        return IsolatedRounds.cell(runs, "%6.1f", CELL);
     }
 
     /**
-     * The child's side, {@code CHILD engine threads warmupMs measureMs}: times {@code engine} on {@code threads}
+     * The child's side, {@code engine threads warmupMs measureMs}: times {@code engine} on {@code threads}
      * threads and prints one result line. The ORT and PyTorch children then run mnv2 once on the same image to
      * report how far apart their logits are from mnv2's.
      */
     static void runChild(String[] args) throws Exception {
-        String engine = args[1];
-        int threads = Integer.parseInt(args[2]);
-        long warmupMs = Long.parseLong(args[3]);
-        long measureMs = Long.parseLong(args[4]);
+        String engine = args[0];
+        int threads = Integer.parseInt(args[1]);
+        long warmupMs = Long.parseLong(args[2]);
+        long measureMs = Long.parseLong(args[3]);
         Network network = network();
         Tensor image = Images.random(1, network.input(), 7);
-        Compare.Timing timing;
+        IsolatedRounds.Timing timing;
         long peak = 0;
         double maxDiff = Double.NaN;
         double maxAbs = Double.NaN;
@@ -164,7 +116,7 @@ final class Segmentation {
         switch (engine) {
             case "mnv2" -> {
                 try (Mnv2Engine e = new Mnv2Engine(network, image, threads)) {
-                    timing = Compare.time(e, warmupMs, measureMs);
+                    timing = IsolatedRounds.time(e, warmupMs, measureMs);
                     peak = e.measuredActivationBytes();
                 }
             }
@@ -173,13 +125,13 @@ final class Segmentation {
                 if (engine.equals("ort")) {
                     try (OrtEngine e = new OrtEngine(OrtEnvironment.getEnvironment(), OnnxExporter.builder().build()
                             .toBytes(network), OnnxExporter.INPUT, image, threads)) {
-                        timing = Compare.time(e, warmupMs, measureMs);
+                        timing = IsolatedRounds.time(e, warmupMs, measureMs);
                         nchw = e.output();
                     }
                 } else {
                     Djl.requireOffline("compare");
                     try (PyTorchEngine e = new PyTorchEngine(network, image, threads)) {
-                        timing = Compare.time(e, warmupMs, measureMs);
+                        timing = IsolatedRounds.time(e, warmupMs, measureMs);
                         nchw = e.output();
                     }
                 }
@@ -210,8 +162,6 @@ final class Segmentation {
             }
             default -> throw new IllegalArgumentException("segmentation runs mnv2, ort and pytorch, not " + engine);
         }
-        System.out.println(String.join(" ", RESULT, Double.toString(timing.medianMs()), Double.toString(timing.p90Ms()),
-                Integer.toString(timing.samples()), Long.toString(peak), Double.toString(maxDiff), Double.toString(maxAbs),
-                Long.toString(agreeing), Long.toString(pixels)));
+        IsolatedRounds.printResult(timing.medianMs(), timing.p90Ms(), timing.samples(), peak, maxDiff, maxAbs, agreeing, pixels);
     }
 }
