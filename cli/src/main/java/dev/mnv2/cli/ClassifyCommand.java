@@ -98,7 +98,7 @@ final class ClassifyCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ImageReport report = new ImageReport(out, err, format == Format.json);
-        try (ImageClassifier classifier = ImageClassifier.create(loaded.network(), preprocessor)) {
+        try (ImageClassifier classifier = ImageClassifier.create(loaded.network(), preprocessor, files.size())) {
             for (Path image : files) {
                 try {
                     List<Classification> best = classifier.classify(image, top);

@@ -53,7 +53,8 @@ public final class Predictor implements AutoCloseable {
     private Predictor(Builder b) {
         Network network = Objects.requireNonNull(b.network, "network");
         this.plan = Plan.of(network, b.mode, b.outputs == null ? network.outputs() : b.outputs);
-        this.kernels = b.vectorized ? VectorSupport.kernels() : ScalarKernels.INSTANCE;
+        boolean vectorized = b.vectorized != null ? b.vectorized : VectorSupport.AVAILABLE;
+        this.kernels = vectorized ? VectorSupport.kernels() : ScalarKernels.INSTANCE;
         this.threads = b.threads;
         this.outputShape = plan.outputShape(0);
         this.workers = threads > 1 ? new Workers(threads, "mnv2-worker") : null;
@@ -83,7 +84,8 @@ public final class Predictor implements AutoCloseable {
         private final Network network;
         private int threads = Runtime.getRuntime().availableProcessors();
         private ExecutionMode mode = ExecutionMode.MEMORY_EFFICIENT;
-        private boolean vectorized = VectorSupport.AVAILABLE;
+        /** Null: the vector kernels when available, decided at build so that a scalar choice never loads them. */
+        private Boolean vectorized;
         private List<String> outputs;
 
         private Builder(Network network) {

@@ -1,9 +1,12 @@
 package dev.mnv2.image;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mnv2.exec.Predictor;
 import dev.mnv2.model.MobileNetV2;
 import dev.mnv2.model.Network;
 import java.awt.image.BufferedImage;
@@ -51,5 +54,22 @@ class ImageClassifierTest {
     void preprocessorMustMatchTheNetworkInput() {
         ImagePreprocessor wrong = ImagePreprocessor.builder(64, 64).build();
         assertThrows(IllegalArgumentException.class, () -> ImageClassifier.create(network, wrong));
+    }
+
+    @Test
+    void aFewImagesGetTheScalarKernelsAndManyTheVectorOnesWithTheSameProbabilities() {
+        ImagePreprocessor preprocessor = ImagePreprocessor.builder(32, 32).build();
+        BufferedImage photo = new BufferedImage(40, 40, BufferedImage.TYPE_INT_RGB);
+        for (int x = 0; x < 40; x++) {
+            photo.setRGB(x, (3 * x) % 40, 0x33AAFF);
+        }
+        try (ImageClassifier few = ImageClassifier.create(network, preprocessor, 1);
+                ImageClassifier many = ImageClassifier.create(network, preprocessor,
+                        ImageClassifier.VECTOR_KERNELS_MIN_IMAGES)) {
+            assertFalse(few.vectorized());
+            assertEquals(Predictor.vectorAvailable(), many.vectorized());
+            assertArrayEquals(few.probabilities(photo), many.probabilities(photo));
+        }
+        assertThrows(IllegalArgumentException.class, () -> ImageClassifier.create(network, preprocessor, 0));
     }
 }
