@@ -596,7 +596,7 @@ final class VectorKernels implements Kernels {
 
     /**
      * 3×3 taps of channels [c, c + L) along a row, the nine weight vectors held in registers; each result clamped
-     * to [0, hi] by {@link #clampFromZero} as it is stored when {@code clamp}.
+     * to [0, hi] as {@link #clampFromZero} does as it is stored when {@code clamp}.
      */
     private static void depthwise3(float[] in, int[] rowOff, int inW, int channels, int stride, int dilation,
                                    int padLeft, float[] w, float[] bias, boolean clamp, float hi,
@@ -641,7 +641,9 @@ final class VectorKernels implements Kernels {
                 acc = FloatVector.fromArray(S, in, r2 + x).fma(w20, acc);
                 acc = FloatVector.fromArray(S, in, r2 + x + d1).fma(w21, acc);
                 acc = FloatVector.fromArray(S, in, r2 + x + d2).fma(w22, acc);
-                clampFromZero(acc, hiBits).intoArray(out, dst);
+                IntVector bits = acc.reinterpretAsInts();
+                IntVector number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
+                bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats().intoArray(out, dst);
             }
         } else {
             for (int dst = outOff + innerStart * channels + c; dst < end; x += step, dst += channels) {
@@ -980,27 +982,23 @@ final class VectorKernels implements Kernels {
         return Float.floatToRawIntBits(lo) == 0 && hi >= 0;
     }
 
-    /** {@link #clampFromZero} in place over {@code n} floats (a multiple of {@link #L}). */
+    /**
+     * {@code Math.min(Math.max(v, +0f), hi)} for {@code hi >= 0} (ReLU, ReLU6) in place over {@code n} floats (a
+     * multiple of {@link #L}), on the float bits as integers, which JDK 17 compiles to single instructions where
+     * lane-wise float max/min, with Java's NaN and -0 rules, take several each. Non-negative floats order as
+     * their bits do, and every negative float (-0 included) has negative bits, so integer max with 0 then min
+     * with hi's bits is the clamp; NaN lanes, which Math.max and min return unchanged, are put back from the
+     * input. {@link #depthwise3} repeats these three lines in its loop: as a method taking a vector, C2 did not
+     * always inline it, and then boxed every vector it was given.
+     */
     private static void clampFromZero(float[] out, int off, int n, float hi) {
         IntVector top = IntVector.broadcast(I, Float.floatToRawIntBits(hi));
         for (int i = 0; i < n; i += L) {
-            clampFromZero(FloatVector.fromArray(S, out, off + i), top).intoArray(out, off + i);
+            IntVector bits = FloatVector.fromArray(S, out, off + i).reinterpretAsInts();
+            // -1 where the lane is not NaN (magnitude bits at most +inf's), 0 where it is.
+            IntVector number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
+            bits.max(0).min(top).and(number).or(bits.and(number.not())).reinterpretAsFloats().intoArray(out, off + i);
         }
-    }
-
-    /**
-     * {@code Math.min(Math.max(v, +0f), hi)} for {@code hi >= 0} (ReLU, ReLU6; {@code top} holds hi's bits) on
-     * the float bits as integers, which JDK 17 compiles to single instructions where lane-wise float max/min,
-     * with Java's NaN and -0 rules, take several each. Non-negative floats order as their bits do, and every
-     * negative float (-0 included) has negative bits, so integer max with 0 then min with hi's bits is the
-     * clamp; NaN lanes, which Math.max and min return unchanged, are put back from the input. Small enough that
-     * C2 always inlines it, so its vector arguments are never boxed.
-     */
-    private static FloatVector clampFromZero(FloatVector v, IntVector top) {
-        IntVector bits = v.reinterpretAsInts();
-        // -1 where the lane is not NaN (magnitude bits at most +inf's), 0 where it is.
-        IntVector number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
-        return bits.max(0).min(top).and(number).or(bits.and(number.not())).reinterpretAsFloats();
     }
 
     /**
