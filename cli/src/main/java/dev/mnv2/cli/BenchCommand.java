@@ -66,7 +66,9 @@ final class BenchCommand implements Runnable {
             description = "Warm-up time in ms. Default: ${DEFAULT-VALUE}.")
     long warmupMs;
 
-    @Option(names = "--iterations", paramLabel = "N", defaultValue = "50", description = "Timed calls. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--iterations", paramLabel = "N", defaultValue = "300",
+            description = "Timed calls (enough that a short burst of other work on a shared machine moves the median little). "
+                    + "Default: ${DEFAULT-VALUE}.")
     int iterations;
 
     @Option(names = "--profile", description = "Also time every layer (every block in memory-efficient mode) "
