@@ -135,8 +135,8 @@ interface Kernels {
     int STRIP = 16;
 
     /**
-     * Pixels per register block of the vector kernels' matrix product (8 at 512 bits, 4 at 256): threads split
-     * pixel ranges on multiples of it.
+     * Threads split the matrix product's pixel ranges on multiples of this: the larger register block of the
+     * two vector widths (8 pixels at 512 bits; the 256-bit block's 4 divides it).
      */
     int BLOCK_PIXELS = 8;
 
