@@ -1,6 +1,5 @@
 package dev.mnv2.exec;
 
-import static dev.mnv2.exec.Plan.PATCH;
 import static dev.mnv2.exec.Plan.RING;
 import static dev.mnv2.exec.Plan.SCRATCH_BUFFERS;
 import static dev.mnv2.exec.Plan.TILE;
@@ -247,20 +246,9 @@ final class BufferLayout {
                 && conv.resolve(in.width()).before() == 0;
     }
 
-    /** Floats of the patch matrix a general convolution gathers for one output row (0 when grouped). */
-    static long patchFloats(ConvSpec conv, Shape in) {
-        return conv.groups() != 1 ? 0
-                : (long) conv.outputShape(in).width() * conv.kernel() * conv.kernel() * in.channels();
-    }
-
     private void reserveConv(ConvSpec conv, Shape in) {
-        if (isPlainPointwise(conv, in)) {
-            return;
-        }
-        if (conv.isDepthwise()) {
+        if (conv.isDepthwise() && !isPlainPointwise(conv, in)) {
             maxKernel = Math.max(maxKernel, conv.kernel());
-        } else {
-            scratchFloats[PATCH] = Math.max(scratchFloats[PATCH], patchFloats(conv, in));
         }
     }
 }

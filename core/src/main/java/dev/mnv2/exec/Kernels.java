@@ -41,6 +41,15 @@ interface Kernels {
                       float[] out, int outOff, int outW, float[] res, int resOff);
 
     /**
+     * Output row {@code oy} of an ungrouped convolution, straight from the NHWC input (no patch matrix):
+     * {@code out[ox][o] = clamp(bias[o] + sum in[iy][ix][i] * w[ky][kx][i][o], lo, hi)} over the taps inside the
+     * input, in (ky, kx, i) order. {@code w} is the HWIO weights as a {@code [k·k·inC][outC]} matrix in the
+     * {@link #pack} layout; {@code outOff} is the row's first value.
+     */
+    void convRow(float[] in, int inOff, int inH, int inW, int inC, ConvGeometry g, int oy, float[] w, float[] bias,
+                 float lo, float hi, float[] out, int outOff);
+
+    /**
      * The matrix product of the backward passes, {@code out[r][o] (+)= sum_i a[r][i] * b[i][o]} for
      * {@code rows} rows and columns {@code [o0, o1)} (strip boundaries, as {@link #pointwise}), {@code b} in
      * the {@link #pack} layout: the input gradient of a 1×1 convolution or dense layer, {@code dX = dY · Wᵀ},
@@ -184,6 +193,15 @@ interface Kernels {
                 }
             }
         }
+    }
+
+    /** The first column of the packed strip that holds column {@code o}. */
+    static int stripStart(int o, int outC) {
+        int wide = outC - outC % STRIP;
+        if (o < wide) {
+            return o - o % STRIP;
+        }
+        return outC - wide >= 8 && o >= wide + 8 ? wide + 8 : wide;
     }
 
     static int stripWidth(int o, int outC) {

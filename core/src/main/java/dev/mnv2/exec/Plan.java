@@ -20,14 +20,13 @@ import java.util.List;
  * Execution plan for one image of a network graph, made in two phases as XNNPACK's operators: a
  * {@link BufferLayout} plans steps and buffers from shapes alone (what {@link #activationBytes(NetworkSpec,
  * ExecutionMode, int)} and cost analysis read), then every step is bound to its layer, its kernel chosen by
- * the operator and its shapes (a 1×1 conv over whole pixels is a GEMM, the stem a patch matrix through the
- * same GEMM, a depthwise conv the vectorised row kernel, an average pool covering its whole input the global
+ * the operator and its shapes (a 1×1 conv over whole pixels is a GEMM, the stem a direct convolution over
+ * register blocks of pixels, a depthwise conv the vectorised row kernel, an average pool covering its whole input the global
  * pooling kernel), and packs its weights (batch norms folded into copies), so running allocates nothing.
  * By default an inverted residual block is one fused step run in row tiles (§5.1, {@link ExecutionMode}); a
  * block whose expanded tensor is asked for as an output runs layer by layer so that the tensor exists.
  * Buffers are assigned by liveness (see {@link BufferLayout}); buffer 0 is the caller's input image.
- * Per-thread scratch: the expanded rows a tile needs and the tile's depthwise output (memory-efficient mode),
- * and one output row's patch matrix for the stem convolution.
+ * Per-thread scratch: the expanded rows a tile needs and the tile's depthwise output (memory-efficient mode).
  *
  * <p>Each step can be split into parts (row bands or pixel ranges) that threads run independently.
  */
@@ -35,8 +34,7 @@ public final class Plan {
     static final int INPUT = 0;
     static final int RING = 0;
     static final int TILE = 1;
-    static final int PATCH = 2;
-    static final int SCRATCH_BUFFERS = 3;
+    static final int SCRATCH_BUFFERS = 2;
 
     /** Longest Java array; a buffer beyond it cannot be allocated. */
     private static final int MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
@@ -350,17 +348,15 @@ public final class Plan {
     }
 
     /**
-     * Any other convolution (the stem): parallel over output rows. Ungrouped ones gather each output row's
-     * receptive fields into a patch matrix {@code [outW][k·k·inC]} (zeros in the padding) and multiply it by
-     * the HWIO weights, which are that matrix's {@code [k·k·inC][outC]} partner, with the 1×1 kernel.
+     * Any other convolution (the stem): parallel over output rows. Ungrouped ones run the direct convolution
+     * kernel with their HWIO weights packed as a {@code [k·k·inC][outC]} matrix; grouped ones (rare) the
+     * scalar per-pixel one.
      */
     static final class ConvStep extends RowsStep {
-        final int patchFloats;
         private float[] packed;
 
         ConvStep(Conv2d conv, Shape in, int src, int dst) {
             super(conv, in, src, dst);
-            this.patchFloats = (int) BufferLayout.patchFloats(conv.spec(), in);
         }
 
         @Override
@@ -382,17 +378,14 @@ public final class Plan {
             float lo = conv.activation().min();
             float hi = conv.activation().max();
             for (int oy = oy0; oy < oy1; oy++) {
-                if (patchFloats == 0) {
+                if (packed == null) {
                     for (int ox = 0; ox < g.outW(); ox++) {
                         ScalarKernels.convPixel(input, inOff, in.height(), in.width(), in.channels(), g, conv.weight(),
                                 bias, lo, hi, out, f.offsets[dst], oy, ox, 0, g.outC());
                     }
                 } else {
-                    k.gatherPatches(input, inOff, in.height(), in.width(), in.channels(), g, oy,
-                            s.buffers[PATCH]);
-                    int taps = g.kernel() * g.kernel() * in.channels();
-                    k.pointwise(s.buffers[PATCH], 0, g.outW(), taps, packed, bias, g.outC(), lo, hi,
-                            out, f.offsets[dst] + oy * outRow, null, 0);
+                    k.convRow(input, inOff, in.height(), in.width(), in.channels(), g, oy, packed, bias, lo, hi,
+                            out, f.offsets[dst] + oy * outRow);
                 }
             }
         }

@@ -196,9 +196,55 @@ final class ScalarKernels implements Kernels {
         }
     }
 
+    @Override
+    public void convRow(float[] in, int inOff, int inH, int inW, int inC, ConvGeometry g, int oy, float[] w,
+                        float[] bias, float lo, float hi, float[] out, int outOff) {
+        for (int ox = 0; ox < g.outW(); ox++) {
+            convPixelPacked(in, inOff, inH, inW, inC, g, oy, ox, w, bias, out, outOff + ox * g.outC(), 0, g.outC());
+        }
+        finish(out, outOff, g.outW() * g.outC(), lo, hi, null, 0);
+    }
+
+    /**
+     * {@link #convRow}'s pixel ox for output channels {@code [o0, o1)}, before the clamp, into {@code out} from
+     * {@code dst} (the pixel's first channel).
+     */
+    static void convPixelPacked(float[] in, int inOff, int inH, int inW, int inC, ConvGeometry g, int oy, int ox,
+                                float[] w, float[] bias, float[] out, int dst, int o0, int o1) {
+        int kernel = g.kernel();
+        int outC = g.outC();
+        int taps = kernel * kernel * inC;
+        // A strip's columns side by side: independent chains, each in tap order, over contiguous weights.
+        for (int o = o0; o < o1; ) {
+            int strip = Kernels.stripStart(o, outC);
+            int width = Kernels.stripWidth(strip, outC);
+            int end = Math.min(o1, strip + width);
+            int column = strip * taps - strip;
+            System.arraycopy(bias, o, out, dst + o, end - o);
+            for (int ky = 0; ky < kernel; ky++) {
+                int iy = g.firstInputRow(oy) + ky * g.dilation();
+                if (iy < 0 || iy >= inH) continue;
+                for (int kx = 0; kx < kernel; kx++) {
+                    int ix = ox * g.stride() - g.padLeft() + kx * g.dilation();
+                    if (ix < 0 || ix >= inW) continue;
+                    int src = inOff + (iy * inW + ix) * inC;
+                    int tap = (ky * kernel + kx) * inC;
+                    for (int i = 0; i < inC; i++) {
+                        float x = in[src + i];
+                        int row = column + (tap + i) * width;
+                        for (int q = o; q < end; q++) {
+                            out[dst + q] = Math.fma(x, w[row + q], out[dst + q]);
+                        }
+                    }
+                }
+            }
+            o = end;
+        }
+    }
+
     /**
      * Pixel (oy, ox) of a grouped (not depthwise) convolution, output channels {@code [o0, o1)}. The plan runs
-     * such rare layers here on both paths; ungrouped ones become a patch matrix times the weights.
+     * such rare layers here on both paths; ungrouped ones run {@link #convRow}.
      */
     static void convPixel(float[] in, int inOff, int inH, int inW, int inC, ConvGeometry g, float[] w,
                           float[] bias, float lo, float hi, float[] out, int outOff, int oy, int ox, int o0, int o1) {

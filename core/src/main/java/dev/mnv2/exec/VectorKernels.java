@@ -936,6 +936,172 @@ final class VectorKernels implements Kernels {
     }
 
     /**
+     * Register blocks over the row's interior, where every tap of a pixel is inside the input: 4 pixels × 2
+     * column vectors, then 8 pixels × the last single vector (8 accumulators either way: AVX2 has 16 registers).
+     * Each tap is a broadcast input value times a weight vector. The edge pixels and the rest take one pixel at
+     * a time with their own tap range; kernel rows in the padding are left out by the loop bounds. Columns past
+     * the last whole vector, and dilated kernels (no stem has one), are the scalar kernel's.
+     */
+    @Override
+    public void convRow(float[] in, int inOff, int inH, int inW, int inC, ConvGeometry g, int oy, float[] w,
+                        float[] bias, float lo, float hi, float[] out, int outOff) {
+        int kernel = g.kernel();
+        int stride = g.stride();
+        int outC = g.outC();
+        int outW = g.outW();
+        int vectorEnd = g.dilation() == 1 ? outC - outC % L : 0;
+        int taps = kernel * kernel * inC;
+        int rowTaps = kernel * inC;
+        int rowFloats = inW * inC;
+        int iy0 = g.firstInputRow(oy);
+        int ky0 = Math.max(0, -iy0);
+        int rows = Math.max(0, Math.min(kernel, inH - iy0) - ky0);
+        // Offset of tap (ky0, 0, 0) of output pixel 0; pixel ox's is xStep further per pixel.
+        int src = inOff + (iy0 + ky0) * rowFloats - g.padLeft() * inC;
+        int xStep = stride * inC;
+        int innerStart = Math.min(outW, (g.padLeft() + stride - 1) / stride);
+        int innerEnd = Math.max(innerStart, Math.min(outW, Math.floorDiv(inW - kernel + g.padLeft(), stride) + 1));
+        int c = 0;
+        for (; c + 2 * L <= vectorEnd; c += 2 * L) {
+            int wa = weightColumn(c, outC, taps, ky0 * rowTaps);
+            int sa = Kernels.stripWidth(Kernels.stripStart(c, outC), outC);
+            int wb = weightColumn(c + L, outC, taps, ky0 * rowTaps);
+            int sb = Kernels.stripWidth(Kernels.stripStart(c + L, outC), outC);
+            int ox = innerStart;
+            for (; ox + 4 <= innerEnd; ox += 4) {
+                convPair4(in, src + ox * xStep, xStep, rows, rowFloats, rowTaps, w, wa, sa, wb, sb, bias, c,
+                        out, outOff + ox * outC + c, outC);
+            }
+            convEdges(in, src, xStep, rows, rowFloats, rowTaps, inC, inW, g, innerStart, ox, w, wa, sa, bias, c,
+                    out, outOff);
+            convEdges(in, src, xStep, rows, rowFloats, rowTaps, inC, inW, g, innerStart, ox, w, wb, sb, bias, c + L,
+                    out, outOff);
+        }
+        if (c < vectorEnd) {
+            int wa = weightColumn(c, outC, taps, ky0 * rowTaps);
+            int sa = Kernels.stripWidth(Kernels.stripStart(c, outC), outC);
+            int ox = innerStart;
+            for (; ox + 8 <= innerEnd; ox += 8) {
+                convSingle8(in, src + ox * xStep, xStep, rows, rowFloats, rowTaps, w, wa, sa, bias, c,
+                        out, outOff + ox * outC + c, outC);
+            }
+            convEdges(in, src, xStep, rows, rowFloats, rowTaps, inC, inW, g, innerStart, ox, w, wa, sa, bias, c,
+                    out, outOff);
+        }
+        if (vectorEnd < outC) {
+            for (int ox = 0; ox < outW; ox++) {
+                ScalarKernels.convPixelPacked(in, inOff, inH, inW, inC, g, oy, ox, w, bias, out, outOff + ox * outC,
+                        vectorEnd, outC);
+            }
+        }
+        finish(out, outOff, outW * outC, lo, hi, null, 0);
+    }
+
+    /** Where column {@code c}'s weight for tap {@code t} is: this plus {@code t} times its strip's width. */
+    private static int weightColumn(int c, int outC, int taps, int t) {
+        int strip = Kernels.stripStart(c, outC);
+        return strip * taps + c - strip + t * Kernels.stripWidth(strip, outC);
+    }
+
+    private static void convPair4(float[] in, int src, int xStep, int rows, int rowFloats, int rowTaps, float[] w,
+                              int wa, int sa, int wb, int sb, float[] bias, int c, float[] out, int dst,
+                              int outC) {
+        FloatVector a0 = FloatVector.fromArray(S, bias, c);
+        FloatVector b0 = FloatVector.fromArray(S, bias, c + L);
+        FloatVector a1 = a0, a2 = a0, a3 = a0, b1 = b0, b2 = b0, b3 = b0;
+        // One loop over the taps (a nested row loop made C2 box the accumulators): x walks the input, jumping
+        // to the next kernel row after rowTaps taps.
+        int taps = rows * rowTaps;
+        for (int t = 0, j = 0, x = src; t < taps; t++) {
+            FloatVector va = FloatVector.fromArray(S, w, wa + t * sa);
+            FloatVector vb = FloatVector.fromArray(S, w, wb + t * sb);
+            FloatVector x0 = FloatVector.broadcast(S, in[x + j]);
+            a0 = x0.fma(va, a0);
+            b0 = x0.fma(vb, b0);
+            FloatVector x1 = FloatVector.broadcast(S, in[x + xStep + j]);
+            a1 = x1.fma(va, a1);
+            b1 = x1.fma(vb, b1);
+            FloatVector x2 = FloatVector.broadcast(S, in[x + 2 * xStep + j]);
+            a2 = x2.fma(va, a2);
+            b2 = x2.fma(vb, b2);
+            FloatVector x3 = FloatVector.broadcast(S, in[x + 3 * xStep + j]);
+            a3 = x3.fma(va, a3);
+            b3 = x3.fma(vb, b3);
+            if (++j == rowTaps) {
+            j = 0;
+            x += rowFloats;
+            }
+        }
+        a0.intoArray(out, dst);
+        b0.intoArray(out, dst + L);
+        a1.intoArray(out, dst + outC);
+        b1.intoArray(out, dst + outC + L);
+        a2.intoArray(out, dst + 2 * outC);
+        b2.intoArray(out, dst + 2 * outC + L);
+        a3.intoArray(out, dst + 3 * outC);
+        b3.intoArray(out, dst + 3 * outC + L);
+    }
+
+    private static void convSingle8(float[] in, int src, int xStep, int rows, int rowFloats, int rowTaps, float[] w,
+                                    int wa, int sa, float[] bias, int c, float[] out, int dst, int outC) {
+        FloatVector a0 = FloatVector.fromArray(S, bias, c);
+        FloatVector a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        int taps = rows * rowTaps;
+        for (int t = 0, j = 0, x = src; t < taps; t++) {
+            FloatVector va = FloatVector.fromArray(S, w, wa + t * sa);
+            a0 = FloatVector.broadcast(S, in[x + j]).fma(va, a0);
+            a1 = FloatVector.broadcast(S, in[x + xStep + j]).fma(va, a1);
+            a2 = FloatVector.broadcast(S, in[x + 2 * xStep + j]).fma(va, a2);
+            a3 = FloatVector.broadcast(S, in[x + 3 * xStep + j]).fma(va, a3);
+            a4 = FloatVector.broadcast(S, in[x + 4 * xStep + j]).fma(va, a4);
+            a5 = FloatVector.broadcast(S, in[x + 5 * xStep + j]).fma(va, a5);
+            a6 = FloatVector.broadcast(S, in[x + 6 * xStep + j]).fma(va, a6);
+            a7 = FloatVector.broadcast(S, in[x + 7 * xStep + j]).fma(va, a7);
+            if (++j == rowTaps) {
+                j = 0;
+                x += rowFloats;
+            }
+        }
+        a0.intoArray(out, dst);
+        a1.intoArray(out, dst + outC);
+        a2.intoArray(out, dst + 2 * outC);
+        a3.intoArray(out, dst + 3 * outC);
+        a4.intoArray(out, dst + 4 * outC);
+        a5.intoArray(out, dst + 5 * outC);
+        a6.intoArray(out, dst + 6 * outC);
+        a7.intoArray(out, dst + 7 * outC);
+    }
+
+    /**
+     * Column vector {@code c} of the pixels the blocks left: those before {@code innerStart} and from {@code
+     * from} on, one at a time, each over the kernel columns inside the input.
+     */
+    private static void convEdges(float[] in, int src, int xStep, int rows, int rowFloats, int rowTaps, int inC,
+                                  int inW, ConvGeometry g, int innerStart, int from, float[] w, int wa, int sa,
+                                  float[] bias, int c, float[] out, int outOff) {
+        int outW = g.outW();
+        int outC = g.outC();
+        for (int ox = innerStart > 0 ? 0 : from; ox < outW; ox = ox + 1 == innerStart ? from : ox + 1) {
+            int x0 = ox * g.stride() - g.padLeft();
+            int j0 = Math.max(0, -x0) * inC;
+            int j1 = Math.min(g.kernel(), inW - x0) * inC;
+            FloatVector acc = FloatVector.fromArray(S, bias, c);
+            // One loop, as convPair4's: j runs over [j0, j1) of each kernel row.
+            int taps = j1 > j0 ? rows * (j1 - j0) : 0;
+            for (int t = 0, j = j0, x = src + ox * xStep, wt = wa + j0 * sa; t < taps; t++) {
+                acc = FloatVector.broadcast(S, in[x + j]).fma(FloatVector.fromArray(S, w, wt), acc);
+                wt += sa;
+                if (++j == j1) {
+                    j = j0;
+                    x += rowFloats;
+                    wt += (rowTaps - j1 + j0) * sa;
+                }
+            }
+            acc.intoArray(out, outOff + ox * outC + c);
+        }
+    }
+
+    /**
      * {@link ScalarKernels#gatherPatches} with a kernel row of adjacent pixels that fits one vector (the stem's
      * 3 × 3 channels) copied as one vector: its lanes past the row belong to the next kernel row, which the next
      * copy rewrites, and the last copy of the matrix, which has no next, is the scalar one.

@@ -128,14 +128,14 @@ class ConcurrencyAndMemoryTest {
     @Test
     void measuredBytesAreTheWrittenExtentOfEachBuffer() {
         Network network = MobileNetV2.builder().width(0.35).resolution(64).classes(5).seed(1).build();
-        Plan plan = Plan.of(network, ExecutionMode.LAYER_BY_LAYER);
+        Plan plan = Plan.of(network, ExecutionMode.MEMORY_EFFICIENT);
         Plan.Frame frame = plan.new Frame(1);
         int first = Plan.INPUT + 1; // the first buffer the plan owns
         long input = network.input().elements() * Float.BYTES;
         assertEquals(input, frame.measuredBytes(), "nothing written yet");
         frame.buffers[first][9] = 0f;
         assertEquals(input + 10 * Float.BYTES, frame.measuredBytes(), "ten values up to the one written");
-        frame.scratch[0].buffers[Plan.PATCH][3] = -1f;
+        frame.scratch[0].buffers[Plan.TILE][3] = -1f;
         frame.buffers[first][4] = 2f;
         assertEquals(input + 14 * Float.BYTES, frame.measuredBytes(), "extents, not counts of values");
     }

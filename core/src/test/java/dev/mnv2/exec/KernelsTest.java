@@ -87,6 +87,10 @@ class KernelsTest {
         "8, 8, 3, 8, 3, 2, 1, 1, -1",      // even input, stride 2 SAME (asymmetric)
         "9, 6, 5, 7, 3, 2, 1, 1, -1",      // non-square, odd channel counts
         "8, 8, 3, 32, 3, 2, 1, 1, 1",      // PyTorch symmetric padding, the stem's 32 channels
+        "23, 38, 3, 48, 3, 2, 1, 1, 1",    // stem: blocks of 4 pixels x 2 vectors, a single vector, edges
+        "21, 40, 3, 24, 3, 2, 1, 1, -1",   // stem, 24 channels: 8-pixel single-vector blocks, a scalar tail
+        "12, 30, 4, 16, 3, 1, 1, 1, 1",    // stride 1, 16 channels
+        "12, 12, 4, 16, 3, 1, 2, 1, 2",    // dilated ungrouped: the scalar path
         "11, 11, 16, 16, 3, 1, 1, 16, -1", // depthwise stride 1
         "10, 10, 16, 16, 3, 2, 1, 16, -1", // depthwise stride 2, even
         "11, 11, 12, 12, 3, 2, 1, 12, -1", // depthwise stride 2, odd, channel tail
