@@ -44,9 +44,15 @@ final class VectorKernels implements Kernels {
     public void pointwise(float[] in, int inOff, int pixels, int inC, float[] w, float[] bias, int outC,
                           float lo, float hi, float[] out, int outOff, float[] res, int resOff, int o0, int o1) {
         boolean allColumns = o0 == 0 && o1 == outC;
+        // ReLU and ReLU6 without a shortcut: each strip's block clamped while it is still in L1, not in a pass
+        // over the whole chunk (a wide layer's chunk is hundreds of KB: the pass cost a fifth of the product).
+        boolean clampStrips = res == null && fromZero(lo, hi);
         for (int p0 = 0; p0 < pixels; p0 += PIXEL_CHUNK) {
             int p1 = Math.min(pixels, p0 + PIXEL_CHUNK);
-            product(in, inOff, p0, p1, inC, w, bias, false, outC, out, outOff, o0, o1);
+            product(in, inOff, p0, p1, inC, w, bias, false, outC, out, outOff, o0, o1, clampStrips, hi);
+            if (clampStrips) {
+                continue;
+            }
             if (allColumns) {
                 finish(out, outOff + p0 * outC, (p1 - p0) * outC, lo, hi, res, resOff + p0 * outC);
             } else {
@@ -62,23 +68,27 @@ final class VectorKernels implements Kernels {
                        float[] out, int outOff, int o0, int o1) {
         for (int p0 = 0; p0 < rows; p0 += PIXEL_CHUNK) {
             product(a, aOff, p0, Math.min(rows, p0 + PIXEL_CHUNK), inner, b, null, accumulate, cols, out, outOff,
-                    o0, o1);
+                    o0, o1, false, 0);
         }
     }
 
     /**
      * Columns [o0, o1) of pixels [p0, p1) of the product with packed weights: each chain starts from
-     * {@code out}'s value when {@code accumulate}, else from the bias (0 when it is null).
+     * {@code out}'s value when {@code accumulate}, else from the bias (0 when it is null). Each strip's values
+     * are then clamped to [0, hi] when {@code clamp}.
      */
     private static void product(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
-                                boolean accumulate, int outC, float[] out, int outOff, int o0, int o1) {
+                                boolean accumulate, int outC, float[] out, int outOff, int o0, int o1,
+                                boolean clamp, float hi) {
         int o = o0;
         if (L == 16) {
             for (; o + 2 * Kernels.STRIP <= o1; o += 2 * Kernels.STRIP) {
                 stripPair16(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, Kernels.STRIP, out, outOff);
+                if (clamp) clampColumns(out, outOff, p0, p1, outC, o, 2 * Kernels.STRIP, hi);
             }
             if (o + Kernels.STRIP + 8 <= o1) {
                 stripPair16(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, 8, out, outOff);
+                if (clamp) clampColumns(out, outOff, p0, p1, outC, o, Kernels.STRIP + 8, hi);
                 o += Kernels.STRIP + 8;
             }
         }
@@ -88,13 +98,28 @@ final class VectorKernels implements Kernels {
             } else {
                 columns2(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, out, outOff);
             }
+            if (clamp) clampColumns(out, outOff, p0, p1, outC, o, Kernels.STRIP, hi);
         }
         for (; o + 8 <= o1; o += 8) {
             columns8(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, out, outOff);
+            if (clamp) clampColumns(out, outOff, p0, p1, outC, o, 8, hi);
         }
         if (o < o1) {
             ScalarKernels.pointwiseChannels(in, inOff + p0 * inC, p1 - p0, inC, w, bias, accumulate, outC,
                     out, outOff + p0 * outC, o, o1);
+            if (clamp) clampColumns(out, outOff, p0, p1, outC, o, o1 - o, hi);
+        }
+    }
+
+    /**
+     * {@link #clampFromZero} of columns [o, o + width) of pixels [p0, p1), written just now and still in L1;
+     * columns past the last whole vector as {@link ScalarKernels#finish} clamps them.
+     */
+    private static void clampColumns(float[] out, int outOff, int p0, int p1, int outC, int o, int width, float hi) {
+        int vectorWidth = width - width % L;
+        clampFromZero(out, outOff + p0 * outC + o, p1 - p0, outC, vectorWidth, hi);
+        for (int p = p0; vectorWidth < width && p < p1; p++) {
+            ScalarKernels.finish(out, outOff + p * outC + o + vectorWidth, width - vectorWidth, 0f, hi, null, 0);
         }
     }
 
@@ -631,7 +656,18 @@ final class VectorKernels implements Kernels {
         int end = outOff + innerEnd * channels + c;
         // One loop per case: a vector chosen by a branch (clamped or not) makes C2 box it.
         if (clamp) {
-            for (int dst = outOff + innerStart * channels + c; dst < end; x += step, dst += channels) {
+            int dst = outOff + innerStart * channels + c;
+            if (dilation == 1 && (stride == 1 || stride == 2)) {
+                int blocks = (innerEnd - innerStart) / 4;
+                if (stride == 1) {
+                    depthwise3Block4(in, r0, r1, r2, channels, w, bias, c, hi, out, dst, x, blocks);
+                } else {
+                    depthwise3Block4Stride2(in, r0, r1, r2, channels, w, bias, c, hi, out, dst, x, blocks);
+                }
+                x += blocks * 4 * step;
+                dst += blocks * 4 * channels;
+            }
+            for (; dst < end; x += step, dst += channels) {
                 FloatVector acc = FloatVector.fromArray(S, in, r0 + x).fma(w00, b);
                 acc = FloatVector.fromArray(S, in, r0 + x + d1).fma(w01, acc);
                 acc = FloatVector.fromArray(S, in, r0 + x + d2).fma(w02, acc);
@@ -661,6 +697,210 @@ final class VectorKernels implements Kernels {
         }
         edges3(in, rowOff, inW, channels, stride, dilation, padLeft, w, bias, clamp, hi, out, outOff, outW, c,
                 innerStart, innerEnd);
+    }
+
+    /**
+     * {@link #depthwise3}'s stride-1 interior, clamped, in {@code blocks} blocks of four pixels from input offset
+     * {@code x} (of each row, {@code r0..r2} holding channel c) and output offset {@code dst}: their six input
+     * columns per row loaded once and four chains interleaved, since one pixel's nine dependent multiply-adds
+     * alone leave the FMA units waiting on latency. A method of its own (loading its own weights): in one with
+     * the rest, C2 ran out of registers and did not compile it.
+     */
+    private static void depthwise3Block4(float[] in, int r0, int r1, int r2, int channels, float[] w, float[] bias,
+                                         int c, float hi, float[] out, int dst, int x, int blocks) {
+        FloatVector w00 = FloatVector.fromArray(S, w, c);
+        FloatVector w01 = FloatVector.fromArray(S, w, channels + c);
+        FloatVector w02 = FloatVector.fromArray(S, w, 2 * channels + c);
+        FloatVector w10 = FloatVector.fromArray(S, w, 3 * channels + c);
+        FloatVector w11 = FloatVector.fromArray(S, w, 4 * channels + c);
+        FloatVector w12 = FloatVector.fromArray(S, w, 5 * channels + c);
+        FloatVector w20 = FloatVector.fromArray(S, w, 6 * channels + c);
+        FloatVector w21 = FloatVector.fromArray(S, w, 7 * channels + c);
+        FloatVector w22 = FloatVector.fromArray(S, w, 8 * channels + c);
+        FloatVector b = FloatVector.fromArray(S, bias, c);
+        IntVector hiBits = IntVector.broadcast(I, Float.floatToRawIntBits(hi));
+        int d1 = channels;
+        int d2 = 2 * channels;
+        int d3 = 3 * channels;
+        int d4 = 4 * channels;
+        int d5 = 5 * channels;
+        for (int n = 0; n < blocks; n++, x += d4, dst += d4) {
+            int q = r0 + x;
+            FloatVector v0 = FloatVector.fromArray(S, in, q);
+            FloatVector v1 = FloatVector.fromArray(S, in, q + d1);
+            FloatVector v2 = FloatVector.fromArray(S, in, q + d2);
+            FloatVector v3 = FloatVector.fromArray(S, in, q + d3);
+            FloatVector p0 = v0.fma(w00, b);
+            FloatVector p1 = v1.fma(w00, b);
+            FloatVector p2 = v2.fma(w00, b);
+            FloatVector p3 = v3.fma(w00, b);
+            FloatVector v4 = FloatVector.fromArray(S, in, q + d4);
+            p0 = v1.fma(w01, p0);
+            p1 = v2.fma(w01, p1);
+            p2 = v3.fma(w01, p2);
+            p3 = v4.fma(w01, p3);
+            FloatVector v5 = FloatVector.fromArray(S, in, q + d5);
+            p0 = v2.fma(w02, p0);
+            p1 = v3.fma(w02, p1);
+            p2 = v4.fma(w02, p2);
+            p3 = v5.fma(w02, p3);
+            q = r1 + x;
+            v0 = FloatVector.fromArray(S, in, q);
+            v1 = FloatVector.fromArray(S, in, q + d1);
+            v2 = FloatVector.fromArray(S, in, q + d2);
+            v3 = FloatVector.fromArray(S, in, q + d3);
+            v4 = FloatVector.fromArray(S, in, q + d4);
+            v5 = FloatVector.fromArray(S, in, q + d5);
+            p0 = v0.fma(w10, p0);
+            p1 = v1.fma(w10, p1);
+            p2 = v2.fma(w10, p2);
+            p3 = v3.fma(w10, p3);
+            p0 = v1.fma(w11, p0);
+            p1 = v2.fma(w11, p1);
+            p2 = v3.fma(w11, p2);
+            p3 = v4.fma(w11, p3);
+            p0 = v2.fma(w12, p0);
+            p1 = v3.fma(w12, p1);
+            p2 = v4.fma(w12, p2);
+            p3 = v5.fma(w12, p3);
+            q = r2 + x;
+            v0 = FloatVector.fromArray(S, in, q);
+            v1 = FloatVector.fromArray(S, in, q + d1);
+            v2 = FloatVector.fromArray(S, in, q + d2);
+            v3 = FloatVector.fromArray(S, in, q + d3);
+            v4 = FloatVector.fromArray(S, in, q + d4);
+            v5 = FloatVector.fromArray(S, in, q + d5);
+            p0 = v0.fma(w20, p0);
+            p1 = v1.fma(w20, p1);
+            p2 = v2.fma(w20, p2);
+            p3 = v3.fma(w20, p3);
+            p0 = v1.fma(w21, p0);
+            p1 = v2.fma(w21, p1);
+            p2 = v3.fma(w21, p2);
+            p3 = v4.fma(w21, p3);
+            p0 = v2.fma(w22, p0);
+            p1 = v3.fma(w22, p1);
+            p2 = v4.fma(w22, p2);
+            p3 = v5.fma(w22, p3);
+            IntVector bits = p0.reinterpretAsInts();
+            IntVector number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
+            bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats().intoArray(out, dst);
+            bits = p1.reinterpretAsInts();
+            number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
+            bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats()
+                    .intoArray(out, dst + d1);
+            bits = p2.reinterpretAsInts();
+            number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
+            bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats()
+                    .intoArray(out, dst + d2);
+            bits = p3.reinterpretAsInts();
+            number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
+            bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats()
+                    .intoArray(out, dst + d3);
+        }
+    }
+
+    /** {@link #depthwise3Block4} for stride 2: four pixels read nine input columns per row. */
+    private static void depthwise3Block4Stride2(float[] in, int r0, int r1, int r2, int channels, float[] w,
+                                                float[] bias, int c, float hi, float[] out, int dst, int x,
+                                                int blocks) {
+        FloatVector w00 = FloatVector.fromArray(S, w, c);
+        FloatVector w01 = FloatVector.fromArray(S, w, channels + c);
+        FloatVector w02 = FloatVector.fromArray(S, w, 2 * channels + c);
+        FloatVector w10 = FloatVector.fromArray(S, w, 3 * channels + c);
+        FloatVector w11 = FloatVector.fromArray(S, w, 4 * channels + c);
+        FloatVector w12 = FloatVector.fromArray(S, w, 5 * channels + c);
+        FloatVector w20 = FloatVector.fromArray(S, w, 6 * channels + c);
+        FloatVector w21 = FloatVector.fromArray(S, w, 7 * channels + c);
+        FloatVector w22 = FloatVector.fromArray(S, w, 8 * channels + c);
+        FloatVector b = FloatVector.fromArray(S, bias, c);
+        IntVector hiBits = IntVector.broadcast(I, Float.floatToRawIntBits(hi));
+        int d4 = 4 * channels;
+        int d8 = 8 * channels;
+        for (int n = 0; n < blocks; n++, x += d8, dst += d4) {
+            int q = r0 + x;
+            FloatVector v0 = FloatVector.fromArray(S, in, q);
+            FloatVector v1 = FloatVector.fromArray(S, in, q + 1 * channels);
+            FloatVector v2 = FloatVector.fromArray(S, in, q + 2 * channels);
+            FloatVector v3 = FloatVector.fromArray(S, in, q + 3 * channels);
+            FloatVector v4 = FloatVector.fromArray(S, in, q + 4 * channels);
+            FloatVector v5 = FloatVector.fromArray(S, in, q + 5 * channels);
+            FloatVector v6 = FloatVector.fromArray(S, in, q + 6 * channels);
+            FloatVector v7 = FloatVector.fromArray(S, in, q + 7 * channels);
+            FloatVector v8 = FloatVector.fromArray(S, in, q + 8 * channels);
+            FloatVector p0 = v0.fma(w00, b);
+            FloatVector p1 = v2.fma(w00, b);
+            FloatVector p2 = v4.fma(w00, b);
+            FloatVector p3 = v6.fma(w00, b);
+            p0 = v1.fma(w01, p0);
+            p1 = v3.fma(w01, p1);
+            p2 = v5.fma(w01, p2);
+            p3 = v7.fma(w01, p3);
+            p0 = v2.fma(w02, p0);
+            p1 = v4.fma(w02, p1);
+            p2 = v6.fma(w02, p2);
+            p3 = v8.fma(w02, p3);
+            q = r1 + x;
+            v0 = FloatVector.fromArray(S, in, q);
+            v1 = FloatVector.fromArray(S, in, q + 1 * channels);
+            v2 = FloatVector.fromArray(S, in, q + 2 * channels);
+            v3 = FloatVector.fromArray(S, in, q + 3 * channels);
+            v4 = FloatVector.fromArray(S, in, q + 4 * channels);
+            v5 = FloatVector.fromArray(S, in, q + 5 * channels);
+            v6 = FloatVector.fromArray(S, in, q + 6 * channels);
+            v7 = FloatVector.fromArray(S, in, q + 7 * channels);
+            v8 = FloatVector.fromArray(S, in, q + 8 * channels);
+            p0 = v0.fma(w10, p0);
+            p1 = v2.fma(w10, p1);
+            p2 = v4.fma(w10, p2);
+            p3 = v6.fma(w10, p3);
+            p0 = v1.fma(w11, p0);
+            p1 = v3.fma(w11, p1);
+            p2 = v5.fma(w11, p2);
+            p3 = v7.fma(w11, p3);
+            p0 = v2.fma(w12, p0);
+            p1 = v4.fma(w12, p1);
+            p2 = v6.fma(w12, p2);
+            p3 = v8.fma(w12, p3);
+            q = r2 + x;
+            v0 = FloatVector.fromArray(S, in, q);
+            v1 = FloatVector.fromArray(S, in, q + 1 * channels);
+            v2 = FloatVector.fromArray(S, in, q + 2 * channels);
+            v3 = FloatVector.fromArray(S, in, q + 3 * channels);
+            v4 = FloatVector.fromArray(S, in, q + 4 * channels);
+            v5 = FloatVector.fromArray(S, in, q + 5 * channels);
+            v6 = FloatVector.fromArray(S, in, q + 6 * channels);
+            v7 = FloatVector.fromArray(S, in, q + 7 * channels);
+            v8 = FloatVector.fromArray(S, in, q + 8 * channels);
+            p0 = v0.fma(w20, p0);
+            p1 = v2.fma(w20, p1);
+            p2 = v4.fma(w20, p2);
+            p3 = v6.fma(w20, p3);
+            p0 = v1.fma(w21, p0);
+            p1 = v3.fma(w21, p1);
+            p2 = v5.fma(w21, p2);
+            p3 = v7.fma(w21, p3);
+            p0 = v2.fma(w22, p0);
+            p1 = v4.fma(w22, p1);
+            p2 = v6.fma(w22, p2);
+            p3 = v8.fma(w22, p3);
+            IntVector bits = p0.reinterpretAsInts();
+            IntVector number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
+            bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats()
+                    .intoArray(out, dst);
+            bits = p1.reinterpretAsInts();
+            number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
+            bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats()
+                    .intoArray(out, dst + 1 * channels);
+            bits = p2.reinterpretAsInts();
+            number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
+            bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats()
+                    .intoArray(out, dst + 2 * channels);
+            bits = p3.reinterpretAsInts();
+            number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
+            bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats()
+                    .intoArray(out, dst + 3 * channels);
+        }
     }
 
     /**
@@ -713,7 +953,7 @@ final class VectorKernels implements Kernels {
             int dst = outOff + ox * channels + c;
             acc.intoArray(out, dst);
             if (clamp) {
-                clampFromZero(out, dst, L, hi);
+                clampFromZero(out, dst, 1, 0, L, hi);
             }
         }
     }
@@ -1150,20 +1390,24 @@ final class VectorKernels implements Kernels {
 
     /**
      * {@code Math.min(Math.max(v, +0f), hi)} for {@code hi >= 0} (ReLU, ReLU6) in place over {@code n} floats (a
-     * multiple of {@link #L}), on the float bits as integers, which JDK 17 compiles to single instructions where
+     * multiple of {@link #L}) of {@code rows} rows {@code pitch} apart, on the float bits as integers, which JDK 17 compiles to single instructions where
      * lane-wise float max/min, with Java's NaN and -0 rules, take several each. Non-negative floats order as
      * their bits do, and every negative float (-0 included) has negative bits, so integer max with 0 then min
      * with hi's bits is the clamp; NaN lanes, which Math.max and min return unchanged, are put back from the
-     * input. {@link #depthwise3} repeats these three lines in its loop: as a method taking a vector, C2 did not
+     * input. {@link #depthwise3} and its blocks repeat these three lines in their loops: as a method taking a vector, C2 did not
      * always inline it, and then boxed every vector it was given.
      */
-    private static void clampFromZero(float[] out, int off, int n, float hi) {
+    private static void clampFromZero(float[] out, int off, int rows, int pitch, int n, float hi) {
         IntVector top = IntVector.broadcast(I, Float.floatToRawIntBits(hi));
-        for (int i = 0; i < n; i += L) {
-            IntVector bits = FloatVector.fromArray(S, out, off + i).reinterpretAsInts();
-            // -1 where the lane is not NaN (magnitude bits at most +inf's), 0 where it is.
-            IntVector number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
-            bits.max(0).min(top).and(number).or(bits.and(number.not())).reinterpretAsFloats().intoArray(out, off + i);
+        for (int r = 0; r < rows; r++) {
+            int row = off + r * pitch;
+            for (int i = 0; i < n; i += L) {
+                IntVector bits = FloatVector.fromArray(S, out, row + i).reinterpretAsInts();
+                // -1 where the lane is not NaN (magnitude bits at most +inf's), 0 where it is.
+                IntVector number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
+                bits.max(0).min(top).and(number).or(bits.and(number.not())).reinterpretAsFloats()
+                        .intoArray(out, row + i);
+            }
         }
     }
 
@@ -1174,7 +1418,7 @@ final class VectorKernels implements Kernels {
     private static void finish(float[] out, int off, int n, float lo, float hi, float[] res, int resOff) {
         int vectorEnd = n - n % L;
         if (fromZero(lo, hi)) {
-            clampFromZero(out, off, vectorEnd, hi);
+            clampFromZero(out, off, 1, 0, vectorEnd, hi);
         } else if (lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) {
             FloatVector vlo = FloatVector.broadcast(S, lo);
             FloatVector vhi = FloatVector.broadcast(S, hi);
