@@ -24,7 +24,8 @@ import java.util.List;
  * register blocks of pixels, a depthwise conv the vectorised row kernel, an average pool covering its whole input the global
  * pooling kernel), and packs its weights (batch norms folded into copies), so running allocates nothing.
  * By default an inverted residual block is one fused step run in row tiles (§5.1, {@link ExecutionMode}); a
- * block whose expanded tensor is asked for as an output runs layer by layer so that the tensor exists.
+ * block whose expanded tensor is asked for as an output runs layer by layer so that the tensor exists, and so
+ * does a late block with small maps ({@link ExecutionMode#MEMORY_EFFICIENT}).
  * Buffers are assigned by liveness (see {@link BufferLayout}); buffer 0 is the caller's input image.
  * Per-thread scratch: the expanded rows a tile needs and the tile's depthwise output (memory-efficient mode).
  *

@@ -138,12 +138,14 @@ class GraphOpsTest {
 
     @Test
     void buffersAreReusedByLiveness() {
-        // A chain of fused blocks ping-pongs between two buffers besides the caller's input.
+        // A chain of fused blocks ping-pongs between two buffers besides the caller's input; the late blocks,
+        // run layer by layer, add one for their third live tensor (14x14x384, features.8-11's expansions).
         BufferLayout chain = new BufferLayout(MobileNetV2.builder().width(1.0).resolution(224).classes(1000).config()
                 .spec(), ExecutionMode.MEMORY_EFFICIENT, List.of("classifier.1"));
-        assertEquals(3, chain.sharedFloats.length);
+        assertEquals(4, chain.sharedFloats.length);
         assertEquals(112 * 112 * 32, chain.sharedFloats[1], "the stem's output and every other block's");
         assertEquals(112 * 112 * 16, chain.sharedFloats[2], "block 1's output and every other block's");
+        assertEquals(14 * 14 * 384, chain.sharedFloats[3]);
         // The DeepLab head branches: the feature map stays live across both branches, the rest is reused.
         NetworkSpec deeplab = DeepLabV3.builder().width(0.35).resolution(65).classes(5).config().spec();
         BufferLayout layout = new BufferLayout(deeplab, ExecutionMode.MEMORY_EFFICIENT, deeplab.outputs());
