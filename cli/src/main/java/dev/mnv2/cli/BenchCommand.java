@@ -71,8 +71,8 @@ final class BenchCommand implements Runnable {
                     + "Default: ${DEFAULT-VALUE}.")
     int iterations;
 
-    @Option(names = "--profile", description = "Also time every layer (every block in memory-efficient mode) "
-            + "on one thread and list them.")
+    @Option(names = "--profile", description = "Also time every step on one thread and list them: a layer, or "
+            + "a whole block where memory-efficient mode runs it in row tiles.")
     boolean profile;
 
     @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
