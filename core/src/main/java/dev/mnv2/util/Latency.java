@@ -1,5 +1,7 @@
 package dev.mnv2.util;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 
 /**
@@ -42,16 +44,32 @@ public final class Latency {
     }
 
     /**
-     * Calls {@code call} for at least {@code warmupMillis} (and at least 3 times), then {@code iterations}
-     * more times, each timed.
+     * Calls {@code call} for at least {@code warmupMillis} (and at least 3 times), and on until the JIT has
+     * compiled nothing for a quarter of that (at most 10 × {@code warmupMillis}: a fresh JVM may still be
+     * compiling the kernels a call needs, and calls timed meanwhile measure the compiler), then {@code
+     * iterations} more times, each timed.
      */
     public static Result measure(Call call, long warmupMillis, int iterations) throws Exception {
         if (iterations < 1) {
             throw new IllegalArgumentException("iterations must be >= 1, got " + iterations);
         }
-        long warmupEnd = System.nanoTime() + warmupMillis * 1_000_000;
-        for (int i = 0; i < 3 || System.nanoTime() < warmupEnd; i++) {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean watchJit = jit != null && jit.isCompilationTimeMonitoringSupported();
+        long warmupStart = System.nanoTime();
+        long warmupNs = warmupMillis * 1_000_000;
+        long compiledMs = watchJit ? jit.getTotalCompilationTime() : 0;
+        long compiledAt = warmupStart;
+        for (int i = 0; ; i++) {
             call.run();
+            long now = System.nanoTime();
+            if (watchJit && jit.getTotalCompilationTime() != compiledMs) {
+                compiledMs = jit.getTotalCompilationTime();
+                compiledAt = now;
+            }
+            boolean quiet = now - compiledAt >= warmupNs / 4;
+            if (i >= 2 && now - warmupStart >= warmupNs && (quiet || now - warmupStart >= 10 * warmupNs)) {
+                break;
+            }
         }
         double[] ms = new double[iterations];
         for (int i = 0; i < iterations; i++) {
