@@ -704,7 +704,7 @@ final class VectorKernels implements Kernels {
      * {@code x} (of each row, {@code r0..r2} holding channel c) and output offset {@code dst}: their six input
      * columns per row loaded once and four chains interleaved, since one pixel's nine dependent multiply-adds
      * alone leave the FMA units waiting on latency. A method of its own (loading its own weights): in one with
-     * the rest, C2 ran out of registers and did not compile it.
+     * the rest, C1 ran out of virtual registers and C2 never compiled the method.
      */
     private static void depthwise3Block4(float[] in, int r0, int r1, int r2, int channels, float[] w, float[] bias,
                                          int c, float hi, float[] out, int dst, int x, int blocks) {
