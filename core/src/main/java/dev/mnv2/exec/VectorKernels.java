@@ -820,7 +820,7 @@ final class VectorKernels implements Kernels {
         for (int n = 0; n < blocks; n++, x += d8, dst += d4) {
             int q = r0 + x;
             FloatVector v0 = FloatVector.fromArray(S, in, q);
-            FloatVector v1 = FloatVector.fromArray(S, in, q + 1 * channels);
+            FloatVector v1 = FloatVector.fromArray(S, in, q + channels);
             FloatVector v2 = FloatVector.fromArray(S, in, q + 2 * channels);
             FloatVector v3 = FloatVector.fromArray(S, in, q + 3 * channels);
             FloatVector v4 = FloatVector.fromArray(S, in, q + 4 * channels);
@@ -842,7 +842,7 @@ final class VectorKernels implements Kernels {
             p3 = v8.fma(w02, p3);
             q = r1 + x;
             v0 = FloatVector.fromArray(S, in, q);
-            v1 = FloatVector.fromArray(S, in, q + 1 * channels);
+            v1 = FloatVector.fromArray(S, in, q + channels);
             v2 = FloatVector.fromArray(S, in, q + 2 * channels);
             v3 = FloatVector.fromArray(S, in, q + 3 * channels);
             v4 = FloatVector.fromArray(S, in, q + 4 * channels);
@@ -864,7 +864,7 @@ final class VectorKernels implements Kernels {
             p3 = v8.fma(w12, p3);
             q = r2 + x;
             v0 = FloatVector.fromArray(S, in, q);
-            v1 = FloatVector.fromArray(S, in, q + 1 * channels);
+            v1 = FloatVector.fromArray(S, in, q + channels);
             v2 = FloatVector.fromArray(S, in, q + 2 * channels);
             v3 = FloatVector.fromArray(S, in, q + 3 * channels);
             v4 = FloatVector.fromArray(S, in, q + 4 * channels);
@@ -891,7 +891,7 @@ final class VectorKernels implements Kernels {
             bits = p1.reinterpretAsInts();
             number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
             bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats()
-                    .intoArray(out, dst + 1 * channels);
+                    .intoArray(out, dst + channels);
             bits = p2.reinterpretAsInts();
             number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
             bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats()
