@@ -18,8 +18,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * call allocates only its result (none with {@link #forward(Tensor, Tensor)} or {@link #forward(Tensor, List)}).
  *
  * <p>Threads: a batch of at least as many images as threads runs one image per thread; smaller batches split
- * every layer over the threads (row bands, pixel ranges). A predictor is safe to share: concurrent calls each
- * borrow their own buffers; while one call uses the thread pool, the others run on their calling threads.
+ * every layer over the threads (row bands, pixel ranges). A classifier's last layer then runs once for the
+ * whole batch, one row per image, so its weights are read once per call. A predictor is safe to share:
+ * concurrent calls each borrow their own buffers; while one call uses the thread pool, the others run on their
+ * calling threads.
  *
  * <p>Kernels: the vector kernels run when the JVM has {@code --add-modules jdk.incubator.vector}, the scalar
  * ones otherwise; both give bit-identical results.
@@ -46,6 +48,7 @@ public final class Predictor implements AutoCloseable {
     private final Plan.Frame[] poolFrames;
     private final ArrayDeque<Plan.Frame> idleFrames = new ArrayDeque<>();
     private final ImageJob imageJob = new ImageJob();
+    private final HeadJob headJob = new HeadJob();
     private final StepJob stepJob = new StepJob();
     private final Shape outputShape;
     private volatile long measuredPeakBytes;
@@ -258,48 +261,82 @@ public final class Predictor implements AutoCloseable {
         }
         Plan.Frame frame = borrowFrame();
         try {
+            Tensor headOutput = headOutput(input, main, all);
+            float[] headRows = headOutput != null ? frame.headRows(input.batch()) : null;
             for (int n = 0; n < input.batch(); n++) {
-                runImage(frame, 0, input, main, all, n);
+                runImage(frame, 0, input, main, all, n, headRows);
+            }
+            if (headRows != null) {
+                plan.batchedHead().runRows(kernels, headRows, input.batch(), headOutput.data(), 0, 1);
             }
         } finally {
             returnFrame(frame);
         }
     }
 
+    /**
+     * Where a batch's {@linkplain Plan#batchedHead() classifier} writes when it runs once for the whole batch,
+     * or null when every image runs every step.
+     */
+    private Tensor headOutput(Tensor input, Tensor main, List<Tensor> all) {
+        if (plan.batchedHead() == null || input.batch() < 2) {
+            return null;
+        }
+        return main != null ? main : all.get(0);
+    }
+
     private void runPooled(Tensor input, Tensor main, List<Tensor> all) {
         int batch = input.batch();
         int oneEach = batch >= threads ? batch / threads * threads : 0;
-        if (oneEach > 0) {
-            imageJob.set(input, main, all);
-            workers.run(imageJob, oneEach);
-            imageJob.set(null, null, null);
-        }
+        Tensor headOutput = headOutput(input, main, all);
         Plan.Frame frame = poolFrame(0);
+        // The image frames' workers write their rows into frame 0's, made before they start.
+        float[] headRows = headOutput != null ? frame.headRows(batch) : null;
+        if (oneEach > 0) {
+            imageJob.set(input, main, all, headRows);
+            workers.run(imageJob, oneEach);
+            imageJob.set(null, null, null, null);
+        }
+        List<Plan.Step> steps = plan.steps();
+        int perImage = headRows != null ? steps.size() - 1 : steps.size();
         for (int n = oneEach; n < batch; n++) {
             frame.bindInput(input.data(), n * input.imageSize());
-            List<Plan.Step> steps = plan.steps();
-            for (int i = 0; i < steps.size(); i++) { // indexed: no iterator per image on the hot path
+            for (int i = 0; i < perImage; i++) { // indexed: no iterator per image on the hot path
                 Plan.Step step = steps.get(i);
                 stepJob.set(step, frame);
                 workers.run(stepJob, step.parts(threads));
             }
             stepJob.set(null, null);
-            finishImage(frame, main, all, n);
+            finishImage(frame, main, all, n, headRows);
+        }
+        if (headRows != null) {
+            headJob.set(headRows, batch, headOutput.data());
+            workers.run(headJob, plan.batchedHead().parts(threads));
+            headJob.set(null, 0, null);
         }
     }
 
-    private void runImage(Plan.Frame frame, int scratch, Tensor input, Tensor main, List<Tensor> all, int n) {
+    /**
+     * Runs image {@code n}: every step, or when {@code headRows} is non-null all but the batched classifier,
+     * whose input it then keeps in row {@code n} of {@code headRows}.
+     */
+    private void runImage(Plan.Frame frame, int scratch, Tensor input, Tensor main, List<Tensor> all, int n,
+                          float[] headRows) {
         frame.bindInput(input.data(), n * input.imageSize());
         Plan.Scratch s = frame.scratch[scratch];
         List<Plan.Step> steps = plan.steps();
-        for (int i = 0; i < steps.size(); i++) { // indexed: no iterator per image on the hot path
+        int perImage = headRows != null ? steps.size() - 1 : steps.size();
+        for (int i = 0; i < perImage; i++) { // indexed: no iterator per image on the hot path
             steps.get(i).run(kernels, frame, s, 0, 1);
         }
-        finishImage(frame, main, all, n);
+        finishImage(frame, main, all, n, headRows);
     }
 
-    private void finishImage(Plan.Frame frame, Tensor main, List<Tensor> all, int n) {
-        if (all == null) {
+    /** Copies image {@code n}'s outputs, or only its classifier input into {@code headRows} when that is non-null. */
+    private void finishImage(Plan.Frame frame, Tensor main, List<Tensor> all, int n, float[] headRows) {
+        if (headRows != null) {
+            frame.keepHeadInput(n, headRows);
+        } else if (all == null) {
             copyOutput(frame, 0, main, n);
         } else {
             for (int i = 0; i < all.size(); i++) {
@@ -339,16 +376,37 @@ public final class Predictor implements AutoCloseable {
         private Tensor input;
         private Tensor main;
         private List<Tensor> all;
+        private float[] headRows;
 
-        void set(Tensor input, Tensor main, List<Tensor> all) {
+        void set(Tensor input, Tensor main, List<Tensor> all, float[] headRows) {
             this.input = input;
             this.main = main;
             this.all = all;
+            this.headRows = headRows;
         }
 
         @Override
         public void run(int worker, int part) {
-            runImage(poolFrame(worker), 0, input, main, all, part);
+            runImage(poolFrame(worker), 0, input, main, all, part, headRows);
+        }
+    }
+
+    /** The batched classifier over every image's features, split over the workers by output channels. */
+    private final class HeadJob implements Workers.Job {
+        private float[] rows;
+        private int batch;
+        private float[] out;
+
+        void set(float[] rows, int batch, float[] out) {
+            this.rows = rows;
+            this.batch = batch;
+            this.out = out;
+        }
+
+        @Override
+        public void run(int worker, int part) {
+            Plan.PointwiseStep head = plan.batchedHead();
+            head.runRows(kernels, rows, batch, out, part, head.parts(threads));
         }
     }
 

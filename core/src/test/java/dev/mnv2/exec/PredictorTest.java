@@ -84,13 +84,19 @@ class PredictorTest {
         assertMatchesReference(network, ReferenceMobileNetV1.forward(network, x), x);
     }
 
-    @Test
-    void batchGivesTheSameLogitsAsSingleImages() {
-        Network network = MobileNetV2.builder().width(0.35).resolution(64).classes(10).seed(9).build();
-        Tensor batch = RandomData.tensor(3, network.input(), 8);
-        try (Predictor predictor = Predictor.create(network)) {
+    /**
+     * A batch runs its classifier once over every image's features (one row each); the logits must be
+     * those of the images one by one, to the bit: with one image per thread, layers split over threads, and
+     * both, class counts that reach the scalar tail (10) and every strip width (1000).
+     */
+    @ParameterizedTest(name = "batch {0}, {1} threads, {2} classes")
+    @CsvSource({"3, 2, 10", "2, 1, 1000", "5, 1, 10", "5, 2, 1000", "9, 3, 1000", "2, 3, 1000"})
+    void batchGivesTheSameLogitsAsSingleImages(int images, int threads, int classes) {
+        Network network = MobileNetV2.builder().width(0.35).resolution(64).classes(classes).seed(9).build();
+        Tensor batch = RandomData.tensor(images, network.input(), 8);
+        try (Predictor predictor = Predictor.builder(network).threads(threads).build()) {
             float[][] together = predictor.logits(batch);
-            for (int n = 0; n < 3; n++) {
+            for (int n = 0; n < images; n++) {
                 Tensor single = new Tensor(1, batch.shape(), batch.image(n));
                 assertArrayEquals(predictor.logits(single)[0], together[n], "image " + n);
             }
