@@ -83,11 +83,11 @@ final class VectorKernels implements Kernels {
         int o = o0;
         if (L == 16) {
             for (; o + 2 * Kernels.STRIP <= o1; o += 2 * Kernels.STRIP) {
-                stripPair16(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, Kernels.STRIP, out, outOff);
+                stripPair16(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, out, outOff);
                 if (clamp) clampColumns(out, outOff, p0, p1, outC, o, 2 * Kernels.STRIP, hi);
             }
             if (o + Kernels.STRIP + 8 <= o1) {
-                stripPair16(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, 8, out, outOff);
+                strip16And8(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, out, outOff);
                 if (clamp) clampColumns(out, outOff, p0, p1, outC, o, Kernels.STRIP + 8, hi);
                 o += Kernels.STRIP + 8;
             }
@@ -218,20 +218,117 @@ final class VectorKernels implements Kernels {
     private static final int WIDE_BLOCK = 8;
 
     /**
-     * A 16-column strip and the next strip, of 16 or 8 columns ({@code secondWidth}), with 16-lane vectors
-     * (AVX-512), output channels [o, o + 16 + secondWidth): 8 pixels × 2 vectors of accumulators at a time. 16
-     * accumulators, 2 weight vectors and the broadcasts fit the 32 registers; 8 pixels against 2 weight loads
-     * keeps the loads per FMA below what a 4 × 2 block needs. An 8-column second strip runs in the high lanes'
-     * junk as {@link #columns8} does, its chains staged.
+     * Two 16-column strips with 16-lane vectors (AVX-512), output channels [o, o + 32): 8 pixels × 2 vectors of
+     * accumulators at a time. 16 accumulators, 2 weight vectors and the broadcasts fit the 32 registers; 8
+     * pixels against 2 weight loads keeps the loads per FMA below what a 4 × 2 block needs. Both weight loads
+     * are indexed by the loop counter times 16 (the second strip's weights follow the first's), so C2 checks
+     * their bounds once per loop and multiplies nothing in it.
      */
     private static void stripPair16(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
-                                    boolean accumulate, int outC, int o, int secondWidth, float[] out, int outOff) {
-        boolean narrow = secondWidth == 8;
-        float[] stage = narrow ? STAGE.get() : null;
+                                    boolean accumulate, int outC, int o, float[] out, int outOff) {
         FloatVector b0 = initial(S, bias, o);
-        // Never null: a vector variable that may hold null makes C2 box every vector it merges with.
-        FloatVector b1 = narrow ? FloatVector.zero(S) : initial(S, bias, o + L);
-        int second = (o + Kernels.STRIP) * inC;
+        FloatVector b1 = initial(S, bias, o + L);
+        int first = o * inC;
+        int second = first + L * inC;
+        int p = p0;
+        // As in columns2: a tail of 3 or more pixels runs as the block ending at p1 (not when accumulating).
+        int tail = accumulate ? WIDE_BLOCK : 3;
+        boolean anyBlock = p1 - p0 >= WIDE_BLOCK;
+        while (anyBlock && p1 - p >= tail) {
+            p = Math.min(p, p1 - WIDE_BLOCK);
+            int d = outOff + p * outC + o;
+            FloatVector a00 = b0, a10 = b0, a20 = b0, a30 = b0, a40 = b0, a50 = b0, a60 = b0, a70 = b0;
+            FloatVector a01 = b1, a11 = b1, a21 = b1, a31 = b1, a41 = b1, a51 = b1, a61 = b1, a71 = b1;
+            if (accumulate) {
+                a00 = FloatVector.fromArray(S, out, d);
+                a10 = FloatVector.fromArray(S, out, d + outC);
+                a20 = FloatVector.fromArray(S, out, d + 2 * outC);
+                a30 = FloatVector.fromArray(S, out, d + 3 * outC);
+                a40 = FloatVector.fromArray(S, out, d + 4 * outC);
+                a50 = FloatVector.fromArray(S, out, d + 5 * outC);
+                a60 = FloatVector.fromArray(S, out, d + 6 * outC);
+                a70 = FloatVector.fromArray(S, out, d + 7 * outC);
+                a01 = FloatVector.fromArray(S, out, d + L);
+                a11 = FloatVector.fromArray(S, out, d + outC + L);
+                a21 = FloatVector.fromArray(S, out, d + 2 * outC + L);
+                a31 = FloatVector.fromArray(S, out, d + 3 * outC + L);
+                a41 = FloatVector.fromArray(S, out, d + 4 * outC + L);
+                a51 = FloatVector.fromArray(S, out, d + 5 * outC + L);
+                a61 = FloatVector.fromArray(S, out, d + 6 * outC + L);
+                a71 = FloatVector.fromArray(S, out, d + 7 * outC + L);
+            }
+            int x0 = inOff + p * inC;
+            for (int i = 0; i < inC; i++) {
+                FloatVector w0 = FloatVector.fromArray(S, w, first + i * L);
+                FloatVector w1 = FloatVector.fromArray(S, w, second + i * L);
+                FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
+                a00 = w0.fma(x, a00);
+                a01 = w1.fma(x, a01);
+                x = FloatVector.broadcast(S, in[x0 + inC + i]);
+                a10 = w0.fma(x, a10);
+                a11 = w1.fma(x, a11);
+                x = FloatVector.broadcast(S, in[x0 + 2 * inC + i]);
+                a20 = w0.fma(x, a20);
+                a21 = w1.fma(x, a21);
+                x = FloatVector.broadcast(S, in[x0 + 3 * inC + i]);
+                a30 = w0.fma(x, a30);
+                a31 = w1.fma(x, a31);
+                x = FloatVector.broadcast(S, in[x0 + 4 * inC + i]);
+                a40 = w0.fma(x, a40);
+                a41 = w1.fma(x, a41);
+                x = FloatVector.broadcast(S, in[x0 + 5 * inC + i]);
+                a50 = w0.fma(x, a50);
+                a51 = w1.fma(x, a51);
+                x = FloatVector.broadcast(S, in[x0 + 6 * inC + i]);
+                a60 = w0.fma(x, a60);
+                a61 = w1.fma(x, a61);
+                x = FloatVector.broadcast(S, in[x0 + 7 * inC + i]);
+                a70 = w0.fma(x, a70);
+                a71 = w1.fma(x, a71);
+            }
+            a00.intoArray(out, d);
+            a01.intoArray(out, d + L);
+            a10.intoArray(out, d + outC);
+            a11.intoArray(out, d + outC + L);
+            a20.intoArray(out, d + 2 * outC);
+            a21.intoArray(out, d + 2 * outC + L);
+            a30.intoArray(out, d + 3 * outC);
+            a31.intoArray(out, d + 3 * outC + L);
+            a40.intoArray(out, d + 4 * outC);
+            a41.intoArray(out, d + 4 * outC + L);
+            a50.intoArray(out, d + 5 * outC);
+            a51.intoArray(out, d + 5 * outC + L);
+            a60.intoArray(out, d + 6 * outC);
+            a61.intoArray(out, d + 6 * outC + L);
+            a70.intoArray(out, d + 7 * outC);
+            a71.intoArray(out, d + 7 * outC + L);
+            p += WIDE_BLOCK;
+        }
+        for (; p < p1; p++) {
+            int d = outOff + p * outC + o;
+            FloatVector a0 = accumulate ? FloatVector.fromArray(S, out, d) : b0;
+            FloatVector a1 = accumulate ? FloatVector.fromArray(S, out, d + L) : b1;
+            int x0 = inOff + p * inC;
+            for (int i = 0; i < inC; i++) {
+                FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
+                a0 = FloatVector.fromArray(S, w, first + i * L).fma(x, a0);
+                a1 = FloatVector.fromArray(S, w, second + i * L).fma(x, a1);
+            }
+            a0.intoArray(out, d);
+            a1.intoArray(out, d + L);
+        }
+    }
+
+    /**
+     * {@link #stripPair16} for a 16-column strip and an 8-column one, output channels [o, o + 24): the 8-column
+     * strip runs in the high lanes' junk as {@link #columns8} does, its chains staged.
+     */
+    private static void strip16And8(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
+                                    boolean accumulate, int outC, int o, float[] out, int outOff) {
+        float[] stage = STAGE.get();
+        FloatVector b0 = initial(S, bias, o);
+        int first = o * inC;
+        int second = first + L * inC;
         int p = p0;
         // As in columns2: a tail of 3 or more pixels runs as the block ending at p1 (not when accumulating).
         int tail = accumulate ? WIDE_BLOCK : 3;
@@ -251,10 +348,10 @@ final class VectorKernels implements Kernels {
                 a70 = FloatVector.fromArray(S, out, d + 7 * outC);
             }
             FloatVector a01, a11, a21, a31, a41, a51, a61, a71;
-            if (narrow) {
-                for (int j = 0; j < WIDE_BLOCK; j++) {
-                    startStage(stage, j * L, bias, o + L, accumulate, out, d + j * outC + L);
-                }
+            for (int j = 0; j < WIDE_BLOCK; j++) {
+                startStage(stage, j * L, bias, o + L, accumulate, out, d + j * outC + L);
+            }
+            {
                 a01 = FloatVector.fromArray(S, stage, 0);
                 a11 = FloatVector.fromArray(S, stage, L);
                 a21 = FloatVector.fromArray(S, stage, 2 * L);
@@ -263,22 +360,11 @@ final class VectorKernels implements Kernels {
                 a51 = FloatVector.fromArray(S, stage, 5 * L);
                 a61 = FloatVector.fromArray(S, stage, 6 * L);
                 a71 = FloatVector.fromArray(S, stage, 7 * L);
-            } else if (accumulate) {
-                a01 = FloatVector.fromArray(S, out, d + L);
-                a11 = FloatVector.fromArray(S, out, d + outC + L);
-                a21 = FloatVector.fromArray(S, out, d + 2 * outC + L);
-                a31 = FloatVector.fromArray(S, out, d + 3 * outC + L);
-                a41 = FloatVector.fromArray(S, out, d + 4 * outC + L);
-                a51 = FloatVector.fromArray(S, out, d + 5 * outC + L);
-                a61 = FloatVector.fromArray(S, out, d + 6 * outC + L);
-                a71 = FloatVector.fromArray(S, out, d + 7 * outC + L);
-            } else {
-                a01 = a11 = a21 = a31 = a41 = a51 = a61 = a71 = b1;
             }
             int x0 = inOff + p * inC;
             for (int i = 0; i < inC; i++) {
-                FloatVector w0 = FloatVector.fromArray(S, w, o * inC + i * L);
-                FloatVector w1 = FloatVector.fromArray(S, w, second + i * secondWidth);
+                FloatVector w0 = FloatVector.fromArray(S, w, first + i * L);
+                FloatVector w1 = FloatVector.fromArray(S, w, second + i * 8);
                 FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
                 a00 = w0.fma(x, a00);
                 a01 = w1.fma(x, a01);
@@ -312,47 +398,33 @@ final class VectorKernels implements Kernels {
             a50.intoArray(out, d + 5 * outC);
             a60.intoArray(out, d + 6 * outC);
             a70.intoArray(out, d + 7 * outC);
-            float[] dst = narrow ? stage : out;
-            int base = narrow ? 0 : d + L;
-            int pitch = narrow ? L : outC;
-            a01.intoArray(dst, base);
-            a11.intoArray(dst, base + pitch);
-            a21.intoArray(dst, base + 2 * pitch);
-            a31.intoArray(dst, base + 3 * pitch);
-            a41.intoArray(dst, base + 4 * pitch);
-            a51.intoArray(dst, base + 5 * pitch);
-            a61.intoArray(dst, base + 6 * pitch);
-            a71.intoArray(dst, base + 7 * pitch);
-            if (narrow) {
-                for (int j = 0; j < WIDE_BLOCK; j++) {
-                    System.arraycopy(stage, j * L, out, d + j * outC + L, 8);
-                }
+            a01.intoArray(stage, 0);
+            a11.intoArray(stage, L);
+            a21.intoArray(stage, 2 * L);
+            a31.intoArray(stage, 3 * L);
+            a41.intoArray(stage, 4 * L);
+            a51.intoArray(stage, 5 * L);
+            a61.intoArray(stage, 6 * L);
+            a71.intoArray(stage, 7 * L);
+            for (int j = 0; j < WIDE_BLOCK; j++) {
+                System.arraycopy(stage, j * L, out, d + j * outC + L, 8);
             }
             p += WIDE_BLOCK;
         }
         for (; p < p1; p++) {
             int d = outOff + p * outC + o;
             FloatVector a0 = accumulate ? FloatVector.fromArray(S, out, d) : b0;
-            FloatVector a1;
-            if (narrow) {
-                startStage(stage, 0, bias, o + L, accumulate, out, d + L);
-                a1 = FloatVector.fromArray(S, stage, 0);
-            } else {
-                a1 = accumulate ? FloatVector.fromArray(S, out, d + L) : b1;
-            }
+            startStage(stage, 0, bias, o + L, accumulate, out, d + L);
+            FloatVector a1 = FloatVector.fromArray(S, stage, 0);
             int x0 = inOff + p * inC;
             for (int i = 0; i < inC; i++) {
                 FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
-                a0 = FloatVector.fromArray(S, w, o * inC + i * L).fma(x, a0);
-                a1 = FloatVector.fromArray(S, w, second + i * secondWidth).fma(x, a1);
+                a0 = FloatVector.fromArray(S, w, first + i * L).fma(x, a0);
+                a1 = FloatVector.fromArray(S, w, second + i * 8).fma(x, a1);
             }
             a0.intoArray(out, d);
-            if (narrow) {
-                a1.intoArray(stage, 0);
-                System.arraycopy(stage, 0, out, d + L, 8);
-            } else {
-                a1.intoArray(out, d + L);
-            }
+            a1.intoArray(stage, 0);
+            System.arraycopy(stage, 0, out, d + L, 8);
         }
     }
 
@@ -466,7 +538,7 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /** The staging array of {@link #columns8} and {@link #stripPair16}, one per thread, so that steady-state calls allocate nothing. */
+    /** The staging array of {@link #columns8} and {@link #strip16And8}, one per thread, so that steady-state calls allocate nothing. */
     private static final ThreadLocal<float[]> STAGE = ThreadLocal.withInitial(() -> new float[WIDE_BLOCK * L]);
 
     /** The 8 chains' start values at {@code stage[s]}: {@code out}'s when accumulating, else the bias (or 0). */
