@@ -493,18 +493,28 @@ final class VectorKernels implements Kernels {
                                  boolean accumulate, int outC, int o, float[] out, int outOff) {
         float[] stage = STAGE.get();
         int strip = o * inC;
+        // Where the 8 columns are a pixel's whole row, a block stores whole vectors in pixel order instead: each
+        // one's junk lanes land on the next row before that row is stored. Not for the range's last pixel
+        // (the next row may be another part's), nor when accumulating (the next block starts from that row).
+        boolean wholeRows = outC == 8 && !accumulate;
+        startStage(stage, 0, bias, o, false, out, 0);
+        FloatVector b = FloatVector.fromArray(S, stage, 0);
         int p = p0;
         for (; p + 6 <= p1; p += 6) {
             int d = outOff + p * outC + o;
-            for (int j = 0; j < 6; j++) {
-                startStage(stage, j * L, bias, o, accumulate, out, d + j * outC);
+            boolean direct = wholeRows && p + 6 < p1;
+            FloatVector a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b;
+            if (!direct) {
+                for (int j = 0; j < 6; j++) {
+                    startStage(stage, j * L, bias, o, accumulate, out, d + j * outC);
+                }
+                a0 = FloatVector.fromArray(S, stage, 0);
+                a1 = FloatVector.fromArray(S, stage, L);
+                a2 = FloatVector.fromArray(S, stage, 2 * L);
+                a3 = FloatVector.fromArray(S, stage, 3 * L);
+                a4 = FloatVector.fromArray(S, stage, 4 * L);
+                a5 = FloatVector.fromArray(S, stage, 5 * L);
             }
-            FloatVector a0 = FloatVector.fromArray(S, stage, 0);
-            FloatVector a1 = FloatVector.fromArray(S, stage, L);
-            FloatVector a2 = FloatVector.fromArray(S, stage, 2 * L);
-            FloatVector a3 = FloatVector.fromArray(S, stage, 3 * L);
-            FloatVector a4 = FloatVector.fromArray(S, stage, 4 * L);
-            FloatVector a5 = FloatVector.fromArray(S, stage, 5 * L);
             int x0 = inOff + p * inC;
             for (int i = 0; i < inC; i++) {
                 FloatVector wv = FloatVector.fromArray(S, w, strip + i * 8);
@@ -514,6 +524,15 @@ final class VectorKernels implements Kernels {
                 a3 = wv.fma(FloatVector.broadcast(S, in[x0 + 3 * inC + i]), a3);
                 a4 = wv.fma(FloatVector.broadcast(S, in[x0 + 4 * inC + i]), a4);
                 a5 = wv.fma(FloatVector.broadcast(S, in[x0 + 5 * inC + i]), a5);
+            }
+            if (direct) {
+                a0.intoArray(out, d);
+                a1.intoArray(out, d + 8);
+                a2.intoArray(out, d + 16);
+                a3.intoArray(out, d + 24);
+                a4.intoArray(out, d + 32);
+                a5.intoArray(out, d + 40);
+                continue;
             }
             a0.intoArray(stage, 0);
             a1.intoArray(stage, L);
