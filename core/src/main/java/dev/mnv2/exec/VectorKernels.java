@@ -123,9 +123,6 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    private static FloatVector initial(VectorSpecies<Float> species, float[] bias, int o) {
-        return bias == null ? FloatVector.zero(species) : FloatVector.fromArray(species, bias, o);
-    }
 
     /** Pixels per register block of the 256-bit matrix product. */
     private static final int NARROW_BLOCK = 4;
@@ -140,8 +137,8 @@ final class VectorKernels implements Kernels {
      */
     private static void columns2(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
                                  boolean accumulate, int outC, int o, float[] out, int outOff) {
-        FloatVector b0 = initial(S, bias, o);
-        FloatVector b1 = initial(S, bias, o + L);
+        FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o);
+        FloatVector b1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o + L);
         int p = p0;
         // A tail of 2 or 3 pixels runs as the block ending at p1, cheaper than single pixels; the pixels it
         // shares with the previous block are recomputed to the same bits (not when accumulating: they would
@@ -226,8 +223,8 @@ final class VectorKernels implements Kernels {
      */
     private static void stripPair16(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
                                     boolean accumulate, int outC, int o, float[] out, int outOff) {
-        FloatVector b0 = initial(S, bias, o);
-        FloatVector b1 = initial(S, bias, o + L);
+        FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o);
+        FloatVector b1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o + L);
         int first = o * inC;
         int second = first + L * inC;
         int p = p0;
@@ -326,7 +323,7 @@ final class VectorKernels implements Kernels {
     private static void strip16And8(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
                                     boolean accumulate, int outC, int o, float[] out, int outOff) {
         float[] stage = STAGE.get();
-        FloatVector b0 = initial(S, bias, o);
+        FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o);
         int first = o * inC;
         int second = first + L * inC;
         int p = p0;
@@ -431,7 +428,7 @@ final class VectorKernels implements Kernels {
     /** One 16-column strip with 16-lane vectors (AVX-512): 8 pixels × 1 vector at a time. */
     private static void strip16(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
                                 boolean accumulate, int outC, int o, float[] out, int outOff) {
-        FloatVector b = initial(S, bias, o);
+        FloatVector b = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o);
         int p = p0;
         int tail = accumulate ? WIDE_BLOCK : 3;
         boolean anyBlock = p1 - p0 >= WIDE_BLOCK;
