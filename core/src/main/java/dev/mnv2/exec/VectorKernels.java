@@ -324,6 +324,11 @@ final class VectorKernels implements Kernels {
                                     boolean accumulate, int outC, int o, float[] out, int outOff) {
         float[] stage = STAGE.get();
         FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o);
+        // Where the 24 columns are a pixel's whole row (24-channel projections), rows are stored in order as
+        // whole vectors, as columns8 does for 8 columns, except the range's last and when accumulating.
+        boolean wholeRows = outC == Kernels.STRIP + 8 && !accumulate;
+        startStage(stage, 0, bias, o + L, false, out, 0);
+        FloatVector b1 = FloatVector.fromArray(S, stage, 0);
         int first = o * inC;
         int second = first + L * inC;
         int p = p0;
@@ -344,11 +349,12 @@ final class VectorKernels implements Kernels {
                 a60 = FloatVector.fromArray(S, out, d + 6 * outC);
                 a70 = FloatVector.fromArray(S, out, d + 7 * outC);
             }
-            FloatVector a01, a11, a21, a31, a41, a51, a61, a71;
-            for (int j = 0; j < WIDE_BLOCK; j++) {
-                startStage(stage, j * L, bias, o + L, accumulate, out, d + j * outC + L);
-            }
-            {
+            boolean direct = wholeRows && p + WIDE_BLOCK < p1;
+            FloatVector a01 = b1, a11 = b1, a21 = b1, a31 = b1, a41 = b1, a51 = b1, a61 = b1, a71 = b1;
+            if (!direct) {
+                for (int j = 0; j < WIDE_BLOCK; j++) {
+                    startStage(stage, j * L, bias, o + L, accumulate, out, d + j * outC + L);
+                }
                 a01 = FloatVector.fromArray(S, stage, 0);
                 a11 = FloatVector.fromArray(S, stage, L);
                 a21 = FloatVector.fromArray(S, stage, 2 * L);
@@ -386,6 +392,27 @@ final class VectorKernels implements Kernels {
                 x = FloatVector.broadcast(S, in[x0 + 7 * inC + i]);
                 a70 = w0.fma(x, a70);
                 a71 = w1.fma(x, a71);
+            }
+            if (direct) {
+                // Each row's second vector, then the next row's first, which overwrites its junk lanes.
+                a00.intoArray(out, d);
+                a01.intoArray(out, d + L);
+                a10.intoArray(out, d + outC);
+                a11.intoArray(out, d + outC + L);
+                a20.intoArray(out, d + 2 * outC);
+                a21.intoArray(out, d + 2 * outC + L);
+                a30.intoArray(out, d + 3 * outC);
+                a31.intoArray(out, d + 3 * outC + L);
+                a40.intoArray(out, d + 4 * outC);
+                a41.intoArray(out, d + 4 * outC + L);
+                a50.intoArray(out, d + 5 * outC);
+                a51.intoArray(out, d + 5 * outC + L);
+                a60.intoArray(out, d + 6 * outC);
+                a61.intoArray(out, d + 6 * outC + L);
+                a70.intoArray(out, d + 7 * outC);
+                a71.intoArray(out, d + 7 * outC + L);
+                p += WIDE_BLOCK;
+                continue;
             }
             a00.intoArray(out, d);
             a10.intoArray(out, d + outC);
