@@ -10,8 +10,12 @@ import jdk.incubator.vector.VectorSpecies;
  * Kernels on {@code jdk.incubator.vector}, vectorised over channels (NHWC keeps them contiguous). Every lane
  * performs the same operations in the same order as {@link ScalarKernels}; channel counts that are not a
  * multiple of the vector length finish in the scalar code. The accumulators are stored raw and clamped in
- * a scalar pass over the (cache-hot) block just written: on JDK 17 lane-wise max/min and blends are not
- * compiled to single instructions and would halve the GEMM's speed. Loaded only when the module is present.
+ * a pass over the (cache-hot) strip just written, on the float bits as integers: on JDK 17 lane-wise max/min
+ * and blends are not compiled to single instructions and would halve the GEMM's speed. No vector passes
+ * through a helper method of this class: C2 leaves a call site un-inlined when it has run fewer than
+ * {@code MinInliningThreshold} times before its caller compiles, and a vector it returns or takes then has an
+ * inexact type, so every operation merged with it runs as allocating Java code. Loaded only when the module is
+ * present.
  */
 final class VectorKernels implements Kernels {
     /**
@@ -1193,7 +1197,14 @@ final class VectorKernels implements Kernels {
             for (int c = c0; c < vectorEnd; c += L) {
                 FloatVector centred = FloatVector.fromArray(S, x, src + c).sub(FloatVector.fromArray(S, mean, c));
                 FloatVector a = centred.fma(FloatVector.fromArray(S, scale, c), FloatVector.fromArray(S, shift, c));
-                FloatVector g = masked(FloatVector.fromArray(S, dy, grad + c), a, vlo, vhi);
+                // dy where lo < a < hi, +0 elsewhere: ScalarKernels#inside's bit mask, lane-wise (-z & ~z has the
+                // sign bit set exactly where z > +0).
+                IntVector above = a.sub(vlo).reinterpretAsInts();
+                IntVector below = vhi.sub(a).reinterpretAsInts();
+                IntVector inside = above.neg().and(above.not()).and(below.neg()).and(below.not())
+                        .lanewise(VectorOperators.ASHR, 31);
+                FloatVector g = FloatVector.fromArray(S, dy, grad + c).reinterpretAsInts().and(inside)
+                        .reinterpretAsFloats();
                 g.add(FloatVector.fromArray(S, sum, c)).intoArray(sum, c);
                 FloatVector normalised = centred.mul(FloatVector.fromArray(S, inverseStd, c));
                 g.fma(normalised, FloatVector.fromArray(S, product, c)).intoArray(product, c);
@@ -1263,8 +1274,14 @@ final class VectorKernels implements Kernels {
             for (int c = 0; c < vectorEnd; c += L) {
                 FloatVector centred = FloatVector.fromArray(S, x, src + c).sub(FloatVector.fromArray(S, mean, c));
                 FloatVector s = FloatVector.fromArray(S, scale, c);
-                FloatVector g = masked(FloatVector.fromArray(S, dy, grad + c),
-                        centred.fma(s, FloatVector.fromArray(S, shift, c)), vlo, vhi);
+                FloatVector a = centred.fma(s, FloatVector.fromArray(S, shift, c));
+                // As in batchNormGradientSums: dy where lo < a < hi, +0 elsewhere.
+                IntVector above = a.sub(vlo).reinterpretAsInts();
+                IntVector below = vhi.sub(a).reinterpretAsInts();
+                IntVector inside = above.neg().and(above.not()).and(below.neg()).and(below.not())
+                        .lanewise(VectorOperators.ASHR, 31);
+                FloatVector g = FloatVector.fromArray(S, dy, grad + c).reinterpretAsInts().and(inside)
+                        .reinterpretAsFloats();
                 FloatVector d = s.fma(g, centred.fma(FloatVector.fromArray(S, slope, c),
                         FloatVector.fromArray(S, offset, c)));
                 if (accumulate) {
@@ -1277,17 +1294,6 @@ final class VectorKernels implements Kernels {
             ScalarKernels.batchNormInputGradientChannels(x, xOff, dy, dyOff, pixels, channels, scale, shift, mean,
                     slope, offset, lo, hi, accumulate, dx, dxOff, vectorEnd, channels);
         }
-    }
-
-    /** {@code value} where {@code lo < a < hi}, +0 elsewhere: {@link ScalarKernels#inside}'s bit mask, lane-wise. */
-    private static FloatVector masked(FloatVector value, FloatVector a, FloatVector lo, FloatVector hi) {
-        IntVector mask = positive(a.sub(lo)).and(positive(hi.sub(a)));
-        return value.reinterpretAsInts().and(mask).reinterpretAsFloats();
-    }
-
-    private static IntVector positive(FloatVector z) {
-        IntVector bits = z.reinterpretAsInts();
-        return bits.neg().and(bits.not()).lanewise(VectorOperators.ASHR, 31);
     }
 
     /**
