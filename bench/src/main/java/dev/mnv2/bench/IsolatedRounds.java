@@ -2,8 +2,6 @@ package dev.mnv2.bench;
 
 import dev.mnv2.util.Latency;
 import java.io.IOException;
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -111,21 +109,19 @@ final class IsolatedRounds {
 
     /**
      * Warm-up for {@code warmupMs} (at least 3 calls), and on until the fastest call has not improved by 3 % for
-     * half of that and the JIT has compiled nothing for a quarter of it (at most 20 × {@code warmupMs}): a fresh
-     * JVM compiles mnv2's kernels while it warms up, which native engines need not, and a small network's calls,
-     * slow while interpreted, could stall for half a second with C2 still at work on a kernel they need. Then about
-     * {@code measureMs} of calls timed one by one (at least 10, at most 2000). The count comes from the fastest
-     * warm-up call, not their average: the first calls run interpreted and would make the average many times too
-     * slow.
+     * half of that and the JVM has been {@linkplain Latency.JitActivity quiet} for a quarter of it (at most 20 ×
+     * {@code warmupMs}): a fresh JVM compiles mnv2's kernels while it warms up, which native engines need not,
+     * and a small network's calls, slow while interpreted, could stall for half a second with C2 still at work on
+     * a kernel they need. Then about {@code measureMs} of calls timed one by one (at least 10, at most 2000). The
+     * count comes from the fastest warm-up call, not their average: the first calls run interpreted and would
+     * make the average many times too slow.
      */
     static Timing time(Engine engine, long warmupMs, long measureMs) throws Exception {
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        Latency.JitActivity jit = Latency.JitActivity.ofThisJvm();
         long start = System.nanoTime();
         long warmupNs = warmupMs * 1_000_000;
         long fastestNs = Long.MAX_VALUE;
         long improved = start;
-        long compiledMs = jit.getTotalCompilationTime();
-        long compiledAt = start;
         for (int calls = 0; ; calls++) {
             long before = System.nanoTime();
             engine.run();
@@ -134,11 +130,7 @@ final class IsolatedRounds {
                 improved = now;
             }
             fastestNs = Math.min(fastestNs, now - before);
-            if (jit.getTotalCompilationTime() != compiledMs) {
-                compiledMs = jit.getTotalCompilationTime();
-                compiledAt = now;
-            }
-            boolean quiet = now - compiledAt >= warmupNs / 4;
+            boolean quiet = jit.quietFor(now, warmupNs / 4);
             boolean settled = now - improved >= warmupNs / 2 && quiet || now - start >= 20 * warmupNs;
             if (calls >= 2 && now - start >= warmupNs && settled) {
                 break;
