@@ -92,6 +92,8 @@ class KernelsTest {
         "12, 30, 4, 16, 3, 1, 1, 1, 1",    // stride 1, 16 channels
         "12, 12, 4, 16, 3, 1, 2, 1, 2",    // dilated ungrouped: the scalar path
         "11, 11, 16, 16, 3, 1, 1, 16, -1", // depthwise stride 1
+        "5, 38, 40, 40, 3, 1, 1, 40, 1",   // depthwise stride 1, long rows: blocks of 4 pixels, a channel tail
+        "10, 45, 16, 16, 3, 2, 1, 16, -1", // depthwise stride 2, long rows
         "10, 10, 16, 16, 3, 2, 1, 16, -1", // depthwise stride 2, even
         "11, 11, 12, 12, 3, 2, 1, 12, -1", // depthwise stride 2, odd, channel tail
         "10, 10, 8, 8, 3, 1, 2, 8, -1",    // dilated depthwise (atrous)
