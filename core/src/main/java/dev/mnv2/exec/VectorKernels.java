@@ -777,14 +777,14 @@ final class VectorKernels implements Kernels {
         if (clamp) {
             int dst = outOff + innerStart * channels + c;
             if (dilation == 1 && (stride == 1 || stride == 2)) {
-                int blocks = (innerEnd - innerStart) / 4;
+                int pixels = stride == 1 ? innerEnd - innerStart : (innerEnd - innerStart) / 4 * 4;
                 if (stride == 1) {
-                    depthwise3Block4(in, r0, r1, r2, channels, w, bias, c, hi, out, dst, x, blocks);
+                    depthwise3Rolling(in, r0, r1, r2, channels, w, bias, c, hi, out, dst, x, pixels);
                 } else {
-                    depthwise3Block4Stride2(in, r0, r1, r2, channels, w, bias, c, hi, out, dst, x, blocks);
+                    depthwise3Block4Stride2(in, r0, r1, r2, channels, w, bias, c, hi, out, dst, x, pixels / 4);
                 }
-                x += blocks * 4 * step;
-                dst += blocks * 4 * channels;
+                x += pixels * step;
+                dst += pixels * channels;
             }
             for (; dst < end; x += step, dst += channels) {
                 FloatVector acc = FloatVector.fromArray(S, in, r0 + x).fma(w00, b);
@@ -819,14 +819,15 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * {@link #depthwise3}'s stride-1 interior, clamped, in {@code blocks} blocks of four pixels from input offset
-     * {@code x} (of each row, {@code r0..r2} holding channel c) and output offset {@code dst}: their six input
-     * columns per row loaded once and four chains interleaved, since one pixel's nine dependent multiply-adds
-     * alone leave the FMA units waiting on latency. A method of its own (loading its own weights): in one with
-     * the rest, C1 ran out of virtual registers and C2 never compiled the method.
+     * {@link #depthwise3}'s stride-1 interior, clamped: {@code pixels} pixels from input offset {@code x} (of each
+     * row, {@code r0..r2} holding channel c) and output offset {@code dst}. A window of the last three input
+     * columns of each row stays in registers, so each pixel loads one new column per row: three loads with
+     * their address arithmetic and range checks per nine multiply-adds. That arithmetic, not the FMA units, bound
+     * the earlier blocks of four pixels, which loaded six columns per row for every four. A method of its own
+     * (loading its own weights): in one with the rest, C1 ran out of virtual registers and C2 never compiled it.
      */
-    private static void depthwise3Block4(float[] in, int r0, int r1, int r2, int channels, float[] w, float[] bias,
-                                         int c, float hi, float[] out, int dst, int x, int blocks) {
+    private static void depthwise3Rolling(float[] in, int r0, int r1, int r2, int channels, float[] w, float[] bias,
+                                          int c, float hi, float[] out, int dst, int x, int pixels) {
         FloatVector w00 = FloatVector.fromArray(S, w, c);
         FloatVector w01 = FloatVector.fromArray(S, w, channels + c);
         FloatVector w02 = FloatVector.fromArray(S, w, 2 * channels + c);
@@ -838,88 +839,48 @@ final class VectorKernels implements Kernels {
         FloatVector w22 = FloatVector.fromArray(S, w, 8 * channels + c);
         FloatVector b = FloatVector.fromArray(S, bias, c);
         IntVector hiBits = IntVector.broadcast(I, Float.floatToRawIntBits(hi));
-        int d1 = channels;
-        int d2 = 2 * channels;
-        int d3 = 3 * channels;
-        int d4 = 4 * channels;
-        int d5 = 5 * channels;
-        for (int n = 0; n < blocks; n++, x += d4, dst += d4) {
-            int q = r0 + x;
-            FloatVector v0 = FloatVector.fromArray(S, in, q);
-            FloatVector v1 = FloatVector.fromArray(S, in, q + d1);
-            FloatVector v2 = FloatVector.fromArray(S, in, q + d2);
-            FloatVector v3 = FloatVector.fromArray(S, in, q + d3);
-            FloatVector p0 = v0.fma(w00, b);
-            FloatVector p1 = v1.fma(w00, b);
-            FloatVector p2 = v2.fma(w00, b);
-            FloatVector p3 = v3.fma(w00, b);
-            FloatVector v4 = FloatVector.fromArray(S, in, q + d4);
-            p0 = v1.fma(w01, p0);
-            p1 = v2.fma(w01, p1);
-            p2 = v3.fma(w01, p2);
-            p3 = v4.fma(w01, p3);
-            FloatVector v5 = FloatVector.fromArray(S, in, q + d5);
-            p0 = v2.fma(w02, p0);
-            p1 = v3.fma(w02, p1);
-            p2 = v4.fma(w02, p2);
-            p3 = v5.fma(w02, p3);
-            q = r1 + x;
-            v0 = FloatVector.fromArray(S, in, q);
-            v1 = FloatVector.fromArray(S, in, q + d1);
-            v2 = FloatVector.fromArray(S, in, q + d2);
-            v3 = FloatVector.fromArray(S, in, q + d3);
-            v4 = FloatVector.fromArray(S, in, q + d4);
-            v5 = FloatVector.fromArray(S, in, q + d5);
-            p0 = v0.fma(w10, p0);
-            p1 = v1.fma(w10, p1);
-            p2 = v2.fma(w10, p2);
-            p3 = v3.fma(w10, p3);
-            p0 = v1.fma(w11, p0);
-            p1 = v2.fma(w11, p1);
-            p2 = v3.fma(w11, p2);
-            p3 = v4.fma(w11, p3);
-            p0 = v2.fma(w12, p0);
-            p1 = v3.fma(w12, p1);
-            p2 = v4.fma(w12, p2);
-            p3 = v5.fma(w12, p3);
-            q = r2 + x;
-            v0 = FloatVector.fromArray(S, in, q);
-            v1 = FloatVector.fromArray(S, in, q + d1);
-            v2 = FloatVector.fromArray(S, in, q + d2);
-            v3 = FloatVector.fromArray(S, in, q + d3);
-            v4 = FloatVector.fromArray(S, in, q + d4);
-            v5 = FloatVector.fromArray(S, in, q + d5);
-            p0 = v0.fma(w20, p0);
-            p1 = v1.fma(w20, p1);
-            p2 = v2.fma(w20, p2);
-            p3 = v3.fma(w20, p3);
-            p0 = v1.fma(w21, p0);
-            p1 = v2.fma(w21, p1);
-            p2 = v3.fma(w21, p2);
-            p3 = v4.fma(w21, p3);
-            p0 = v2.fma(w22, p0);
-            p1 = v3.fma(w22, p1);
-            p2 = v4.fma(w22, p2);
-            p3 = v5.fma(w22, p3);
-            IntVector bits = p0.reinterpretAsInts();
+        if (pixels <= 0) {
+            return;
+        }
+        // Columns x and x + 1 of each row; column x + 2 is loaded in the loop.
+        FloatVector a0 = FloatVector.fromArray(S, in, r0 + x);
+        FloatVector b0 = FloatVector.fromArray(S, in, r0 + x + channels);
+        FloatVector a1 = FloatVector.fromArray(S, in, r1 + x);
+        FloatVector b1 = FloatVector.fromArray(S, in, r1 + x + channels);
+        FloatVector a2 = FloatVector.fromArray(S, in, r2 + x);
+        FloatVector b2 = FloatVector.fromArray(S, in, r2 + x + channels);
+        int q0 = r0 + x + 2 * channels;
+        int q1 = r1 + x + 2 * channels;
+        int q2 = r2 + x + 2 * channels;
+        for (int n = 0; n < pixels; n++, q0 += channels, q1 += channels, q2 += channels, dst += channels) {
+            FloatVector c0 = FloatVector.fromArray(S, in, q0);
+            FloatVector c1 = FloatVector.fromArray(S, in, q1);
+            FloatVector c2 = FloatVector.fromArray(S, in, q2);
+            FloatVector acc = a0.fma(w00, b);
+            acc = b0.fma(w01, acc);
+            acc = c0.fma(w02, acc);
+            acc = a1.fma(w10, acc);
+            acc = b1.fma(w11, acc);
+            acc = c1.fma(w12, acc);
+            acc = a2.fma(w20, acc);
+            acc = b2.fma(w21, acc);
+            acc = c2.fma(w22, acc);
+            IntVector bits = acc.reinterpretAsInts();
             IntVector number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
             bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats().intoArray(out, dst);
-            bits = p1.reinterpretAsInts();
-            number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
-            bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats()
-                    .intoArray(out, dst + d1);
-            bits = p2.reinterpretAsInts();
-            number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
-            bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats()
-                    .intoArray(out, dst + d2);
-            bits = p3.reinterpretAsInts();
-            number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
-            bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats()
-                    .intoArray(out, dst + d3);
+            a0 = b0;
+            b0 = c0;
+            a1 = b1;
+            b1 = c1;
+            a2 = b2;
+            b2 = c2;
         }
     }
 
-    /** {@link #depthwise3Block4} for stride 2: four pixels read nine input columns per row. */
+    /** {@link #depthwise3}'s stride-2 interior, clamped, in {@code blocks} blocks of four pixels from input offset
+     * {@code x} (of each row, {@code r0..r2} holding channel c) and output offset {@code dst}: their nine input
+     * columns per row loaded once and four chains interleaved. A method of its own (loading its own weights), as
+     * {@link #depthwise3Rolling} is. */
     private static void depthwise3Block4Stride2(float[] in, int r0, int r1, int r2, int channels, float[] w,
                                                 float[] bias, int c, float hi, float[] out, int dst, int x,
                                                 int blocks) {
