@@ -777,11 +777,11 @@ final class VectorKernels implements Kernels {
         if (clamp) {
             int dst = outOff + innerStart * channels + c;
             if (dilation == 1 && (stride == 1 || stride == 2)) {
-                int pixels = stride == 1 ? innerEnd - innerStart : (innerEnd - innerStart) / 4 * 4;
+                int pixels = innerEnd - innerStart;
                 if (stride == 1) {
                     depthwise3Rolling(in, r0, r1, r2, channels, w, bias, c, hi, out, dst, x, pixels);
                 } else {
-                    depthwise3Block4Stride2(in, r0, r1, r2, channels, w, bias, c, hi, out, dst, x, pixels / 4);
+                    depthwise3RollingStride2(in, r0, r1, r2, channels, w, bias, c, hi, out, dst, x, pixels);
                 }
                 x += pixels * step;
                 dst += pixels * channels;
@@ -877,13 +877,13 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /** {@link #depthwise3}'s stride-2 interior, clamped, in {@code blocks} blocks of four pixels from input offset
-     * {@code x} (of each row, {@code r0..r2} holding channel c) and output offset {@code dst}: their nine input
-     * columns per row loaded once and four chains interleaved. A method of its own (loading its own weights), as
-     * {@link #depthwise3Rolling} is. */
-    private static void depthwise3Block4Stride2(float[] in, int r0, int r1, int r2, int channels, float[] w,
-                                                float[] bias, int c, float hi, float[] out, int dst, int x,
-                                                int blocks) {
+    /**
+     * {@link #depthwise3Rolling} for stride 2: each pixel's last input column of a row is the next pixel's first,
+     * so each pixel loads two new columns per row.
+     */
+    private static void depthwise3RollingStride2(float[] in, int r0, int r1, int r2, int channels, float[] w,
+                                                 float[] bias, int c, float hi, float[] out, int dst, int x,
+                                                 int pixels) {
         FloatVector w00 = FloatVector.fromArray(S, w, c);
         FloatVector w01 = FloatVector.fromArray(S, w, channels + c);
         FloatVector w02 = FloatVector.fromArray(S, w, 2 * channels + c);
@@ -895,91 +895,39 @@ final class VectorKernels implements Kernels {
         FloatVector w22 = FloatVector.fromArray(S, w, 8 * channels + c);
         FloatVector b = FloatVector.fromArray(S, bias, c);
         IntVector hiBits = IntVector.broadcast(I, Float.floatToRawIntBits(hi));
-        int d4 = 4 * channels;
-        int d8 = 8 * channels;
-        for (int n = 0; n < blocks; n++, x += d8, dst += d4) {
-            int q = r0 + x;
-            FloatVector v0 = FloatVector.fromArray(S, in, q);
-            FloatVector v1 = FloatVector.fromArray(S, in, q + channels);
-            FloatVector v2 = FloatVector.fromArray(S, in, q + 2 * channels);
-            FloatVector v3 = FloatVector.fromArray(S, in, q + 3 * channels);
-            FloatVector v4 = FloatVector.fromArray(S, in, q + 4 * channels);
-            FloatVector v5 = FloatVector.fromArray(S, in, q + 5 * channels);
-            FloatVector v6 = FloatVector.fromArray(S, in, q + 6 * channels);
-            FloatVector v7 = FloatVector.fromArray(S, in, q + 7 * channels);
-            FloatVector v8 = FloatVector.fromArray(S, in, q + 8 * channels);
-            FloatVector p0 = v0.fma(w00, b);
-            FloatVector p1 = v2.fma(w00, b);
-            FloatVector p2 = v4.fma(w00, b);
-            FloatVector p3 = v6.fma(w00, b);
-            p0 = v1.fma(w01, p0);
-            p1 = v3.fma(w01, p1);
-            p2 = v5.fma(w01, p2);
-            p3 = v7.fma(w01, p3);
-            p0 = v2.fma(w02, p0);
-            p1 = v4.fma(w02, p1);
-            p2 = v6.fma(w02, p2);
-            p3 = v8.fma(w02, p3);
-            q = r1 + x;
-            v0 = FloatVector.fromArray(S, in, q);
-            v1 = FloatVector.fromArray(S, in, q + channels);
-            v2 = FloatVector.fromArray(S, in, q + 2 * channels);
-            v3 = FloatVector.fromArray(S, in, q + 3 * channels);
-            v4 = FloatVector.fromArray(S, in, q + 4 * channels);
-            v5 = FloatVector.fromArray(S, in, q + 5 * channels);
-            v6 = FloatVector.fromArray(S, in, q + 6 * channels);
-            v7 = FloatVector.fromArray(S, in, q + 7 * channels);
-            v8 = FloatVector.fromArray(S, in, q + 8 * channels);
-            p0 = v0.fma(w10, p0);
-            p1 = v2.fma(w10, p1);
-            p2 = v4.fma(w10, p2);
-            p3 = v6.fma(w10, p3);
-            p0 = v1.fma(w11, p0);
-            p1 = v3.fma(w11, p1);
-            p2 = v5.fma(w11, p2);
-            p3 = v7.fma(w11, p3);
-            p0 = v2.fma(w12, p0);
-            p1 = v4.fma(w12, p1);
-            p2 = v6.fma(w12, p2);
-            p3 = v8.fma(w12, p3);
-            q = r2 + x;
-            v0 = FloatVector.fromArray(S, in, q);
-            v1 = FloatVector.fromArray(S, in, q + channels);
-            v2 = FloatVector.fromArray(S, in, q + 2 * channels);
-            v3 = FloatVector.fromArray(S, in, q + 3 * channels);
-            v4 = FloatVector.fromArray(S, in, q + 4 * channels);
-            v5 = FloatVector.fromArray(S, in, q + 5 * channels);
-            v6 = FloatVector.fromArray(S, in, q + 6 * channels);
-            v7 = FloatVector.fromArray(S, in, q + 7 * channels);
-            v8 = FloatVector.fromArray(S, in, q + 8 * channels);
-            p0 = v0.fma(w20, p0);
-            p1 = v2.fma(w20, p1);
-            p2 = v4.fma(w20, p2);
-            p3 = v6.fma(w20, p3);
-            p0 = v1.fma(w21, p0);
-            p1 = v3.fma(w21, p1);
-            p2 = v5.fma(w21, p2);
-            p3 = v7.fma(w21, p3);
-            p0 = v2.fma(w22, p0);
-            p1 = v4.fma(w22, p1);
-            p2 = v6.fma(w22, p2);
-            p3 = v8.fma(w22, p3);
-            IntVector bits = p0.reinterpretAsInts();
+        if (pixels <= 0) {
+            return;
+        }
+        // Column x of each row; columns x + 1 and x + 2 are loaded in the loop.
+        FloatVector a0 = FloatVector.fromArray(S, in, r0 + x);
+        FloatVector a1 = FloatVector.fromArray(S, in, r1 + x);
+        FloatVector a2 = FloatVector.fromArray(S, in, r2 + x);
+        int q0 = r0 + x + channels;
+        int q1 = r1 + x + channels;
+        int q2 = r2 + x + channels;
+        int step = 2 * channels;
+        for (int n = 0; n < pixels; n++, q0 += step, q1 += step, q2 += step, dst += channels) {
+            FloatVector b0 = FloatVector.fromArray(S, in, q0);
+            FloatVector c0 = FloatVector.fromArray(S, in, q0 + channels);
+            FloatVector b1 = FloatVector.fromArray(S, in, q1);
+            FloatVector c1 = FloatVector.fromArray(S, in, q1 + channels);
+            FloatVector b2 = FloatVector.fromArray(S, in, q2);
+            FloatVector c2 = FloatVector.fromArray(S, in, q2 + channels);
+            FloatVector acc = a0.fma(w00, b);
+            acc = b0.fma(w01, acc);
+            acc = c0.fma(w02, acc);
+            acc = a1.fma(w10, acc);
+            acc = b1.fma(w11, acc);
+            acc = c1.fma(w12, acc);
+            acc = a2.fma(w20, acc);
+            acc = b2.fma(w21, acc);
+            acc = c2.fma(w22, acc);
+            IntVector bits = acc.reinterpretAsInts();
             IntVector number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
-            bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats()
-                    .intoArray(out, dst);
-            bits = p1.reinterpretAsInts();
-            number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
-            bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats()
-                    .intoArray(out, dst + channels);
-            bits = p2.reinterpretAsInts();
-            number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
-            bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats()
-                    .intoArray(out, dst + 2 * channels);
-            bits = p3.reinterpretAsInts();
-            number = bits.and(0x7fffffff).sub(0x7f800001).lanewise(VectorOperators.ASHR, 31);
-            bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats()
-                    .intoArray(out, dst + 3 * channels);
+            bits.max(0).min(hiBits).and(number).or(bits.and(number.not())).reinterpretAsFloats().intoArray(out, dst);
+            a0 = c0;
+            a1 = c1;
+            a2 = c2;
         }
     }
 
