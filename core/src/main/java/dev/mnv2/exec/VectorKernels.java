@@ -1208,8 +1208,9 @@ final class VectorKernels implements Kernels {
     /**
      * Register blocks over the row's interior, where every tap of a pixel is inside the input: 4 pixels × 2
      * column vectors, then 8 pixels × the last single vector (8 accumulators either way: AVX2 has 16 registers).
-     * Each tap is a broadcast input value times a weight vector. The edge pixels and the rest take one pixel at
-     * a time with their own tap range; kernel rows in the padding are left out by the loop bounds. Columns past
+     * Each tap is a broadcast input value times a weight vector. The interior's last few pixels run as one more
+     * block overlapping the one before; the edge pixels take one pixel at a time with their own tap range.
+     * Kernel rows in the padding are left out by the loop bounds. Columns past
      * the last whole vector, and dilated kernels (no stem has one), are the scalar kernel's.
      */
     @Override
@@ -1242,6 +1243,14 @@ final class VectorKernels implements Kernels {
                 convPair4(in, src + ox * xStep, xStep, rows, rowFloats, rowTaps, w, wa, sa, wb, sb, bias, c,
                         out, outOff + ox * outC + c, outC);
             }
+            // The interior's last pixels as the block ending at innerEnd (a few pixels again, with the same
+            // sums): one at a time, each is one chain of dependent multiply-adds, latency-bound.
+            if (ox < innerEnd && innerEnd - innerStart >= 4) {
+                ox = innerEnd - 4;
+                convPair4(in, src + ox * xStep, xStep, rows, rowFloats, rowTaps, w, wa, sa, wb, sb, bias, c,
+                        out, outOff + ox * outC + c, outC);
+                ox = innerEnd;
+            }
             convEdges(in, src, xStep, rows, rowFloats, rowTaps, inC, inW, g, innerStart, ox, w, wa, sa, bias, c,
                     out, outOff);
             convEdges(in, src, xStep, rows, rowFloats, rowTaps, inC, inW, g, innerStart, ox, w, wb, sb, bias, c + L,
@@ -1254,6 +1263,12 @@ final class VectorKernels implements Kernels {
             for (; ox + 8 <= innerEnd; ox += 8) {
                 convSingle8(in, src + ox * xStep, xStep, rows, rowFloats, rowTaps, w, wa, sa, bias, c,
                         out, outOff + ox * outC + c, outC);
+            }
+            if (ox < innerEnd && innerEnd - innerStart >= 8) { // as in the pair loop
+                ox = innerEnd - 8;
+                convSingle8(in, src + ox * xStep, xStep, rows, rowFloats, rowTaps, w, wa, sa, bias, c,
+                        out, outOff + ox * outC + c, outC);
+                ox = innerEnd;
             }
             convEdges(in, src, xStep, rows, rowFloats, rowTaps, inC, inW, g, innerStart, ox, w, wa, sa, bias, c,
                     out, outOff);

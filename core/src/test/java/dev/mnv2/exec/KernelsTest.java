@@ -197,13 +197,18 @@ class KernelsTest {
         assertEveryPathMatches(new GlobalAveragePool("pool"), x, Reference.globalAveragePool(x), 1e-6);
     }
 
-    @Test
-    void denseMatchesReference() {
+    @ParameterizedTest(name = "{0} -> {1}, batch {2}")
+    @CsvSource({
+        "37, 11, 3",    // narrower than a vector: the scalar columns
+        "200, 150, 3",  // few rows: the strips and a tail
+        "70, 272, 1",   // one row, as a classifier at batch 1
+        "50, 40, 9"})   // a register block of 8 rows and one row left
+    void denseMatchesReference(int in, int out, int batch) {
         SplittableRandom r = new SplittableRandom(5);
-        Dense dense = Dense.zeros("fc", 37, 11);
+        Dense dense = Dense.zeros("fc", in, out);
         for (int i = 0; i < dense.weight().length; i++) dense.weight()[i] = (float) r.nextDouble();
         for (int i = 0; i < dense.bias().length; i++) dense.bias()[i] = (float) r.nextDouble();
-        Tensor x = RandomData.tensor(3, new Shape(1, 1, 37), 6);
+        Tensor x = RandomData.tensor(batch, new Shape(1, 1, in), 6);
         assertEveryPathMatches(dense, x, Reference.dense(dense, x), TOLERANCE);
     }
 
