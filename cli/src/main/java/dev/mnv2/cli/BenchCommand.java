@@ -63,8 +63,9 @@ final class BenchCommand implements Runnable {
     Mode mode;
 
     @Option(names = "--warmup-ms", paramLabel = "MS", defaultValue = "2000",
-            description = "Warm-up time in ms, at least; it goes on until the JIT has compiled nothing for a "
-                    + "quarter of it (at most ten times as long). Default: ${DEFAULT-VALUE}.")
+            description = "Warm-up time in ms, at least; it goes on until the JVM is quiet for a quarter of it: "
+                    + "no compilation ended and its compiler and GC threads idle (at most ten times as long). "
+                    + "Default: ${DEFAULT-VALUE}.")
     long warmupMs;
 
     @Option(names = "--iterations", paramLabel = "N", defaultValue = "300",
