@@ -105,6 +105,9 @@ class KernelsTest {
         "4, 9, 33, 56, 1, 1, 1, 1, 0",     // pointwise, 32 columns then a 16+8 pair (α 0.35's 56)
         "12, 13, 16, 8, 1, 1, 1, 1, 0",    // pointwise, 8 columns: whole-row stores, pixel ranges split over threads
         "12, 13, 40, 24, 1, 1, 1, 1, 0",   // pointwise, 24 columns: the same for the 16+8 pair
+        "5, 7, 19, 200, 1, 1, 1, 1, 0",    // pointwise, packed pixel blocks: a partial channel group, a block overlapping the last
+        "3, 3, 40, 192, 1, 1, 1, 1, 0",    // pointwise, packed: one block, then a single pixel
+        "10, 10, 16, 232, 1, 1, 1, 1, 0",  // pointwise, packed: a 96-pixel chunk, then 4 pixels unpacked; 8 columns left
         "6, 6, 12, 18, 3, 1, 1, 3, 1",     // grouped
         "5, 5, 4, 6, 5, 1, 1, 1, -1",      // 5x5
         "8, 8, 6, 6, 1, 2, 1, 1, 0",       // strided 1x1
