@@ -88,7 +88,7 @@ final class VectorKernels implements Kernels {
         if (L == 16) {
             float[] packed = null;
             int singles = p0;
-            if ((o1 - o0) / (2 * Kernels.STRIP) >= PACKED_MIN_PAIRS && p1 - p0 >= WIDE_BLOCK) {
+            if (packs((o1 - o0) / (2 * Kernels.STRIP), inC) && p1 - p0 >= WIDE_BLOCK) {
                 packed = packedBlocks(inC);
                 singles = pack(in, inOff, p0, p1, inC, accumulate, packed);
             }
@@ -334,10 +334,14 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * Strip pairs from which {@link #product} packs a chunk's pixels first: packing costs about what a quarter
-     * of the products over 3 strip pairs gain.
+     * Whether {@link #product} packs a chunk's pixels before running {@code pairs} strip pairs over {@code inC}
+     * input channels: from 6 pairs on, or from 3 where the reduction is long. Measured with
+     * {@code PointwiseBenchmark} on an AVX-512 Xeon: packing took 576 → 96 and 960 → 160 from 185 and 128 µs
+     * to 159 and 119, but 16 → 96 at 112×112 from 500 to 538 µs.
      */
-    private static final int PACKED_MIN_PAIRS = 6;
+    private static boolean packs(int pairs, int inC) {
+        return pairs >= 6 || pairs >= 3 && inC >= 128;
+    }
 
     /** Each thread's packed pixels ({@link #pack}), grown to the widest layer it has run, so steady-state calls allocate nothing. */
     private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[0]);

@@ -108,6 +108,7 @@ class KernelsTest {
         "5, 7, 19, 200, 1, 1, 1, 1, 0",    // pointwise, packed pixel blocks: a partial channel group, a block overlapping the last
         "3, 3, 40, 192, 1, 1, 1, 1, 0",    // pointwise, packed: one block, then a single pixel
         "10, 10, 16, 232, 1, 1, 1, 1, 0",  // pointwise, packed: a 96-pixel chunk, then 4 pixels unpacked; 8 columns left
+        "3, 5, 130, 96, 1, 1, 1, 1, 0",    // pointwise, packed from 3 strip pairs: a long reduction, 2 channels in the last group
         "6, 6, 12, 18, 3, 1, 1, 3, 1",     // grouped
         "5, 5, 4, 6, 5, 1, 1, 1, -1",      // 5x5
         "8, 8, 6, 6, 1, 2, 1, 1, 0",       // strided 1x1
