@@ -898,6 +898,31 @@ final class VectorKernels implements Kernels {
     private static void depthwise3(float[] in, int[] rowOff, int inW, int channels, int stride, int dilation,
                                    int padLeft, float[] w, float[] bias, boolean clamp, float hi,
                                    float[] out, int outOff, int outW, int c) {
+        boolean allRows = rowOff[0] >= 0 && rowOff[1] >= 0 && rowOff[2] >= 0;
+        // Output columns whose three taps all fall inside the row: no padding checks there.
+        int innerStart = Math.min(outW, (padLeft + stride - 1) / stride);
+        int innerEnd = Math.max(innerStart, Math.min(outW, Math.floorDiv(inW - 1 - 2 * dilation + padLeft, stride) + 1));
+        int lastX = (outW - 1) * stride - padLeft;
+        boolean leftEdge = innerStart == 1 && padLeft == 1;
+        boolean rightEdge = innerEnd == outW - 1 && lastX >= 0 && lastX + 2 == inW;
+        // A whole row in one pass where only the first and last pixels may each miss one column: a narrow row
+        // (7 or 14 pixels) spent more on the separate edge pass and its set-up than on its interior.
+        if (clamp && allRows && dilation == 1 && (stride == 1 || stride == 2) && outW >= 2 && inW >= 2
+                && (innerStart == 0 || leftEdge) && (innerEnd == outW || rightEdge)) {
+            int x = (innerStart * stride - padLeft) * channels;
+            int dst = outOff + innerStart * channels + c;
+            int r0 = rowOff[0] + c;
+            int r1 = rowOff[1] + c;
+            int r2 = rowOff[2] + c;
+            if (stride == 1) {
+                depthwise3Rolling(in, r0, r1, r2, channels, w, bias, c, hi, out, dst, x, innerEnd - innerStart,
+                        leftEdge, rightEdge);
+            } else {
+                depthwise3RollingStride2(in, r0, r1, r2, channels, w, bias, c, hi, out, dst, x,
+                        innerEnd - innerStart, leftEdge, rightEdge);
+            }
+            return;
+        }
         FloatVector w00 = FloatVector.fromArray(S, w, c);
         FloatVector w01 = FloatVector.fromArray(S, w, channels + c);
         FloatVector w02 = FloatVector.fromArray(S, w, 2 * channels + c);
@@ -912,10 +937,6 @@ final class VectorKernels implements Kernels {
         int r0 = rowOff[0] + c;
         int r1 = rowOff[1] + c;
         int r2 = rowOff[2] + c;
-        boolean allRows = rowOff[0] >= 0 && rowOff[1] >= 0 && rowOff[2] >= 0;
-        // Output columns whose three taps all fall inside the row: no padding checks there.
-        int innerStart = Math.min(outW, (padLeft + stride - 1) / stride);
-        int innerEnd = Math.max(innerStart, Math.min(outW, Math.floorDiv(inW - 1 - 2 * dilation + padLeft, stride) + 1));
         if (!allRows) {
             innerStart = innerEnd = outW;
         }
@@ -932,9 +953,10 @@ final class VectorKernels implements Kernels {
             if (dilation == 1 && (stride == 1 || stride == 2)) {
                 int pixels = innerEnd - innerStart;
                 if (stride == 1) {
-                    depthwise3Rolling(in, r0, r1, r2, channels, w, bias, c, hi, out, dst, x, pixels);
+                    depthwise3Rolling(in, r0, r1, r2, channels, w, bias, c, hi, out, dst, x, pixels, false, false);
                 } else {
-                    depthwise3RollingStride2(in, r0, r1, r2, channels, w, bias, c, hi, out, dst, x, pixels);
+                    depthwise3RollingStride2(in, r0, r1, r2, channels, w, bias, c, hi, out, dst, x, pixels, false,
+                            false);
                 }
                 x += pixels * step;
                 dst += pixels * channels;
@@ -980,7 +1002,8 @@ final class VectorKernels implements Kernels {
      * (loading its own weights): in one with the rest, C1 ran out of virtual registers and C2 never compiled it.
      */
     private static void depthwise3Rolling(float[] in, int r0, int r1, int r2, int channels, float[] w, float[] bias,
-                                          int c, float hi, float[] out, int dst, int x, int pixels) {
+                                          int c, float hi, float[] out, int dst, int x, int pixels,
+                                          boolean leftEdge, boolean rightEdge) {
         FloatVector w00 = FloatVector.fromArray(S, w, c);
         FloatVector w01 = FloatVector.fromArray(S, w, channels + c);
         FloatVector w02 = FloatVector.fromArray(S, w, 2 * channels + c);
@@ -992,7 +1015,7 @@ final class VectorKernels implements Kernels {
         FloatVector w22 = FloatVector.fromArray(S, w, 8 * channels + c);
         FloatVector b = FloatVector.fromArray(S, bias, c);
         IntVector hiBits = IntVector.broadcast(I, Float.floatToRawIntBits(hi));
-        if (pixels <= 0) {
+        if (pixels <= 0 && !leftEdge && !rightEdge) {
             return;
         }
         // Columns x and x + 1 of each row; column x + 2 is loaded in the loop.
@@ -1002,6 +1025,16 @@ final class VectorKernels implements Kernels {
         FloatVector b1 = FloatVector.fromArray(S, in, r1 + x + channels);
         FloatVector a2 = FloatVector.fromArray(S, in, r2 + x);
         FloatVector b2 = FloatVector.fromArray(S, in, r2 + x + channels);
+        if (leftEdge) { // the pixel before, whose left column is padding (x is column 0), in edges3's order
+            FloatVector acc = a0.fma(w01, b);
+            acc = b0.fma(w02, acc);
+            acc = a1.fma(w11, acc);
+            acc = b1.fma(w12, acc);
+            acc = a2.fma(w21, acc);
+            acc = b2.fma(w22, acc);
+            acc.intoArray(out, dst - channels);
+            clampFromZero(out, dst - channels, 1, 0, L, hi);
+        }
         int q0 = r0 + x + 2 * channels;
         int q1 = r1 + x + 2 * channels;
         int q2 = r2 + x + 2 * channels;
@@ -1028,6 +1061,16 @@ final class VectorKernels implements Kernels {
             a2 = b2;
             b2 = c2;
         }
+        if (rightEdge) { // the pixel after, whose right column is padding: a and b are its first two
+            FloatVector acc = a0.fma(w00, b);
+            acc = b0.fma(w01, acc);
+            acc = a1.fma(w10, acc);
+            acc = b1.fma(w11, acc);
+            acc = a2.fma(w20, acc);
+            acc = b2.fma(w21, acc);
+            acc.intoArray(out, dst);
+            clampFromZero(out, dst, 1, 0, L, hi);
+        }
     }
 
     /**
@@ -1036,7 +1079,7 @@ final class VectorKernels implements Kernels {
      */
     private static void depthwise3RollingStride2(float[] in, int r0, int r1, int r2, int channels, float[] w,
                                                  float[] bias, int c, float hi, float[] out, int dst, int x,
-                                                 int pixels) {
+                                                 int pixels, boolean leftEdge, boolean rightEdge) {
         FloatVector w00 = FloatVector.fromArray(S, w, c);
         FloatVector w01 = FloatVector.fromArray(S, w, channels + c);
         FloatVector w02 = FloatVector.fromArray(S, w, 2 * channels + c);
@@ -1048,13 +1091,23 @@ final class VectorKernels implements Kernels {
         FloatVector w22 = FloatVector.fromArray(S, w, 8 * channels + c);
         FloatVector b = FloatVector.fromArray(S, bias, c);
         IntVector hiBits = IntVector.broadcast(I, Float.floatToRawIntBits(hi));
-        if (pixels <= 0) {
+        if (pixels <= 0 && !leftEdge && !rightEdge) {
             return;
         }
         // Column x of each row; columns x + 1 and x + 2 are loaded in the loop.
         FloatVector a0 = FloatVector.fromArray(S, in, r0 + x);
         FloatVector a1 = FloatVector.fromArray(S, in, r1 + x);
         FloatVector a2 = FloatVector.fromArray(S, in, r2 + x);
+        if (leftEdge) { // the pixel before: columns -1 (padding), 0 and 1 = x, in edges3's order
+            FloatVector acc = FloatVector.fromArray(S, in, r0 + x - channels).fma(w01, b);
+            acc = a0.fma(w02, acc);
+            acc = FloatVector.fromArray(S, in, r1 + x - channels).fma(w11, acc);
+            acc = a1.fma(w12, acc);
+            acc = FloatVector.fromArray(S, in, r2 + x - channels).fma(w21, acc);
+            acc = a2.fma(w22, acc);
+            acc.intoArray(out, dst - channels);
+            clampFromZero(out, dst - channels, 1, 0, L, hi);
+        }
         int q0 = r0 + x + channels;
         int q1 = r1 + x + channels;
         int q2 = r2 + x + channels;
@@ -1081,6 +1134,17 @@ final class VectorKernels implements Kernels {
             a0 = c0;
             a1 = c1;
             a2 = c2;
+        }
+        if (rightEdge) { // the pixel after: its first column is a, its last is padding
+            int q = x + 2 * pixels * channels + channels;
+            FloatVector acc = a0.fma(w00, b);
+            acc = FloatVector.fromArray(S, in, r0 + q).fma(w01, acc);
+            acc = a1.fma(w10, acc);
+            acc = FloatVector.fromArray(S, in, r1 + q).fma(w11, acc);
+            acc = a2.fma(w20, acc);
+            acc = FloatVector.fromArray(S, in, r2 + q).fma(w21, acc);
+            acc.intoArray(out, dst);
+            clampFromZero(out, dst, 1, 0, L, hi);
         }
     }
 
@@ -1359,8 +1423,8 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * Register blocks over the row's interior, where every tap of a pixel is inside the input: 4 pixels × 2
-     * column vectors, then 8 pixels × the last single vector (8 accumulators either way: AVX2 has 16 registers).
+     * Register blocks over the row's interior, where every tap of a pixel is inside the input: {@link #PAIR_BLOCK}
+     * pixels × 2 column vectors, then 8 pixels × the last single vector.
      * Each tap is a broadcast input value times a weight vector. The interior's last few pixels run as one more
      * block overlapping the one before; the edge pixels take one pixel at a time with their own tap range.
      * Kernel rows in the padding are left out by the loop bounds. Columns past
@@ -1392,15 +1456,15 @@ final class VectorKernels implements Kernels {
             int wb = weightColumn(c + L, outC, taps, ky0 * rowTaps);
             int sb = Kernels.stripWidth(Kernels.stripStart(c + L, outC), outC);
             int ox = innerStart;
-            for (; ox + 4 <= innerEnd; ox += 4) {
-                convPair4(in, src + ox * xStep, xStep, rows, rowFloats, rowTaps, w, wa, sa, wb, sb, bias, c,
+            for (; ox + PAIR_BLOCK <= innerEnd; ox += PAIR_BLOCK) {
+                convPair(in, src + ox * xStep, xStep, rows, rowFloats, rowTaps, w, wa, sa, wb, sb, bias, c,
                         out, outOff + ox * outC + c, outC);
             }
             // The interior's last pixels as the block ending at innerEnd (a few pixels again, with the same
             // sums): one at a time, each is one chain of dependent multiply-adds, latency-bound.
-            if (ox < innerEnd && innerEnd - innerStart >= 4) {
-                ox = innerEnd - 4;
-                convPair4(in, src + ox * xStep, xStep, rows, rowFloats, rowTaps, w, wa, sa, wb, sb, bias, c,
+            if (ox < innerEnd && innerEnd - innerStart >= PAIR_BLOCK) {
+                ox = innerEnd - PAIR_BLOCK;
+                convPair(in, src + ox * xStep, xStep, rows, rowFloats, rowTaps, w, wa, sa, wb, sb, bias, c,
                         out, outOff + ox * outC + c, outC);
                 ox = innerEnd;
             }
@@ -1441,6 +1505,80 @@ final class VectorKernels implements Kernels {
         return strip * taps + c - strip + t * Kernels.stripWidth(strip, outC);
     }
 
+    /**
+     * Pixels per {@link #convPair} block: 8 where the vectors are 512 bits wide (AVX-512's 32 registers hold the
+     * 16 sums with both weight vectors and a broadcast), 4 with 256-bit vectors (AVX2 has 16 registers).
+     */
+    private static final int PAIR_BLOCK = L >= 16 ? 8 : 4;
+
+    private static void convPair(float[] in, int src, int xStep, int rows, int rowFloats, int rowTaps, float[] w,
+                                 int wa, int sa, int wb, int sb, float[] bias, int c, float[] out, int dst,
+                                 int outC) {
+        if (PAIR_BLOCK == 8) {
+            convPair8(in, src, xStep, rows, rowFloats, rowTaps, w, wa, sa, wb, sb, bias, c, out, dst, outC);
+        } else {
+            convPair4(in, src, xStep, rows, rowFloats, rowTaps, w, wa, sa, wb, sb, bias, c, out, dst, outC);
+        }
+    }
+
+    private static void convPair8(float[] in, int src, int xStep, int rows, int rowFloats, int rowTaps, float[] w,
+                                  int wa, int sa, int wb, int sb, float[] bias, int c, float[] out, int dst,
+                                  int outC) {
+        FloatVector a0 = FloatVector.fromArray(S, bias, c);
+        FloatVector b0 = FloatVector.fromArray(S, bias, c + L);
+        FloatVector a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        FloatVector b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0;
+        int taps = rows * rowTaps;
+        for (int t = 0, j = 0, x = src; t < taps; t++) { // as convPair4's
+            FloatVector va = FloatVector.fromArray(S, w, wa + t * sa);
+            FloatVector vb = FloatVector.fromArray(S, w, wb + t * sb);
+            FloatVector x0 = FloatVector.broadcast(S, in[x + j]);
+            a0 = x0.fma(va, a0);
+            b0 = x0.fma(vb, b0);
+            FloatVector x1 = FloatVector.broadcast(S, in[x + xStep + j]);
+            a1 = x1.fma(va, a1);
+            b1 = x1.fma(vb, b1);
+            FloatVector x2 = FloatVector.broadcast(S, in[x + 2 * xStep + j]);
+            a2 = x2.fma(va, a2);
+            b2 = x2.fma(vb, b2);
+            FloatVector x3 = FloatVector.broadcast(S, in[x + 3 * xStep + j]);
+            a3 = x3.fma(va, a3);
+            b3 = x3.fma(vb, b3);
+            FloatVector x4 = FloatVector.broadcast(S, in[x + 4 * xStep + j]);
+            a4 = x4.fma(va, a4);
+            b4 = x4.fma(vb, b4);
+            FloatVector x5 = FloatVector.broadcast(S, in[x + 5 * xStep + j]);
+            a5 = x5.fma(va, a5);
+            b5 = x5.fma(vb, b5);
+            FloatVector x6 = FloatVector.broadcast(S, in[x + 6 * xStep + j]);
+            a6 = x6.fma(va, a6);
+            b6 = x6.fma(vb, b6);
+            FloatVector x7 = FloatVector.broadcast(S, in[x + 7 * xStep + j]);
+            a7 = x7.fma(va, a7);
+            b7 = x7.fma(vb, b7);
+            if (++j == rowTaps) {
+                j = 0;
+                x += rowFloats;
+            }
+        }
+        a0.intoArray(out, dst);
+        b0.intoArray(out, dst + L);
+        a1.intoArray(out, dst + outC);
+        b1.intoArray(out, dst + outC + L);
+        a2.intoArray(out, dst + 2 * outC);
+        b2.intoArray(out, dst + 2 * outC + L);
+        a3.intoArray(out, dst + 3 * outC);
+        b3.intoArray(out, dst + 3 * outC + L);
+        a4.intoArray(out, dst + 4 * outC);
+        b4.intoArray(out, dst + 4 * outC + L);
+        a5.intoArray(out, dst + 5 * outC);
+        b5.intoArray(out, dst + 5 * outC + L);
+        a6.intoArray(out, dst + 6 * outC);
+        b6.intoArray(out, dst + 6 * outC + L);
+        a7.intoArray(out, dst + 7 * outC);
+        b7.intoArray(out, dst + 7 * outC + L);
+    }
+
     private static void convPair4(float[] in, int src, int xStep, int rows, int rowFloats, int rowTaps, float[] w,
                               int wa, int sa, int wb, int sb, float[] bias, int c, float[] out, int dst,
                               int outC) {
@@ -1466,8 +1604,8 @@ final class VectorKernels implements Kernels {
             a3 = x3.fma(va, a3);
             b3 = x3.fma(vb, b3);
             if (++j == rowTaps) {
-            j = 0;
-            x += rowFloats;
+                j = 0;
+                x += rowFloats;
             }
         }
         a0.intoArray(out, dst);

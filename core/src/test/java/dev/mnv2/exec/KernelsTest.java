@@ -89,6 +89,7 @@ class KernelsTest {
         "8, 8, 3, 32, 3, 2, 1, 1, 1",      // PyTorch symmetric padding, the stem's 32 channels
         "23, 38, 3, 48, 3, 2, 1, 1, 1",    // stem: blocks of 4 pixels x 2 vectors, a single vector, edges
         "21, 40, 3, 24, 3, 2, 1, 1, -1",   // stem, 24 channels: 8-pixel single-vector blocks, a scalar tail
+        "5, 18, 3, 32, 3, 2, 1, 1, 1",     // stem: an interior of exactly 8 pixels, 2 vectors at 256 bits, 1 at 512
         "12, 30, 4, 16, 3, 1, 1, 1, 1",    // stride 1, 16 channels
         "12, 12, 4, 16, 3, 1, 2, 1, 2",    // dilated ungrouped: the scalar path
         "11, 11, 16, 16, 3, 1, 1, 16, -1", // depthwise stride 1
@@ -96,6 +97,11 @@ class KernelsTest {
         "10, 45, 16, 16, 3, 2, 1, 16, -1", // depthwise stride 2, long rows
         "10, 10, 16, 16, 3, 2, 1, 16, -1", // depthwise stride 2, even
         "11, 11, 12, 12, 3, 2, 1, 12, -1", // depthwise stride 2, odd, channel tail
+        "7, 14, 48, 48, 3, 1, 1, 48, -1",  // depthwise stride 1, a row in one pass: both edge pixels with the interior
+        "9, 9, 48, 48, 3, 2, 1, 48, 1",    // depthwise stride 2, odd, symmetric padding: both edge pixels in one pass
+        "6, 12, 40, 40, 3, 2, 1, 40, 1",   // depthwise stride 2, even, symmetric padding: the left edge pixel only
+        "9, 2, 16, 16, 3, 1, 1, 16, 1",    // depthwise stride 1, two pixels a row: both edges, no interior
+        "9, 2, 16, 16, 3, 2, 1, 16, 1",    // depthwise stride 2, one pixel a row: the separate edge pass
         "10, 10, 8, 8, 3, 1, 2, 8, -1",    // dilated depthwise (atrous)
         "10, 10, 8, 8, 3, 1, 2, 8, 2",     // dilated depthwise, explicit padding
         "9, 9, 20, 20, 5, 2, 1, 20, -1",   // 5x5 depthwise
