@@ -103,7 +103,8 @@ final class LayerCompare {
         Network network = setup.network();
         System.out.printf(Locale.ROOT, "layers: MobileNetV2 α %.2f/%d, batch 1, %.1f M MACs; mnv2 layer by layer on 1 thread "
                         + "(Predictor.profile runs every step on the calling thread), ONNX Runtime on %d thread%s%s; "
-                        + "medians of %d profiled runs after %d warm-up runs; each engine in a JVM of its own; "
+                        + "medians of %d profiled runs after %d warm-up runs (mnv2's after its whole runs, whose "
+                        + "warm-up waits for the JIT to go quiet); each engine in a JVM of its own; "
                         + "load average before: %s%n", setup.width(), setup.resolution(), network.macs() / 1e6,
                 setup.threads(), setup.threads() == 1 ? "" : "s",
                 setup.threads() == 1 ? "" : " (so mnv2/ORT compares 1 mnv2 thread with " + setup.threads() + " ORT threads)",
@@ -271,12 +272,14 @@ final class LayerCompare {
         switch (engine) {
             case "mnv2" -> {
                 try (Predictor layered = Predictor.builder(network).threads(1).mode(ExecutionMode.LAYER_BY_LAYER).build()) {
-                    for (Predictor.LayerTime t : layered.profile(image, WARMUP_RUNS, PROFILED_RUNS)) {
-                        System.out.println(STEP + " " + t.layer() + " " + t.macs() + " " + t.medianMs());
-                    }
+                    // The whole runs first: their warm-up goes on until the JIT is quiet, where the profile's 20
+                    // runs alone left a small model's kernels in the interpreter or C1 for most timed runs.
                     Tensor output = Tensor.zeros(1, layered.outputShape());
                     whole(Latency.measure(() -> layered.forward(image, output), WHOLE_RUN_WARMUP_MS, PROFILED_RUNS),
                             "whole forward, layer by layer, 1 thread");
+                    for (Predictor.LayerTime t : layered.profile(image, WARMUP_RUNS, PROFILED_RUNS)) {
+                        System.out.println(STEP + " " + t.layer() + " " + t.macs() + " " + t.medianMs());
+                    }
                 }
                 try (Mnv2Engine defaults = new Mnv2Engine(network, image, setup.threads())) {
                     whole(Latency.measure(defaults::run, WHOLE_RUN_WARMUP_MS, PROFILED_RUNS),
