@@ -109,6 +109,7 @@ class KernelsTest {
         "5, 7, 19, 72, 1, 1, 1, 1, 0",     // pointwise, 3+2+1-vector column blocks
         "6, 5, 20, 24, 1, 1, 1, 1, 0",     // pointwise, a 16+8-column strip pair (24-channel projections)
         "4, 9, 33, 56, 1, 1, 1, 1, 0",     // pointwise, 32 columns then a 16+8 pair (α 0.35's 56)
+        "5, 7, 24, 16, 1, 1, 1, 1, 0",     // pointwise, one 16-column strip: 12-pixel blocks at 512 bits, then 8 and a tail
         "12, 13, 16, 8, 1, 1, 1, 1, 0",    // pointwise, 8 columns: whole-row stores, pixel ranges split over threads
         "12, 13, 40, 24, 1, 1, 1, 1, 0",   // pointwise, 24 columns: the same for the 16+8 pair
         "5, 7, 19, 200, 1, 1, 1, 1, 0",    // pointwise, packed pixel blocks: a partial channel group, a block overlapping the last
