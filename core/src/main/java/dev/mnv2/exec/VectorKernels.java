@@ -609,15 +609,16 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /** One 16-column strip with 16-lane vectors (AVX-512): 8 pixels × 1 vector at a time. */
+    /**
+     * One 16-column strip with 16-lane vectors (AVX-512): {@link #strip16Block12}'s 12 pixels at a time, then 8 × 1
+     * vector and single pixels.
+     */
     private static void strip16(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
                                 boolean accumulate, int outC, int o, float[] out, int outOff) {
         FloatVector b = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o);
         int p = p0;
-        if (L >= 16) {
-            for (; p1 - p >= 12; p += 12) {
-                strip16Block12(in, inOff, p, inC, w, bias, accumulate, outC, o, out, outOff);
-            }
+        for (; p1 - p >= 12; p += 12) {
+            strip16Block12(in, inOff, p, inC, w, bias, accumulate, outC, o, out, outOff);
         }
         int tail = accumulate ? WIDE_BLOCK : 3;
         boolean anyBlock = p1 - p0 >= WIDE_BLOCK;
@@ -669,8 +670,8 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * 12 pixels of {@link #strip16}'s single column vector: at 512 bits the 32 registers hold 12 sums, 4 more
-     * chains than the two FMA pipes' latency needs, where 8 left none to spare.
+     * 12 pixels of {@link #strip16}'s single column vector: AVX-512's 32 registers hold 12 sums, 4 more chains
+     * than the two FMA pipes' latency needs, where 8 left none to spare.
      */
     private static void strip16Block12(float[] in, int inOff, int p, int inC, float[] w, float[] bias,
                                        boolean accumulate, int outC, int o, float[] out, int outOff) {
