@@ -11,6 +11,7 @@ import dev.mnv2.model.Network;
 import dev.mnv2.model.Padding;
 import dev.mnv2.model.Shortcut;
 import dev.mnv2.testing.RandomData;
+import dev.mnv2.util.Latency;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -155,8 +156,13 @@ class ConcurrencyAndMemoryTest {
                     try (Predictor p = Predictor.builder(network).mode(mode).threads(t).build()) {
                         Tensor x = RandomData.tensor(batch, network.input(), 3);
                         Tensor out = Tensor.zeros(batch, p.outputShape());
-                        // Long enough for C2 to compile the kernels (interpreted vector code allocates).
-                        for (int i = 0; i < 400; i++) {
+                        // Until C2 has compiled the kernels (interpreted vector code allocates): 400 calls, then on
+                        // until the JIT has been quiet for 200 ms (at most 20 s). A fixed 400 left a kernel that
+                        // C2 was still compiling in about one run in three.
+                        Latency.JitActivity jit = Latency.JitActivity.ofThisJvm();
+                        long start = System.nanoTime();
+                        for (int i = 0; i < 400 || !jit.quietFor(System.nanoTime(), 200_000_000L)
+                                && System.nanoTime() - start < 20_000_000_000L; i++) {
                             p.forward(x, out);
                         }
                         long id = Thread.currentThread().getId();
