@@ -51,8 +51,8 @@ final class VectorKernels implements Kernels {
         // ReLU and ReLU6 without a shortcut: each strip's block clamped while it is still in L1, not in a pass
         // over the whole chunk (a wide layer's chunk is hundreds of KB: the pass cost a fifth of the product).
         boolean clampStrips = res == null && fromZero(lo, hi);
-        for (int p0 = 0; p0 < pixels; p0 += PIXEL_CHUNK) {
-            int p1 = Math.min(pixels, p0 + PIXEL_CHUNK);
+        for (int p0 = 0, p1; p0 < pixels; p0 = p1) {
+            p1 = chunkEnd(p0, pixels);
             product(in, inOff, p0, p1, inC, w, bias, false, outC, out, outOff, o0, o1, clampStrips, hi);
             if (clampStrips) {
                 continue;
@@ -70,10 +70,19 @@ final class VectorKernels implements Kernels {
     @Override
     public void matmul(float[] a, int aOff, int rows, int inner, float[] b, int cols, boolean accumulate,
                        float[] out, int outOff, int o0, int o1) {
-        for (int p0 = 0; p0 < rows; p0 += PIXEL_CHUNK) {
-            product(a, aOff, p0, Math.min(rows, p0 + PIXEL_CHUNK), inner, b, null, accumulate, cols, out, outOff,
-                    o0, o1, false, 0);
+        for (int p0 = 0, p1; p0 < rows; p0 = p1) {
+            p1 = chunkEnd(p0, rows);
+            product(a, aOff, p0, p1, inner, b, null, accumulate, cols, out, outOff, o0, o1, false, 0);
         }
+    }
+
+    /**
+     * The end of the chunk from {@code p0}: {@link #PIXEL_CHUNK} pixels on, or the last pixel where fewer than a
+     * register block would be left after that (14×14's 196 pixels had ended in a chunk of 4 single pixels).
+     */
+    private static int chunkEnd(int p0, int pixels) {
+        int end = p0 + PIXEL_CHUNK;
+        return pixels - end < WIDE_BLOCK ? pixels : end;
     }
 
     /**

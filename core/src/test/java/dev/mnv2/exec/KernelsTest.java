@@ -114,7 +114,8 @@ class KernelsTest {
         "12, 13, 40, 24, 1, 1, 1, 1, 0",   // pointwise, 24 columns: the same for the 16+8 pair
         "5, 7, 19, 200, 1, 1, 1, 1, 0",    // pointwise, packed pixel blocks: a partial channel group, a block overlapping the last
         "3, 3, 40, 192, 1, 1, 1, 1, 0",    // pointwise, packed: one block, then a single pixel
-        "10, 10, 16, 232, 1, 1, 1, 1, 0",  // pointwise, packed: a 96-pixel chunk, then 4 pixels unpacked; 8 columns left
+        "10, 10, 16, 232, 1, 1, 1, 1, 0",  // pointwise, packed: one 100-pixel chunk (4 left after 96 join it); 8 columns left
+        "14, 14, 16, 64, 1, 1, 1, 1, 0",   // pointwise, 14x14: chunks of 96 and 100 pixels, the last block overlapping
         "3, 5, 130, 96, 1, 1, 1, 1, 0",    // pointwise, packed from 3 strip pairs: a long reduction, 2 channels in the last group
         "6, 6, 12, 18, 3, 1, 1, 3, 1",     // grouped
         "5, 5, 4, 6, 5, 1, 1, 1, -1",      // 5x5
