@@ -18,7 +18,13 @@ final class ChildJvm {
 
     /** Runs {@code main} with {@code args}, handing each line of its standard output to {@code lines}; its exit status. */
     static int run(Class<?> main, List<String> args, Consumer<String> lines) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
+        return run(main, args, List.of(), lines);
+    }
+
+    /** {@link #run(Class, List, Consumer)} with the JVM started through {@code prefix} (such as {@code taskset -c 0}). */
+    static int run(Class<?> main, List<String> args, List<String> prefix, Consumer<String> lines)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(prefix);
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));

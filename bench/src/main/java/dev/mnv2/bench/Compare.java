@@ -137,6 +137,7 @@ public final class Compare {
         double peak = FmaPeak.widest(widths);
         System.out.printf(Locale.ROOT, "%s (the nominal 2 units x 8 lanes x 2 flops x %.3f GHz would be %.1f); "
                 + "load average before the run: %s%n", FmaPeak.describe(widths), ghz, 32 * ghz, Machine.loadAverage());
+        System.out.println(CorePin.describe());
 
         List<Model> models = segmentationOnly ? List.of() : quick ? List.of(new Model(1.0, 224))
                 : List.of(new Model(1.0, 224), new Model(0.35, 96), new Model(0.35, 160));
@@ -203,7 +204,7 @@ public final class Compare {
     private Map<Case, Map<String, List<Run>>> classify(List<Case> cases) throws Exception {
         System.out.printf(Locale.ROOT, "classification: %d interleaved rounds, each (case, engine) in a JVM of its own%n", rounds);
         Map<Case, Map<String, List<Run>>> runs = IsolatedRounds.interleave(rounds, cases, engines, Case::label,
-                (c, engine) -> IsolatedRounds.child(CLASSIFICATION, List.of(engine, Double.toString(c.model().width()),
+                (c, engine) -> IsolatedRounds.child(CLASSIFICATION, c.threads(), List.of(engine, Double.toString(c.model().width()),
                         Integer.toString(c.model().resolution()), Integer.toString(c.batch()), Integer.toString(c.threads()),
                         Long.toString(warmupMs), Long.toString(measureMs != null ? measureMs : CLASSIFICATION_MEASURE_MS)), Run::parse));
         for (String engine : List.of("ort", "pytorch")) {

@@ -77,14 +77,16 @@ final class IsolatedRounds {
     }
 
     /**
-     * Runs {@code part}'s child with {@code args}, echoing its other output, and parses its result line's fields
+     * Runs {@code part}'s child of {@code threads} threads ({@linkplain CorePin pinned} when one) with {@code args},
+     * echoing its other output, and parses its result line's fields
      * (those after {@code RESULT}).
      */
-    static <M> M child(String part, List<String> args, Function<String[], M> parse) throws IOException, InterruptedException {
+    static <M> M child(String part, int threads, List<String> args, Function<String[], M> parse)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(CHILD, part));
         command.addAll(args);
         String[] result = {null};
-        int exit = ChildJvm.run(Compare.class, command, line -> {
+        int exit = ChildJvm.run(Compare.class, command, CorePin.prefix(threads), line -> {
             if (line.startsWith(RESULT + " ")) {
                 result[0] = line;
             } else {

@@ -109,6 +109,7 @@ final class LayerCompare {
                 setup.threads(), setup.threads() == 1 ? "" : "s",
                 setup.threads() == 1 ? "" : " (so mnv2/ORT compares 1 mnv2 thread with " + setup.threads() + " ORT threads)",
                 PROFILED_RUNS, WARMUP_RUNS, Machine.loadAverage());
+        System.out.println(CorePin.describe());
         ChildResult mnv2 = child(setup, "mnv2");
         ChildResult ort = child(setup, "ort");
 
@@ -248,7 +249,7 @@ final class LayerCompare {
     /** Runs one engine's child JVM and collects its result lines, passing every other line on. */
     private static ChildResult child(Setup setup, String engine) throws IOException, InterruptedException {
         ChildResult result = new ChildResult(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
-        int exit = ChildJvm.run(Compare.class, setup.childArgs(engine), line -> {
+        int exit = ChildJvm.run(Compare.class, setup.childArgs(engine), CorePin.prefix(setup.threads()), line -> {
             String[] f = line.split(" ", 4);
             switch (f[0]) {
                 case STEP -> result.steps().add(new Predictor.LayerTime(f[1], Long.parseLong(f[2]), Double.parseDouble(f[3])));

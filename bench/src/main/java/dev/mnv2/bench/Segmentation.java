@@ -65,7 +65,7 @@ final class Segmentation {
         List<Integer> threadCounts = List.of(1, 2);
         Map<Integer, Map<String, List<Run>>> runs = IsolatedRounds.interleave(rounds, threadCounts, engines,
                 threads -> threads + (threads == 1 ? " thread" : " threads"),
-                (threads, engine) -> IsolatedRounds.child(PART, List.of(engine, Integer.toString(threads),
+                (threads, engine) -> IsolatedRounds.child(PART, threads, List.of(engine, Integer.toString(threads),
                         Long.toString(warmupMs), Long.toString(measureMs)), Run::parse));
         List<String> rows = new ArrayList<>();
         for (int threads : threadCounts) {
