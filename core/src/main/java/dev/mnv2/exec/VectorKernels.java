@@ -97,13 +97,14 @@ final class VectorKernels implements Kernels {
         if (L == 16) {
             float[] packed = null;
             int singles = p0;
-            if (packs((o1 - o0) / (2 * Kernels.STRIP), inC) && p1 - p0 >= WIDE_BLOCK) {
+            int packEnd = endsInBlock9(p0, p1) ? p1 - 9 : p1;
+            if (packs((o1 - o0) / (2 * Kernels.STRIP), inC) && packEnd - p0 >= WIDE_BLOCK) {
                 packed = packedBlocks(inC);
-                singles = pack(in, inOff, p0, p1, inC, accumulate, packed);
+                singles = pack(in, inOff, p0, packEnd, inC, accumulate, packed);
             }
             for (; o + 2 * Kernels.STRIP <= o1; o += 2 * Kernels.STRIP) {
                 if (packed != null) {
-                    stripPair16Packed(packed, p0, p1, inC, w, bias, accumulate, outC, o, out, outOff);
+                    stripPair16Packed(packed, p0, packEnd, inC, w, bias, accumulate, outC, o, out, outOff);
                     if (singles < p1) {
                         stripPair16(in, inOff, singles, p1, inC, w, bias, accumulate, outC, o, out, outOff);
                     }
@@ -240,6 +241,11 @@ final class VectorKernels implements Kernels {
     /** Pixels per register block of the 512-bit matrix product. */
     private static final int WIDE_BLOCK = 8;
 
+    /** Whether [p0, p1) is 8k + 1 pixels, k ≥ 1: its last 9 run as one {@link #stripPair16Block9}. */
+    private static boolean endsInBlock9(int p0, int p1) {
+        return p1 - p0 >= 9 && (p1 - p0) % WIDE_BLOCK == 1;
+    }
+
     /**
      * Two 16-column strips with 16-lane vectors (AVX-512), output channels [o, o + 32): 8 pixels × 2 vectors of
      * accumulators at a time. 16 accumulators, 2 weight vectors and the broadcasts fit the 32 registers; 8
@@ -249,6 +255,11 @@ final class VectorKernels implements Kernels {
      */
     private static void stripPair16(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
                                     boolean accumulate, int outC, int o, float[] out, int outOff) {
+        if (endsInBlock9(p0, p1)) {
+            stripPair16(in, inOff, p0, p1 - 9, inC, w, bias, accumulate, outC, o, out, outOff);
+            stripPair16Block9(in, inOff, p1 - 9, inC, w, bias, accumulate, outC, o, out, outOff);
+            return;
+        }
         FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o);
         FloatVector b1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o + L);
         int first = o * inC;
@@ -340,6 +351,91 @@ final class VectorKernels implements Kernels {
             a0.intoArray(out, d);
             a1.intoArray(out, d + L);
         }
+    }
+
+    /**
+     * {@link #stripPair16} over exactly 9 pixels from {@code p}: 18 sums, which the 32 registers still hold. Ends a
+     * range of 8k + 1 pixels (7×7's 49, 5×5's 25, 3×3's 9), whose last pixel alone had cost about half a block.
+     */
+    private static void stripPair16Block9(float[] in, int inOff, int p, int inC, float[] w, float[] bias,
+                                          boolean accumulate, int outC, int o, float[] out, int outOff) {
+        FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o);
+        FloatVector b1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o + L);
+        int first = o * inC;
+        int second = first + L * inC;
+        int d = outOff + p * outC + o;
+        FloatVector a00 = b0, a10 = b0, a20 = b0, a30 = b0, a40 = b0, a50 = b0, a60 = b0, a70 = b0, a80 = b0;
+        FloatVector a01 = b1, a11 = b1, a21 = b1, a31 = b1, a41 = b1, a51 = b1, a61 = b1, a71 = b1, a81 = b1;
+        if (accumulate) {
+            a00 = FloatVector.fromArray(S, out, d);
+            a01 = FloatVector.fromArray(S, out, d + L);
+            a10 = FloatVector.fromArray(S, out, d + outC);
+            a11 = FloatVector.fromArray(S, out, d + outC + L);
+            a20 = FloatVector.fromArray(S, out, d + 2 * outC);
+            a21 = FloatVector.fromArray(S, out, d + 2 * outC + L);
+            a30 = FloatVector.fromArray(S, out, d + 3 * outC);
+            a31 = FloatVector.fromArray(S, out, d + 3 * outC + L);
+            a40 = FloatVector.fromArray(S, out, d + 4 * outC);
+            a41 = FloatVector.fromArray(S, out, d + 4 * outC + L);
+            a50 = FloatVector.fromArray(S, out, d + 5 * outC);
+            a51 = FloatVector.fromArray(S, out, d + 5 * outC + L);
+            a60 = FloatVector.fromArray(S, out, d + 6 * outC);
+            a61 = FloatVector.fromArray(S, out, d + 6 * outC + L);
+            a70 = FloatVector.fromArray(S, out, d + 7 * outC);
+            a71 = FloatVector.fromArray(S, out, d + 7 * outC + L);
+            a80 = FloatVector.fromArray(S, out, d + 8 * outC);
+            a81 = FloatVector.fromArray(S, out, d + 8 * outC + L);
+        }
+        int x0 = inOff + p * inC;
+        for (int i = 0; i < inC; i++) {
+            FloatVector w0 = FloatVector.fromArray(S, w, first + i * L);
+            FloatVector w1 = FloatVector.fromArray(S, w, second + i * L);
+            FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
+            a00 = w0.fma(x, a00);
+            a01 = w1.fma(x, a01);
+            x = FloatVector.broadcast(S, in[x0 + inC + i]);
+            a10 = w0.fma(x, a10);
+            a11 = w1.fma(x, a11);
+            x = FloatVector.broadcast(S, in[x0 + 2 * inC + i]);
+            a20 = w0.fma(x, a20);
+            a21 = w1.fma(x, a21);
+            x = FloatVector.broadcast(S, in[x0 + 3 * inC + i]);
+            a30 = w0.fma(x, a30);
+            a31 = w1.fma(x, a31);
+            x = FloatVector.broadcast(S, in[x0 + 4 * inC + i]);
+            a40 = w0.fma(x, a40);
+            a41 = w1.fma(x, a41);
+            x = FloatVector.broadcast(S, in[x0 + 5 * inC + i]);
+            a50 = w0.fma(x, a50);
+            a51 = w1.fma(x, a51);
+            x = FloatVector.broadcast(S, in[x0 + 6 * inC + i]);
+            a60 = w0.fma(x, a60);
+            a61 = w1.fma(x, a61);
+            x = FloatVector.broadcast(S, in[x0 + 7 * inC + i]);
+            a70 = w0.fma(x, a70);
+            a71 = w1.fma(x, a71);
+            x = FloatVector.broadcast(S, in[x0 + 8 * inC + i]);
+            a80 = w0.fma(x, a80);
+            a81 = w1.fma(x, a81);
+        }
+        a00.intoArray(out, d);
+        a01.intoArray(out, d + L);
+        a10.intoArray(out, d + outC);
+        a11.intoArray(out, d + outC + L);
+        a20.intoArray(out, d + 2 * outC);
+        a21.intoArray(out, d + 2 * outC + L);
+        a30.intoArray(out, d + 3 * outC);
+        a31.intoArray(out, d + 3 * outC + L);
+        a40.intoArray(out, d + 4 * outC);
+        a41.intoArray(out, d + 4 * outC + L);
+        a50.intoArray(out, d + 5 * outC);
+        a51.intoArray(out, d + 5 * outC + L);
+        a60.intoArray(out, d + 6 * outC);
+        a61.intoArray(out, d + 6 * outC + L);
+        a70.intoArray(out, d + 7 * outC);
+        a71.intoArray(out, d + 7 * outC + L);
+        a80.intoArray(out, d + 8 * outC);
+        a81.intoArray(out, d + 8 * outC + L);
     }
 
     /**

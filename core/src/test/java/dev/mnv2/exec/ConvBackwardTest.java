@@ -84,6 +84,8 @@ class ConvBackwardTest {
         "1x1 wide strips,                         1, 3, 5, 37, 21, 1, 1, 1, 1,  same, false, POINTWISE",
         "1x1 input gradient from packed pixels,   2, 3, 5, 200, 9, 1, 1, 1, 1,  same, false, POINTWISE",
         "1x1 input gradient in one 16-column strip, 2, 5, 7, 16, 20, 1, 1, 1, 1, same, false, POINTWISE",
+        "1x1 input gradient in a 9-pixel block,   1, 3, 3, 64, 20, 1, 1, 1, 1,  same, false, POINTWISE",
+        "1x1 input gradient packed then 9 pixels, 1, 5, 5, 200, 12, 1, 1, 1, 1, same, false, POINTWISE",
         "1x1 stride 2,                            1, 7, 9, 10, 12, 1, 2, 1, 1,  same, false, PATCHES",
         "depthwise 3x3 SAME,                      2, 5, 7, 21, 21, 3, 1, 1, 21, same, false, DEPTHWISE",
         "depthwise 3x3 stride 2 SAME even,        1, 8, 10, 19, 19, 3, 2, 1, 19, same, false, DEPTHWISE",

@@ -116,6 +116,9 @@ class KernelsTest {
         "3, 3, 40, 192, 1, 1, 1, 1, 0",    // pointwise, packed: one block, then a single pixel
         "10, 10, 16, 232, 1, 1, 1, 1, 0",  // pointwise, packed: one 100-pixel chunk (4 left after 96 join it); 8 columns left
         "14, 14, 16, 64, 1, 1, 1, 1, 0",   // pointwise, 14x14: chunks of 96 and 100 pixels, the last block overlapping
+        "3, 3, 40, 64, 1, 1, 1, 1, 0",     // pointwise, 3x3: one 9-pixel block of strip pairs
+        "5, 5, 24, 200, 1, 1, 1, 1, 0",    // pointwise, 5x5: 16 pixels packed, then a 9-pixel block; 8 columns left
+        "7, 7, 130, 96, 1, 1, 1, 1, 0",    // pointwise, 7x7: 40 pixels packed (long reduction), then a 9-pixel block
         "3, 5, 130, 96, 1, 1, 1, 1, 0",    // pointwise, packed from 3 strip pairs: a long reduction, 2 channels in the last group
         "6, 6, 12, 18, 3, 1, 1, 3, 1",     // grouped
         "5, 5, 4, 6, 5, 1, 1, 1, -1",      // 5x5
