@@ -106,12 +106,10 @@ final class VectorKernels implements Kernels {
                 if (packed != null) {
                     stripPair16Packed(packed, p0, packEnd, inC, w, bias, accumulate, outC, o, out, outOff, clamp, hi);
                     if (singles < p1) {
-                        stripPair16(in, inOff, singles, p1, inC, w, bias, accumulate, outC, o, out, outOff);
-                        if (clamp) clampColumns(out, outOff, singles, p1, outC, o, 2 * Kernels.STRIP, hi);
+                        stripPair16(in, inOff, singles, p1, inC, w, bias, accumulate, outC, o, out, outOff, clamp, hi);
                     }
                 } else {
-                    stripPair16(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, out, outOff);
-                    if (clamp) clampColumns(out, outOff, p0, p1, outC, o, 2 * Kernels.STRIP, hi);
+                    stripPair16(in, inOff, p0, p1, inC, w, bias, accumulate, outC, o, out, outOff, clamp, hi);
                 }
             }
             if (o + Kernels.STRIP + 8 <= o1) {
@@ -252,13 +250,16 @@ final class VectorKernels implements Kernels {
      * accumulators at a time. 16 accumulators, 2 weight vectors and the broadcasts fit the 32 registers; 8
      * pixels against 2 weight loads keeps the loads per FMA below what a 4 × 2 block needs. Both weight loads
      * are indexed by the loop counter times 16 (the second strip's weights follow the first's), so C2 checks
-     * their bounds once per loop and multiplies nothing in it.
+     * their bounds once per loop and multiplies nothing in it. With {@code clamp}, every value is then clamped to
+     * [0, hi] (ReLU, ReLU6).
      */
     private static void stripPair16(float[] in, int inOff, int p0, int p1, int inC, float[] w, float[] bias,
-                                    boolean accumulate, int outC, int o, float[] out, int outOff) {
+                                    boolean accumulate, int outC, int o, float[] out, int outOff,
+                                    boolean clamp, float hi) {
         if (endsInBlock9(p0, p1)) {
-            stripPair16(in, inOff, p0, p1 - 9, inC, w, bias, accumulate, outC, o, out, outOff);
+            stripPair16(in, inOff, p0, p1 - 9, inC, w, bias, accumulate, outC, o, out, outOff, clamp, hi);
             stripPair16Block9(in, inOff, p1 - 9, inC, w, bias, accumulate, outC, o, out, outOff);
+            if (clamp) clampFromZero(out, outOff + (p1 - 9) * outC + o, 9, outC, 2 * L, hi);
             return;
         }
         FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o);
@@ -271,56 +272,113 @@ final class VectorKernels implements Kernels {
         boolean anyBlock = p1 - p0 >= WIDE_BLOCK;
         while (anyBlock && p1 - p >= tail) {
             p = Math.min(p, p1 - WIDE_BLOCK);
+            stripPair16Block8(in, inOff, p, inC, w, bias, accumulate, outC, o, out, outOff, clamp, hi);
+            p += WIDE_BLOCK;
+        }
+        int singles = p;
+        for (; p < p1; p++) {
             int d = outOff + p * outC + o;
-            FloatVector a00 = b0, a10 = b0, a20 = b0, a30 = b0, a40 = b0, a50 = b0, a60 = b0, a70 = b0;
-            FloatVector a01 = b1, a11 = b1, a21 = b1, a31 = b1, a41 = b1, a51 = b1, a61 = b1, a71 = b1;
-            if (accumulate) {
-                a00 = FloatVector.fromArray(S, out, d);
-                a10 = FloatVector.fromArray(S, out, d + outC);
-                a20 = FloatVector.fromArray(S, out, d + 2 * outC);
-                a30 = FloatVector.fromArray(S, out, d + 3 * outC);
-                a40 = FloatVector.fromArray(S, out, d + 4 * outC);
-                a50 = FloatVector.fromArray(S, out, d + 5 * outC);
-                a60 = FloatVector.fromArray(S, out, d + 6 * outC);
-                a70 = FloatVector.fromArray(S, out, d + 7 * outC);
-                a01 = FloatVector.fromArray(S, out, d + L);
-                a11 = FloatVector.fromArray(S, out, d + outC + L);
-                a21 = FloatVector.fromArray(S, out, d + 2 * outC + L);
-                a31 = FloatVector.fromArray(S, out, d + 3 * outC + L);
-                a41 = FloatVector.fromArray(S, out, d + 4 * outC + L);
-                a51 = FloatVector.fromArray(S, out, d + 5 * outC + L);
-                a61 = FloatVector.fromArray(S, out, d + 6 * outC + L);
-                a71 = FloatVector.fromArray(S, out, d + 7 * outC + L);
-            }
+            FloatVector a0 = accumulate ? FloatVector.fromArray(S, out, d) : b0;
+            FloatVector a1 = accumulate ? FloatVector.fromArray(S, out, d + L) : b1;
             int x0 = inOff + p * inC;
             for (int i = 0; i < inC; i++) {
-                FloatVector w0 = FloatVector.fromArray(S, w, first + i * L);
-                FloatVector w1 = FloatVector.fromArray(S, w, second + i * L);
                 FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
-                a00 = w0.fma(x, a00);
-                a01 = w1.fma(x, a01);
-                x = FloatVector.broadcast(S, in[x0 + inC + i]);
-                a10 = w0.fma(x, a10);
-                a11 = w1.fma(x, a11);
-                x = FloatVector.broadcast(S, in[x0 + 2 * inC + i]);
-                a20 = w0.fma(x, a20);
-                a21 = w1.fma(x, a21);
-                x = FloatVector.broadcast(S, in[x0 + 3 * inC + i]);
-                a30 = w0.fma(x, a30);
-                a31 = w1.fma(x, a31);
-                x = FloatVector.broadcast(S, in[x0 + 4 * inC + i]);
-                a40 = w0.fma(x, a40);
-                a41 = w1.fma(x, a41);
-                x = FloatVector.broadcast(S, in[x0 + 5 * inC + i]);
-                a50 = w0.fma(x, a50);
-                a51 = w1.fma(x, a51);
-                x = FloatVector.broadcast(S, in[x0 + 6 * inC + i]);
-                a60 = w0.fma(x, a60);
-                a61 = w1.fma(x, a61);
-                x = FloatVector.broadcast(S, in[x0 + 7 * inC + i]);
-                a70 = w0.fma(x, a70);
-                a71 = w1.fma(x, a71);
+                a0 = FloatVector.fromArray(S, w, first + i * L).fma(x, a0);
+                a1 = FloatVector.fromArray(S, w, second + i * L).fma(x, a1);
             }
+            a0.intoArray(out, d);
+            a1.intoArray(out, d + L);
+        }
+        if (clamp && singles < p1) clampFromZero(out, outOff + singles * outC + o, p1 - singles, outC, 2 * L, hi);
+    }
+
+    /**
+     * {@link #stripPair16}'s register block of 8 pixels from {@code p}, clamped to [0, hi] in registers before its
+     * stores when {@code clamp} (as {@link #clampFromZero} does in memory): a pass over the stored block reloaded
+     * every vector, and the short expansions ran 10-20 % slower with ReLU6 than without. A method of its own: with
+     * the clamp inlined in stripPair16's loop, C1 ran out of virtual registers, gave up, and C2 never compiled it.
+     */
+    private static void stripPair16Block8(float[] in, int inOff, int p, int inC, float[] w, float[] bias,
+                                          boolean accumulate, int outC, int o, float[] out, int outOff,
+                                          boolean clamp, float hi) {
+        FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o);
+        FloatVector b1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o + L);
+        int first = o * inC;
+        int second = first + L * inC;
+        int d = outOff + p * outC + o;
+        FloatVector a00 = b0, a10 = b0, a20 = b0, a30 = b0, a40 = b0, a50 = b0, a60 = b0, a70 = b0;
+        FloatVector a01 = b1, a11 = b1, a21 = b1, a31 = b1, a41 = b1, a51 = b1, a61 = b1, a71 = b1;
+        if (accumulate) {
+            a00 = FloatVector.fromArray(S, out, d);
+            a10 = FloatVector.fromArray(S, out, d + outC);
+            a20 = FloatVector.fromArray(S, out, d + 2 * outC);
+            a30 = FloatVector.fromArray(S, out, d + 3 * outC);
+            a40 = FloatVector.fromArray(S, out, d + 4 * outC);
+            a50 = FloatVector.fromArray(S, out, d + 5 * outC);
+            a60 = FloatVector.fromArray(S, out, d + 6 * outC);
+            a70 = FloatVector.fromArray(S, out, d + 7 * outC);
+            a01 = FloatVector.fromArray(S, out, d + L);
+            a11 = FloatVector.fromArray(S, out, d + outC + L);
+            a21 = FloatVector.fromArray(S, out, d + 2 * outC + L);
+            a31 = FloatVector.fromArray(S, out, d + 3 * outC + L);
+            a41 = FloatVector.fromArray(S, out, d + 4 * outC + L);
+            a51 = FloatVector.fromArray(S, out, d + 5 * outC + L);
+            a61 = FloatVector.fromArray(S, out, d + 6 * outC + L);
+            a71 = FloatVector.fromArray(S, out, d + 7 * outC + L);
+        }
+        int x0 = inOff + p * inC;
+        for (int i = 0; i < inC; i++) {
+            FloatVector w0 = FloatVector.fromArray(S, w, first + i * L);
+            FloatVector w1 = FloatVector.fromArray(S, w, second + i * L);
+            FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
+            a00 = w0.fma(x, a00);
+            a01 = w1.fma(x, a01);
+            x = FloatVector.broadcast(S, in[x0 + inC + i]);
+            a10 = w0.fma(x, a10);
+            a11 = w1.fma(x, a11);
+            x = FloatVector.broadcast(S, in[x0 + 2 * inC + i]);
+            a20 = w0.fma(x, a20);
+            a21 = w1.fma(x, a21);
+            x = FloatVector.broadcast(S, in[x0 + 3 * inC + i]);
+            a30 = w0.fma(x, a30);
+            a31 = w1.fma(x, a31);
+            x = FloatVector.broadcast(S, in[x0 + 4 * inC + i]);
+            a40 = w0.fma(x, a40);
+            a41 = w1.fma(x, a41);
+            x = FloatVector.broadcast(S, in[x0 + 5 * inC + i]);
+            a50 = w0.fma(x, a50);
+            a51 = w1.fma(x, a51);
+            x = FloatVector.broadcast(S, in[x0 + 6 * inC + i]);
+            a60 = w0.fma(x, a60);
+            a61 = w1.fma(x, a61);
+            x = FloatVector.broadcast(S, in[x0 + 7 * inC + i]);
+            a70 = w0.fma(x, a70);
+            a71 = w1.fma(x, a71);
+        }
+        // A NaN among the sums shows in their sum (as does an inf - inf, a false alarm): then the exact clamp in
+        // memory, which keeps NaNs as Math.max and min do; else integer max and min alone, right for every number.
+        boolean inRegisters = clamp && !a00.add(a01).add(a10.add(a11)).add(a20.add(a21).add(a30.add(a31)))
+                .add(a40.add(a41).add(a50.add(a51)).add(a60.add(a61).add(a70.add(a71))))
+                .test(VectorOperators.IS_NAN).anyTrue();
+        if (inRegisters) {
+            IntVector top = IntVector.broadcast(I, Float.floatToRawIntBits(hi));
+            a00.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d);
+            a01.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + L);
+            a10.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + outC);
+            a11.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + outC + L);
+            a20.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 2 * outC);
+            a21.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 2 * outC + L);
+            a30.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 3 * outC);
+            a31.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 3 * outC + L);
+            a40.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 4 * outC);
+            a41.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 4 * outC + L);
+            a50.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 5 * outC);
+            a51.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 5 * outC + L);
+            a60.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 6 * outC);
+            a61.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 6 * outC + L);
+            a70.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 7 * outC);
+            a71.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 7 * outC + L);
+        } else {
             a00.intoArray(out, d);
             a01.intoArray(out, d + L);
             a10.intoArray(out, d + outC);
@@ -337,20 +395,7 @@ final class VectorKernels implements Kernels {
             a61.intoArray(out, d + 6 * outC + L);
             a70.intoArray(out, d + 7 * outC);
             a71.intoArray(out, d + 7 * outC + L);
-            p += WIDE_BLOCK;
-        }
-        for (; p < p1; p++) {
-            int d = outOff + p * outC + o;
-            FloatVector a0 = accumulate ? FloatVector.fromArray(S, out, d) : b0;
-            FloatVector a1 = accumulate ? FloatVector.fromArray(S, out, d + L) : b1;
-            int x0 = inOff + p * inC;
-            for (int i = 0; i < inC; i++) {
-                FloatVector x = FloatVector.broadcast(S, in[x0 + i]);
-                a0 = FloatVector.fromArray(S, w, first + i * L).fma(x, a0);
-                a1 = FloatVector.fromArray(S, w, second + i * L).fma(x, a1);
-            }
-            a0.intoArray(out, d);
-            a1.intoArray(out, d + L);
+            if (clamp) clampFromZero(out, d, WIDE_BLOCK, outC, 2 * L, hi);
         }
     }
 
@@ -498,73 +543,104 @@ final class VectorKernels implements Kernels {
 
     /**
      * {@link #stripPair16}'s register blocks over pixels [p0, p1) from their {@link #pack}ed inputs; not the single
-     * pixels after them. With {@code clamp}, each block is clamped to [0, hi] right after its stores, so the clamp
-     * overlaps the next block's FMAs: a pass over the strip afterwards had cost the short expansions (32 → 192)
-     * about a tenth. The unpacked blocks keep the pass: clamping there per block measured slower.
+     * pixels after them. With {@code clamp}, each block is clamped to [0, hi] as {@link #stripPair16Block8}'s are.
      */
     private static void stripPair16Packed(float[] packed, int p0, int p1, int inC, float[] w, float[] bias,
                                           boolean accumulate, int outC, int o, float[] out, int outOff,
                                           boolean clamp, float hi) {
-        FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o);
-        FloatVector b1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o + L);
-        int first = o * inC;
-        int second = first + L * inC;
         int tail = accumulate ? WIDE_BLOCK : 3;
         int p = p0;
         for (int x0 = 0; p1 - p >= tail; x0 += packedBlock(inC)) {
             p = Math.min(p, p1 - WIDE_BLOCK);
-            int d = outOff + p * outC + o;
-            FloatVector a00 = b0, a10 = b0, a20 = b0, a30 = b0, a40 = b0, a50 = b0, a60 = b0, a70 = b0;
-            FloatVector a01 = b1, a11 = b1, a21 = b1, a31 = b1, a41 = b1, a51 = b1, a61 = b1, a71 = b1;
-            if (accumulate) {
-                a00 = FloatVector.fromArray(S, out, d);
-                a10 = FloatVector.fromArray(S, out, d + outC);
-                a20 = FloatVector.fromArray(S, out, d + 2 * outC);
-                a30 = FloatVector.fromArray(S, out, d + 3 * outC);
-                a40 = FloatVector.fromArray(S, out, d + 4 * outC);
-                a50 = FloatVector.fromArray(S, out, d + 5 * outC);
-                a60 = FloatVector.fromArray(S, out, d + 6 * outC);
-                a70 = FloatVector.fromArray(S, out, d + 7 * outC);
-                a01 = FloatVector.fromArray(S, out, d + L);
-                a11 = FloatVector.fromArray(S, out, d + outC + L);
-                a21 = FloatVector.fromArray(S, out, d + 2 * outC + L);
-                a31 = FloatVector.fromArray(S, out, d + 3 * outC + L);
-                a41 = FloatVector.fromArray(S, out, d + 4 * outC + L);
-                a51 = FloatVector.fromArray(S, out, d + 5 * outC + L);
-                a61 = FloatVector.fromArray(S, out, d + 6 * outC + L);
-                a71 = FloatVector.fromArray(S, out, d + 7 * outC + L);
-            }
-            for (int i = 0; i < inC; i++) {
-                FloatVector w0 = FloatVector.fromArray(S, w, first + i * L);
-                FloatVector w1 = FloatVector.fromArray(S, w, second + i * L);
-                // Channel i of pixel 0: its group's start plus its place in the group (one loop, not a loop
-                // per group: C2 boxes vectors carried through a nested loop's merges).
-                int k = x0 + i + (i / L) * (WIDE_BLOCK - 1) * L;
-                FloatVector x = FloatVector.broadcast(S, packed[k]);
-                a00 = w0.fma(x, a00);
-                a01 = w1.fma(x, a01);
-                x = FloatVector.broadcast(S, packed[k + L]);
-                a10 = w0.fma(x, a10);
-                a11 = w1.fma(x, a11);
-                x = FloatVector.broadcast(S, packed[k + 2 * L]);
-                a20 = w0.fma(x, a20);
-                a21 = w1.fma(x, a21);
-                x = FloatVector.broadcast(S, packed[k + 3 * L]);
-                a30 = w0.fma(x, a30);
-                a31 = w1.fma(x, a31);
-                x = FloatVector.broadcast(S, packed[k + 4 * L]);
-                a40 = w0.fma(x, a40);
-                a41 = w1.fma(x, a41);
-                x = FloatVector.broadcast(S, packed[k + 5 * L]);
-                a50 = w0.fma(x, a50);
-                a51 = w1.fma(x, a51);
-                x = FloatVector.broadcast(S, packed[k + 6 * L]);
-                a60 = w0.fma(x, a60);
-                a61 = w1.fma(x, a61);
-                x = FloatVector.broadcast(S, packed[k + 7 * L]);
-                a70 = w0.fma(x, a70);
-                a71 = w1.fma(x, a71);
-            }
+            stripPair16PackedBlock8(packed, x0, p, inC, w, bias, accumulate, outC, o, out, outOff, clamp, hi);
+            p += WIDE_BLOCK;
+        }
+    }
+
+    /** {@link #stripPair16Block8} of the packed block at {@code x0}, for {@link #stripPair16Packed}. */
+    private static void stripPair16PackedBlock8(float[] packed, int x0, int p, int inC, float[] w, float[] bias,
+                                                boolean accumulate, int outC, int o, float[] out, int outOff,
+                                                boolean clamp, float hi) {
+        FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o);
+        FloatVector b1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, o + L);
+        int first = o * inC;
+        int second = first + L * inC;
+        int d = outOff + p * outC + o;
+        FloatVector a00 = b0, a10 = b0, a20 = b0, a30 = b0, a40 = b0, a50 = b0, a60 = b0, a70 = b0;
+        FloatVector a01 = b1, a11 = b1, a21 = b1, a31 = b1, a41 = b1, a51 = b1, a61 = b1, a71 = b1;
+        if (accumulate) {
+            a00 = FloatVector.fromArray(S, out, d);
+            a10 = FloatVector.fromArray(S, out, d + outC);
+            a20 = FloatVector.fromArray(S, out, d + 2 * outC);
+            a30 = FloatVector.fromArray(S, out, d + 3 * outC);
+            a40 = FloatVector.fromArray(S, out, d + 4 * outC);
+            a50 = FloatVector.fromArray(S, out, d + 5 * outC);
+            a60 = FloatVector.fromArray(S, out, d + 6 * outC);
+            a70 = FloatVector.fromArray(S, out, d + 7 * outC);
+            a01 = FloatVector.fromArray(S, out, d + L);
+            a11 = FloatVector.fromArray(S, out, d + outC + L);
+            a21 = FloatVector.fromArray(S, out, d + 2 * outC + L);
+            a31 = FloatVector.fromArray(S, out, d + 3 * outC + L);
+            a41 = FloatVector.fromArray(S, out, d + 4 * outC + L);
+            a51 = FloatVector.fromArray(S, out, d + 5 * outC + L);
+            a61 = FloatVector.fromArray(S, out, d + 6 * outC + L);
+            a71 = FloatVector.fromArray(S, out, d + 7 * outC + L);
+        }
+        for (int i = 0; i < inC; i++) {
+            FloatVector w0 = FloatVector.fromArray(S, w, first + i * L);
+            FloatVector w1 = FloatVector.fromArray(S, w, second + i * L);
+            // Channel i of pixel 0: its group's start plus its place in the group (one loop, not a loop
+            // per group: C2 boxes vectors carried through a nested loop's merges).
+            int k = x0 + i + (i / L) * (WIDE_BLOCK - 1) * L;
+            FloatVector x = FloatVector.broadcast(S, packed[k]);
+            a00 = w0.fma(x, a00);
+            a01 = w1.fma(x, a01);
+            x = FloatVector.broadcast(S, packed[k + L]);
+            a10 = w0.fma(x, a10);
+            a11 = w1.fma(x, a11);
+            x = FloatVector.broadcast(S, packed[k + 2 * L]);
+            a20 = w0.fma(x, a20);
+            a21 = w1.fma(x, a21);
+            x = FloatVector.broadcast(S, packed[k + 3 * L]);
+            a30 = w0.fma(x, a30);
+            a31 = w1.fma(x, a31);
+            x = FloatVector.broadcast(S, packed[k + 4 * L]);
+            a40 = w0.fma(x, a40);
+            a41 = w1.fma(x, a41);
+            x = FloatVector.broadcast(S, packed[k + 5 * L]);
+            a50 = w0.fma(x, a50);
+            a51 = w1.fma(x, a51);
+            x = FloatVector.broadcast(S, packed[k + 6 * L]);
+            a60 = w0.fma(x, a60);
+            a61 = w1.fma(x, a61);
+            x = FloatVector.broadcast(S, packed[k + 7 * L]);
+            a70 = w0.fma(x, a70);
+            a71 = w1.fma(x, a71);
+        }
+        // A NaN among the sums shows in their sum (as does an inf - inf, a false alarm): then the exact clamp in
+        // memory, which keeps NaNs as Math.max and min do; else integer max and min alone, right for every number.
+        boolean inRegisters = clamp && !a00.add(a01).add(a10.add(a11)).add(a20.add(a21).add(a30.add(a31)))
+                .add(a40.add(a41).add(a50.add(a51)).add(a60.add(a61).add(a70.add(a71))))
+                .test(VectorOperators.IS_NAN).anyTrue();
+        if (inRegisters) {
+            IntVector top = IntVector.broadcast(I, Float.floatToRawIntBits(hi));
+            a00.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d);
+            a01.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + L);
+            a10.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + outC);
+            a11.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + outC + L);
+            a20.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 2 * outC);
+            a21.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 2 * outC + L);
+            a30.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 3 * outC);
+            a31.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 3 * outC + L);
+            a40.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 4 * outC);
+            a41.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 4 * outC + L);
+            a50.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 5 * outC);
+            a51.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 5 * outC + L);
+            a60.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 6 * outC);
+            a61.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 6 * outC + L);
+            a70.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 7 * outC);
+            a71.reinterpretAsInts().max(0).min(top).reinterpretAsFloats().intoArray(out, d + 7 * outC + L);
+        } else {
             a00.intoArray(out, d);
             a01.intoArray(out, d + L);
             a10.intoArray(out, d + outC);
@@ -582,7 +658,6 @@ final class VectorKernels implements Kernels {
             a70.intoArray(out, d + 7 * outC);
             a71.intoArray(out, d + 7 * outC + L);
             if (clamp) clampFromZero(out, d, WIDE_BLOCK, outC, 2 * L, hi);
-            p += WIDE_BLOCK;
         }
     }
 

@@ -197,6 +197,51 @@ class KernelsTest {
         }
     }
 
+    /**
+     * The 1×1 product's clamp, which runs in registers unless a block's sums hold a NaN: bit for bit against the
+     * scalar path (Math.min and Math.max after the same chains), with pixels whose sums are NaN (a NaN input),
+     * infinite (an infinite input times weights of both signs: +inf, -inf, and their sum's NaN in other columns),
+     * -0 (a zero pixel, bias -0, negative weights) and ordinary values either side of both bounds. 3×7 pixels are two
+     * register blocks, one ending at the last pixel; 16 → 96 runs the unpacked strip pairs, 128 → 192 the packed.
+     */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({"16, 96", "128, 192"})
+    void pointwiseClampKeepsNaNsAndSignsBitForBit(int in, int out) {
+        Shape shape = new Shape(3, 7, in);
+        SplittableRandom r = new SplittableRandom(in);
+        float[] data = new float[(int) shape.elements()];
+        for (int i = 0; i < data.length; i++) data[i] = (float) (r.nextDouble() * 16 - 8);
+        data[2 * in + 5] = Float.NaN;
+        data[9 * in] = Float.POSITIVE_INFINITY;
+        data[17 * in + 1] = Float.POSITIVE_INFINITY;
+        data[17 * in + 2] = Float.NEGATIVE_INFINITY;
+        Arrays.fill(data, 12 * in, 13 * in, 0f);
+        float[] w = new float[in * out];
+        for (int i = 0; i < w.length; i++) w[i] = (float) (r.nextDouble() - 0.6);
+        float[] bias = new float[out];
+        Arrays.fill(bias, -0f);
+        Tensor x = new Tensor(1, shape, data);
+        for (Activation activation : new Activation[] {Activation.RELU, Activation.RELU6}) {
+            Conv2d conv = new Conv2d("conv", in, out, 1, 1, 1, 1, Padding.symmetric(0), activation, w, bias, null);
+            Network network = Networks.of(shape, conv);
+            float[] expected;
+            try (Predictor scalar = Predictor.builder(network).vectorized(false).build()) {
+                expected = scalar.forward(x).data();
+            }
+            assertTrue(Float.isNaN(expected[2 * out]) && Float.floatToRawIntBits(expected[12 * out + 1]) == 0,
+                    "the inputs make NaN and zero sums");
+            for (Predictor p : Networks.allPredictors(network)) {
+                try (p) {
+                    float[] actual = p.forward(x).data();
+                    for (int i = 0; i < expected.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]),
+                                activation + " " + Networks.describe(p) + ": output " + i);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void batchNormFoldingKeepsTheOutput() {
         Conv2d conv = randomConv(6, 10, 3, 1, 1, 1, Padding.same(), Activation.IDENTITY, true, true, 11);
