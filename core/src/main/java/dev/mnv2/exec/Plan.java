@@ -623,41 +623,36 @@ public final class Plan {
             for (int c0 = oy0; c0 < oy1; c0 += chunkRows) {
                 int c1 = Math.min(oy1, c0 + chunkRows);
                 float[] rows;
-                int rowBase;
                 if (expand == null) {
                     rows = input;
-                    rowBase = inOff;
                 } else {
                     int lo = Math.max(0, g.firstInputRow(c0));
                     int hi = Math.min(inH, g.lastInputRow(c1 - 1) + 1);
-                    if (lo < first + count) {
-                        // Keep the rows this tile shares with the previous one.
-                        System.arraycopy(ring, (lo - first) * rowFloats, ring, 0, (first + count - lo) * rowFloats);
-                        count = first + count - lo;
-                    } else {
-                        count = 0;
+                    // The ring holds expanded row r in slot r % ringRows: the rows this tile shares with the previous
+                    // one stay where they are, and only the new rows are computed and written.
+                    int from = Math.max(lo, first + count);
+                    while (from < hi) {
+                        int slot = from % ringRows;
+                        int to = Math.min(hi, from + ringRows - slot);
+                        k.pointwise(input, inOff + from * in.width() * in.channels(), (to - from) * in.width(),
+                                in.channels(), expandWeight, expandBias, hidC, expand.activation().min(),
+                                expand.activation().max(), ring, slot * rowFloats, null, 0);
+                        from = to;
                     }
                     first = lo;
-                    int from = first + count;
-                    if (from < hi) {
-                        k.pointwise(input, inOff + from * in.width() * in.channels(), (hi - from) * in.width(),
-                                in.channels(), expandWeight, expandBias, hidC, expand.activation().min(),
-                                expand.activation().max(), ring, count * rowFloats, null, 0);
-                        count = hi - first;
-                    }
+                    count = hi - lo;
                     rows = ring;
-                    rowBase = -first * rowFloats;
                 }
                 for (int oy = c0; oy < c1; oy++) {
                     for (int ky = 0; ky < g.kernel(); ky++) {
                         int iy = g.firstInputRow(oy) + ky * g.dilation();
-                        s.rowOff[ky] = iy < 0 || iy >= inH ? -1 : rowBase + iy * rowFloats;
+                        s.rowOff[ky] = iy < 0 || iy >= inH ? -1 : rowOffset(expand, inOff, iy);
                     }
                     // The expansion shortcut adds the depthwise's input row oy (stride 1, same shape).
                     float[] res = expansionResidual ? rows : null;
                     k.depthwiseRow(rows, s.rowOff, hidden.width(), hidC, g.kernel(), g.stride(), g.dilation(),
                             g.padLeft(), dw.weight(), depthwiseBias, dw.activation().min(), dw.activation().max(),
-                            tile, (oy - c0) * outRow, g.outW(), res, rowBase + oy * rowFloats);
+                            tile, (oy - c0) * outRow, g.outW(), res, rowOffset(expand, inOff, oy));
                 }
                 int outC = out.channels();
                 int pixelOff = c0 * g.outW();
@@ -666,6 +661,11 @@ public final class Plan {
                         f.buffers[dst], f.offsets[dst] + pixelOff * outC,
                         bottleneckResidual ? input : null, inOff + pixelOff * outC);
             }
+        }
+
+        /** Where the depthwise's input row {@code iy} starts: in the block's input, or in the ring's slot for it. */
+        private int rowOffset(Conv2d expand, int inOff, int iy) {
+            return expand == null ? inOff + iy * rowFloats : iy % ringRows * rowFloats;
         }
     }
 
