@@ -618,8 +618,7 @@ public final class Plan {
             int inOff = f.offsets[src];
             float[] ring = s.buffers[RING];
             float[] tile = s.buffers[TILE];
-            int first = 0;
-            int count = 0;
+            int ringEnd = 0; // one past the last expanded row in the ring
             for (int c0 = oy0; c0 < oy1; c0 += chunkRows) {
                 int c1 = Math.min(oy1, c0 + chunkRows);
                 float[] rows;
@@ -630,7 +629,7 @@ public final class Plan {
                     int hi = Math.min(inH, g.lastInputRow(c1 - 1) + 1);
                     // The ring holds expanded row r in slot r % ringRows: the rows this tile shares with the previous
                     // one stay where they are, and only the new rows are computed and written.
-                    int from = Math.max(lo, first + count);
+                    int from = Math.max(lo, ringEnd);
                     while (from < hi) {
                         int slot = from % ringRows;
                         int to = Math.min(hi, from + ringRows - slot);
@@ -639,8 +638,7 @@ public final class Plan {
                                 expand.activation().max(), ring, slot * rowFloats, null, 0);
                         from = to;
                     }
-                    first = lo;
-                    count = hi - lo;
+                    ringEnd = hi;
                     rows = ring;
                 }
                 for (int oy = c0; oy < c1; oy++) {

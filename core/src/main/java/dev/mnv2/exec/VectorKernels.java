@@ -617,6 +617,7 @@ final class VectorKernels implements Kernels {
             a70 = w0.fma(x, a70);
             a71 = w1.fma(x, a71);
         }
+        // The same stores as stripPair16Block8's: a method taking the 16 sums would box them.
         // A NaN among the sums shows in their sum (as does an inf - inf, a false alarm): then the exact clamp in
         // memory, which keeps NaNs as Math.max and min do; else integer max and min alone, right for every number.
         boolean inRegisters = clamp && !a00.add(a01).add(a10.add(a11)).add(a20.add(a21).add(a30.add(a31)))
